@@ -1,0 +1,43 @@
+"""Built-in controllers: the published test-time-scaling baselines, each `make_controller(beta)`.
+
+Every baseline documents its beta -> knob map and accepts its native knobs as keyword arguments
+(`autotts evaluate --set k=64`), so published operating points can be reproduced exactly.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from replay_core.baselines import (adaptive_consistency, deepconf, early_stopping, first_finish,
+                                   parallel_probe, self_consistency)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    name: str
+    title: str
+    make_controller: Callable
+    knobs: dict[str, object]
+    needs_confidence: bool = False
+
+    @property
+    def summary(self) -> str:
+        return (inspect.getdoc(self.make_controller) or "").split("\n\n")[0].replace("\n", " ")
+
+
+def _knobs(factory: Callable) -> dict[str, object]:
+    params = list(inspect.signature(factory).parameters.values())[1:]
+    return {p.name: p.default for p in params}
+
+
+BASELINES: dict[str, Baseline] = {
+    b.name: b for b in (
+        Baseline("sc", "Self-Consistency@k", self_consistency.make_controller, _knobs(self_consistency.make_controller)),
+        Baseline("asc", "Adaptive-Consistency", adaptive_consistency.make_controller, _knobs(adaptive_consistency.make_controller)),
+        Baseline("esc", "Early-Stopping SC", early_stopping.make_controller, _knobs(early_stopping.make_controller)),
+        Baseline("parallel-probe", "Parallel-Probe", parallel_probe.make_controller, _knobs(parallel_probe.make_controller)),
+        Baseline("first-k", "First-k-to-finish", first_finish.make_controller, _knobs(first_finish.make_controller)),
+        Baseline("deepconf", "DeepConf (online)", deepconf.make_controller, _knobs(deepconf.make_controller), needs_confidence=True),
+    )
+}

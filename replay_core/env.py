@@ -1,0 +1,238 @@
+"""The replay environment: executes controllers' actions over stored trajectories.
+
+It runs a batch of E episodes in lockstep (one per question x branch-order permutation), charges
+each action the tokens it would have cost, and reveals only what was paid for. Costs follow the
+AutoTTS reference exactly: a branch generated chunk by chunk pays each chunk; the step that
+reaches a trajectory's end pays `max(0, total_tokens - tokens already generated)`, so reading a
+trajectory to its end in one go costs exactly its length. A probe costs the bank's probe tokens
+(0 in the AutoTTS stores); probing a branch that has ended returns its final answer for free.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from replay_core.actions import DEFAULT_VOTE, NOT_YET, Actions
+from replay_core.bank import Bank
+from replay_core.observation import Observation
+from replay_core.votes import plurality
+
+
+class InvalidAction(RuntimeError):
+    """A controller asked for something the environment cannot do; the message says what and where."""
+
+
+class ReplayEnv:
+    """E episodes over a bank. `questions[e]` is episode e's question; `order[e, b]` is the
+    trajectory that episode e opens as its b-th branch (a permutation of the question's
+    trajectories, padded with -1).
+
+    Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False.
+    With `live_only=True`, observations (and the actions answering them) cover only the episodes
+    still running, in the order given by `obs.episode`.
+    """
+
+    def __init__(self, bank: Bank, questions: np.ndarray, order: np.ndarray,
+                 label: Callable[[int], str] | None = None, max_rounds: int = 10_000):
+        self.bank = bank
+        E, B = order.shape
+        self.E, self.B, self.C = E, B, max(1, bank.n_classes)
+        self.questions = np.asarray(questions, np.int64)
+        self.flat = np.where(order >= 0, self.questions[:, None] * bank.max_traj + order, -1)
+        self.available = bank.n_traj[self.questions].astype(np.int64)
+        self.label = label or (lambda e: f"episode {e}")
+        self.max_rounds = max_rounds
+        self.step_count = 0
+        self._rows = np.arange(E)
+        # episode state
+        self.live = np.ones(E, bool)
+        self.n_open = np.zeros(E, np.int64)
+        self.tokens = np.zeros(E, np.int64)
+        self.rounds = np.zeros(E, np.int64)
+        self.answer = np.full(E, -1, np.int64)
+        self.seq_tokens = np.zeros(E, np.int64)
+        self.seen = np.zeros((E, self.C), bool)
+        # branch state: only what has been revealed
+        self.depth = np.zeros((E, B), np.int32)
+        self.gen_tokens = np.zeros((E, B), np.int32)
+        self.probe_tokens = np.zeros((E, B), np.int32)
+        self.done = np.zeros((E, B), bool)
+        self.pruned = np.zeros((E, B), bool)
+        self.final = np.full((E, B), -1, np.int32)
+        self.probe = np.full((E, B), -1, np.int32)
+        self.probe_depth = np.zeros((E, B), np.int32)
+        self.conf_last = np.full((E, B), np.nan, np.float32)
+        self.conf_mean = np.full((E, B), np.nan, np.float32)
+
+    # ------------------------------------------------------------------ observation
+    def observe(self, live_only: bool = False) -> Observation:
+        """A snapshot (copies) of what the episodes have paid for."""
+        rows = np.flatnonzero(self.live) if live_only else np.arange(self.E)
+        self._rows = rows
+        n_open = self.n_open[rows]
+        opened = np.arange(self.B)[None, :] < n_open[:, None]
+        done, pruned = self.done[rows], self.pruned[rows]
+        fields = dict(
+            episode=rows, live=self.live[rows], n_open=n_open, n_unused=self.available[rows] - n_open,
+            tokens=self.tokens[rows], rounds=self.rounds[rows], opened=opened, done=done,
+            pruned=pruned, active=opened & ~done & ~pruned, depth=self.depth[rows],
+            branch_tokens=self.gen_tokens[rows] + self.probe_tokens[rows], final=self.final[rows],
+            probe=self.probe[rows], probe_depth=self.probe_depth[rows],
+            confidence=self.conf_last[rows], mean_confidence=self.conf_mean[rows],
+        )
+        for array in fields.values():
+            array.flags.writeable = False
+        return Observation(**fields, n_classes=self.C)
+
+    # ------------------------------------------------------------------ step
+    def step(self, actions: Actions) -> None:
+        """Apply one round of actions to the episodes of the last observation.
+
+        Raises InvalidAction, naming the episode and the rule, on the first misuse.
+        """
+        rows = self._rows
+        a = self._checked_shapes(actions, len(rows))
+        self.step_count += 1
+        live = self.live[rows]
+        acts = (a.branch != 0) | a.prune.any(1) | (a.extend != 0).any(1) | a.probe.any(1)
+        answering = a.answer != NOT_YET
+        self._require(rows, ~(~live & (acts | answering)), "acted after answering")
+        self._require(rows, ~(answering & acts), "ANSWER must be the only action of its round")
+        self._require(rows, ~(live & ~acts & ~answering), "made no move this round (every round must act or answer)")
+        unseen = np.setdiff1d(np.flatnonzero(self.live), rows, assume_unique=True)
+        self._require(unseen, np.zeros(len(unseen), bool), "made no move this round (every round must act or answer)")
+        if self.step_count > self.max_rounds:
+            self._require(rows, ~live, f"did not answer within {self.max_rounds} rounds")
+
+        n_open = self.n_open[rows]
+        slots = np.arange(self.B)[None, :]
+        pruned = self.pruned[rows]
+        # PRUNE
+        if a.prune.any():
+            self._require(rows, ~(a.prune & ~((slots < n_open[:, None]) & ~pruned)).any(1),
+                          "PRUNE of a branch that is not open or already pruned")
+            pruned = pruned | a.prune
+            self.pruned[rows] = pruned
+        # BRANCH
+        self._require(rows, a.branch >= 0, "BRANCH with a negative count")
+        self._require(rows, a.branch <= self.available[rows] - n_open, "BRANCH beyond the unused trajectories")
+        n_open = n_open + a.branch
+        self.n_open[rows] = n_open
+        usable = (slots < n_open[:, None]) & ~pruned
+        # CONTINUE
+        growing = a.extend != 0
+        if growing.any():
+            self._require(rows, ~(a.extend < 0).any(1), "CONTINUE by a negative number of chunks")
+            self._require(rows, ~(growing & ~usable).any(1), "CONTINUE of a branch that is not open or is pruned")
+            self._require(rows, ~(growing & self.done[rows]).any(1), "CONTINUE of a branch that has already ended")
+            self._extend(rows, growing, a.extend)
+        # PROBE
+        if a.probe.any():
+            self._require(rows, ~(a.probe & ~usable).any(1), "PROBE of a branch that is not open or is pruned")
+            self._require(rows, ~(a.probe & (self.depth[rows] == 0)).any(1), "PROBE of a branch with no generated chunk")
+            self._probe(rows, a.probe)
+        self.rounds[rows] += growing.any(1) | a.probe.any(1)
+        # ANSWER
+        if answering.any():
+            self._answer(rows[answering], a.answer[answering])
+
+    def _extend(self, rows: np.ndarray, growing: np.ndarray, extend: np.ndarray) -> None:
+        bank = self.bank
+        i, b = np.nonzero(growing)
+        e = rows[i]
+        flat = self.flat[e, b]
+        d = self.depth[e, b]
+        n = bank.n_chunks[flat].astype(np.int64)
+        want = d + np.minimum(extend[i, b], n)
+        ends = want >= n
+        target = np.minimum(want, n)
+        spent = self.gen_tokens[e, b].astype(np.int64)
+        cost = np.where(ends, np.maximum(0, bank.total_tokens[flat] - spent),
+                        bank.chunk_cum[flat, np.minimum(target, n - 1)] - spent)
+        self.gen_tokens[e, b] = spent + cost
+        self.depth[e, b] = target
+        self.tokens += np.bincount(e, weights=cost, minlength=self.E).astype(np.int64)
+        self.conf_last[e, b] = bank.chunk_conf[flat, target - 1]
+        self.conf_mean[e, b] = (bank.conf_cum[flat, target] - bank.conf_cum[flat, 0]) / target
+        if ends.any():
+            fe, fb = e[ends], b[ends]
+            cls = bank.final_class[flat[ends]]
+            self.done[fe, fb] = True
+            self.final[fe, fb] = cls
+            self.seen[fe[cls >= 0], cls[cls >= 0]] = True
+
+    def _probe(self, rows: np.ndarray, probing: np.ndarray) -> None:
+        i, b = np.nonzero(probing)
+        e = rows[i]
+        flat = self.flat[e, b]
+        d = self.depth[e, b]
+        ended = self.done[e, b]
+        cls = np.where(ended, self.final[e, b], self.bank.probe_class[flat, d - 1])
+        cost = np.where(ended, 0, self.bank.probe_cost[flat, d - 1])
+        self.probe[e, b] = cls
+        self.probe_depth[e, b] = d
+        self.probe_tokens[e, b] += cost
+        self.tokens += np.bincount(e, weights=cost, minlength=self.E).astype(np.int64)
+        self.seen[e[cls >= 0], cls[cls >= 0]] = True
+
+    def _answer(self, episodes: np.ndarray, chosen: np.ndarray) -> None:
+        chosen = chosen.copy()
+        explicit = chosen != DEFAULT_VOTE
+        bad = explicit & ((chosen < 0) | (chosen >= self.C))
+        self._require_at(episodes[bad], "ANSWER with an unknown class id")
+        ok = np.ones(len(chosen), bool)
+        ok[explicit] = self.seen[episodes[explicit], chosen[explicit]]
+        self._require_at(episodes[~ok], "ANSWER with a class this episode has not seen")
+        if (~explicit).any():
+            chosen[~explicit] = self.default_vote(episodes[~explicit])
+        self.answer[episodes] = chosen
+        self.live[episodes] = False
+        self.seq_tokens[episodes] = (self.gen_tokens[episodes] + self.probe_tokens[episodes]).max(axis=1)
+
+    def default_vote(self, episodes: np.ndarray) -> np.ndarray:
+        """Plurality of the final answers of ended, unpruned branches; where there are none, of the
+        last probes of unpruned branches; ties to the earliest-opened branch; -1 if no answer."""
+        usable = ~self.pruned[episodes]
+        finals = np.where(self.done[episodes] & usable, self.final[episodes], -1)
+        winner = plurality(finals, self.C)
+        fallback = winner < 0
+        if fallback.any():
+            probes = np.where(usable[fallback], self.probe[episodes[fallback]], -1)
+            winner[fallback] = plurality(probes, self.C)
+        return winner
+
+    # ------------------------------------------------------------------ results
+    def correct(self) -> np.ndarray:
+        """Whether each episode's answer is right. For the evaluator only: never observed."""
+        ok = self.answer >= 0
+        out = np.zeros(self.E, bool)
+        out[ok] = self.bank.class_correct[self.questions[ok], self.answer[ok]]
+        return out
+
+    # ------------------------------------------------------------------ checks
+    def _checked_shapes(self, a: Actions, n: int) -> Actions:
+        if not isinstance(a, Actions):
+            raise InvalidAction(f"act() must return Actions, got {type(a).__name__}")
+        try:
+            return Actions(
+                branch=np.asarray(a.branch, np.int64).reshape(n),
+                prune=np.asarray(a.prune, bool).reshape(n, self.B),
+                extend=np.asarray(a.extend, np.int64).reshape(n, self.B),
+                probe=np.asarray(a.probe, bool).reshape(n, self.B),
+                answer=np.asarray(a.answer, np.int64).reshape(n),
+            )
+        except (ValueError, TypeError) as err:
+            raise InvalidAction(f"Actions arrays have the wrong shape or type ({err}); "
+                                f"use obs.no_actions() for ({n},) and ({n}, {self.B}) arrays") from None
+
+    def _require(self, rows: np.ndarray, ok: np.ndarray, problem: str) -> None:
+        ok = np.asarray(ok)
+        if not ok.all():
+            self._require_at(rows[~ok], problem)
+
+    def _require_at(self, episodes: np.ndarray, problem: str) -> None:
+        if len(episodes):
+            e = int(episodes[0])
+            more = f" (and {len(episodes) - 1} more episodes)" if len(episodes) > 1 else ""
+            raise InvalidAction(f"{self.label(e)}, round {self.step_count}: {problem}{more}")

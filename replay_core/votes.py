@@ -1,0 +1,41 @@
+"""Vote counting over answer classes, for whole batches of episodes at once.
+
+Ties go to the class that appeared first (lowest slot), as `collections.Counter.most_common`
+does in the reference implementations; the helpers are shared by the environment's default vote,
+the baselines and candidate controllers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def class_counts(classes: np.ndarray, n_classes: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Votes per class: classes (E, B) with -1 for "no vote" -> counts (E, n_classes)."""
+    E = classes.shape[0]
+    valid = classes >= 0
+    flat = (np.arange(E)[:, None] * n_classes + classes)[valid]
+    w = None if weights is None else np.broadcast_to(weights, classes.shape)[valid]
+    return np.bincount(flat, weights=w, minlength=E * n_classes).reshape(E, n_classes)
+
+
+def plurality(classes: np.ndarray, n_classes: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """The winning class per episode (-1 when nobody voted); ties go to the lowest slot."""
+    return vote_stats(classes, n_classes, weights)[0]
+
+
+def vote_stats(classes: np.ndarray, n_classes: int, weights: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(winner, top1, top2, total) per episode: the plurality class (-1 if no votes), its votes,
+    the runner-up class's votes and all votes."""
+    E = classes.shape[0]
+    counts = class_counts(classes, n_classes, weights)
+    valid = classes >= 0
+    flat_counts = counts.ravel()
+    at_slot = np.where(valid, flat_counts[np.arange(E)[:, None] * n_classes + np.maximum(classes, 0)], -1.0)
+    best_slot = at_slot.argmax(axis=1)
+    rows = np.arange(E)
+    top1 = np.maximum(at_slot[rows, best_slot], 0.0)
+    winner = np.where(top1 > 0, classes[rows, best_slot], -1)
+    runner_up = np.where(valid & (classes != winner[:, None]), at_slot, 0.0)
+    top2 = runner_up.max(axis=1) if classes.shape[1] else np.zeros(E)
+    return winner, top1, top2, counts.sum(axis=1)

@@ -1,0 +1,129 @@
+"""Answer equivalence classes and grading, by mathematical equivalence (math-verify).
+
+`1/2`, `\\frac{1}{2}`, `\\dfrac{1}{2}` and `0.5` are one answer. Each question's distinct answers are
+grouped into classes; the replay environment votes over class ids and never sees text. Comparisons
+are cached: plain numbers (the common case on AIME-style benchmarks) are keyed by their exact
+rational value without a symbolic call, parsed expressions are memoised per string, and pairwise
+verdicts per pair, so a 128-trajectory x 80-probe question costs a handful of symbolic comparisons.
+
+math-verify's own timeouts use SIGALRM, which fails outside the main thread, so they are disabled
+here; answers are short strings, and `MAX_ANSWER_CHARS` bounds what is parsed symbolically.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Iterable, Literal
+
+from math_verify import parse, verify
+from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig
+
+logging.getLogger("math_verify").setLevel(logging.ERROR)
+
+Mode = Literal["math", "exact"]
+MAX_ANSWER_CHARS = 300
+NO_ANSWER_TEXT = "ERR"
+_NUMBER = re.compile(r"^\s*([+-]?)(\d+)(?:\.(\d+))?\s*$")
+_RATIO = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
+_MATH_CONFIG = (LatexExtractionConfig(), ExprExtractionConfig())
+_CHOICE_CONFIG = (StringExtractionConfig(),)
+
+
+def plain_number(text: str) -> Fraction | None:
+    """Exact value of a plain decimal or integer ratio (`025`, `12.0`, `-3/4`), else None."""
+    m = _NUMBER.match(text)
+    if m:
+        sign, whole, frac = m.groups()
+        value = Fraction(int(whole + (frac or "")), 10 ** len(frac or ""))
+        return -value if sign == "-" else value
+    m = _RATIO.match(text)
+    if m and int(m.group(2)) != 0:
+        return Fraction(int(m.group(1)), int(m.group(2)))
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def _parsed(text: str, answer_type: str) -> tuple:
+    if len(text) > MAX_ANSWER_CHARS:
+        return ()
+    if answer_type == "choice":
+        return tuple(parse(text, extraction_config=_CHOICE_CONFIG, parsing_timeout=None))
+    wrapped = text if ("$" in text or "\\boxed" in text) else f"${text}$"
+    return tuple(parse(wrapped, extraction_config=_MATH_CONFIG, parsing_timeout=None))
+
+
+@lru_cache(maxsize=500_000)
+def equivalent(a: str, b: str, answer_type: str = "math") -> bool:
+    """True when two answer strings denote the same answer (symmetric, cached)."""
+    if a.strip() == b.strip():
+        return True
+    if answer_type != "choice":
+        na, nb = plain_number(a), plain_number(b)
+        if na is not None and nb is not None:
+            return na == nb
+    pa, pb = _parsed(a, answer_type), _parsed(b, answer_type)
+    if not pa or not pb:
+        return False
+    try:
+        return bool(verify(list(pa), list(pb), timeout_seconds=None)
+                    or verify(list(pb), list(pa), timeout_seconds=None))
+    except Exception:  # a symbolic failure means "not shown equal", never a crash
+        return False
+
+
+@dataclass(frozen=True)
+class QuestionClasses:
+    """A question's answer classes: which class each answer string is in, and which are right."""
+
+    class_of: dict[str | None, int]
+    texts: tuple[str, ...]
+    correct: tuple[bool, ...]
+
+    def of(self, answer: str | None) -> int:
+        """Class id of an answer; -1 means "no answer"."""
+        return self.class_of.get(answer, -1)
+
+
+def classify(answers: Iterable[str | None], gold: str, answer_type: str = "math",
+             mode: Mode = "math") -> QuestionClasses:
+    """Group a question's answers into classes (in first-seen order) and grade each class.
+
+    mode="math" compares by equivalence and treats a missing answer as no vote. mode="exact"
+    reproduces the AutoTTS reference simulators: answers are compared as strings and a missing
+    answer is the ordinary answer `ERR`.
+    """
+    class_of: dict[str | None, int] = {}
+    texts: list[str] = []
+    numeric_key: dict[Fraction, int] = {}
+    for answer in answers:
+        if answer in class_of:
+            continue
+        if answer is None:
+            if mode == "exact":
+                class_of[None] = _new_class(texts, NO_ANSWER_TEXT)
+            continue
+        if mode == "exact":
+            class_of[answer] = _new_class(texts, answer)
+            continue
+        value = plain_number(answer) if answer_type != "choice" else None
+        if value is not None and value in numeric_key:
+            class_of[answer] = numeric_key[value]
+            continue
+        match = next((cid for cid, rep in enumerate(texts) if equivalent(rep, answer, answer_type)), None)
+        cid = match if match is not None else _new_class(texts, answer)
+        class_of[answer] = cid
+        if value is not None:
+            numeric_key.setdefault(value, cid)
+    if mode == "exact":
+        correct = tuple(text == gold.strip() for text in texts)
+    else:
+        correct = tuple(equivalent(gold, text, answer_type) for text in texts)
+    return QuestionClasses(class_of=class_of, texts=tuple(texts), correct=correct)
+
+
+def _new_class(texts: list[str], text: str) -> int:
+    texts.append(text)
+    return len(texts) - 1
