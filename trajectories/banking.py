@@ -10,7 +10,7 @@ import numpy as np
 from replay_core.bank import Bank
 from trajectories.equivalence import Mode, classify
 from trajectories.readers import read_any
-from trajectories.schema import TrajectoryRecord
+from trajectories.schema import FormatError, TrajectoryRecord
 
 
 def _class_shuffle(key: str, n: int) -> np.ndarray:
@@ -110,12 +110,26 @@ def _collect_grades(graded: dict[int, bool], rec: TrajectoryRecord, lookup: dict
                 graded[cid] = graded.get(cid, False) or ok
 
 
-def load_bank(paths: list[str | Path], mode: Mode = "math") -> Bank:
-    """Read one or more trajectory files (any supported format) into one bank."""
+def load_bank(paths: list[str | Path], mode: Mode = "math", use_cache: bool = True) -> Bank:
+    """Read one or more trajectory files (any supported format) into one bank.
+
+    Built banks are cached by file content (see `trajectories.bank_cache`).
+    """
+    from trajectories import bank_cache
+
+    for path in paths:
+        if not Path(path).is_file():
+            raise FormatError(str(path), None, None, "no such file")
+    key = bank_cache.cache_key(paths, mode) if use_cache else None
+    if key and (bank := bank_cache.load_cached(key)) is not None:
+        return bank
     records: list[TrajectoryRecord] = []
     for path in paths:
         records.extend(read_any(path))
     synthetic = any(r.model.startswith("synthetic") or r.benchmark.startswith("synthetic") for r in records)
     names = ", ".join(str(p) for p in paths)
-    return build_bank(records, mode=mode, synthetic=synthetic,
+    bank = build_bank(records, mode=mode, synthetic=synthetic,
                       description=("SYNTHETIC data: " if synthetic else "") + names)
+    if key:
+        bank_cache.store(key, bank)
+    return bank

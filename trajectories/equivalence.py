@@ -67,11 +67,79 @@ def equivalent(a: str, b: str, answer_type: str = "math") -> bool:
     pa, pb = _parsed(a, answer_type), _parsed(b, answer_type)
     if not pa or not pb:
         return False
+    fa, fb = _fingerprint(a, answer_type), _fingerprint(b, answer_type)
+    if fa is not None and fb is not None and fa != fb:
+        return False  # differ at a sample point: cannot be equal, skip the symbolic proof
     try:
         return bool(verify(list(pa), list(pb), timeout_seconds=None)
                     or verify(list(pb), list(pa), timeout_seconds=None))
     except Exception:  # a symbolic failure means "not shown equal", never a crash
         return False
+
+
+@lru_cache(maxsize=200_000)
+def numeric_key(text: str, answer_type: str = "math") -> str | None:
+    """A canonical key for answers that denote a single real number, else None.
+
+    Plain numbers are read exactly; other text is parsed by math-verify and evaluated. Answers
+    with equal keys are equivalent, which lets `classify` bucket numbers without pairwise calls.
+    """
+    if answer_type == "choice":
+        return None
+    value = plain_number(text)
+    if value is not None:
+        return _key(float(value))
+    parsed = _parsed(text, answer_type)
+    if not parsed or not hasattr(parsed[0], "free_symbols"):
+        return None
+    expr = parsed[0]
+    try:
+        if expr.free_symbols or not expr.is_number:
+            return None
+        number = complex(expr.evalf(20))
+    except Exception:
+        return None
+    if number.imag != 0 or number.real != number.real or abs(number.real) == float("inf"):
+        return None
+    return _key(number.real)
+
+
+@lru_cache(maxsize=200_000)
+def _symbols(text: str, answer_type: str) -> frozenset[str] | None:
+    """Free symbols of a parsed answer: answers with different symbols are never equivalent, so
+    the (slow) symbolic comparison is skipped for them."""
+    parsed = _parsed(text, answer_type)
+    if not parsed or not hasattr(parsed[0], "free_symbols"):
+        return None
+    return frozenset(str(sym) for sym in parsed[0].free_symbols)
+
+
+_SAMPLE_POINTS = (0.5772156649, 1.4142135623)
+
+
+@lru_cache(maxsize=200_000)
+def _fingerprint(text: str, answer_type: str) -> tuple[str, ...] | None:
+    """Values of an expression with every free symbol set to fixed sample points.
+
+    Equal expressions have equal fingerprints, so different fingerprints rule out equivalence
+    cheaply. None when the expression cannot be evaluated (sets, equations, intervals...)."""
+    parsed = _parsed(text, answer_type)
+    if not parsed or not hasattr(parsed[0], "free_symbols"):
+        return None
+    expr = parsed[0]
+    values = []
+    try:
+        symbols = sorted(expr.free_symbols, key=str)
+        for point in _SAMPLE_POINTS:
+            number = complex(expr.subs({sym: point + i for i, sym in enumerate(symbols)}).evalf(20))
+            values.append(f"{number.real:.9g},{number.imag:.9g}")
+    except Exception:
+        return None
+    return tuple(values)
+
+
+def _key(value: float) -> str:
+    return format(value + 0.0, ".12g")
 
 
 @dataclass(frozen=True)
@@ -91,13 +159,15 @@ def classify(answers: Iterable[str | None], gold: str, answer_type: str = "math"
              mode: Mode = "math") -> QuestionClasses:
     """Group a question's answers into classes (in first-seen order) and grade each class.
 
-    mode="math" compares by equivalence and treats a missing answer as no vote. mode="exact"
-    reproduces the AutoTTS reference simulators: answers are compared as strings and a missing
-    answer is the ordinary answer `ERR`.
+    mode="math" compares by equivalence and treats a missing answer as no vote: numbers are
+    bucketed by value, anything else is compared with math-verify against the earlier non-numeric
+    classes. mode="exact" reproduces the AutoTTS reference simulators: answers are compared as
+    strings and a missing answer is the ordinary answer `ERR`.
     """
     class_of: dict[str | None, int] = {}
     texts: list[str] = []
-    numeric_key: dict[Fraction, int] = {}
+    by_number: dict[str, int] = {}
+    symbolic: list[int] = []
     for answer in answers:
         if answer in class_of:
             continue
@@ -108,19 +178,27 @@ def classify(answers: Iterable[str | None], gold: str, answer_type: str = "math"
         if mode == "exact":
             class_of[answer] = _new_class(texts, answer)
             continue
-        value = plain_number(answer) if answer_type != "choice" else None
-        if value is not None and value in numeric_key:
-            class_of[answer] = numeric_key[value]
+        key = numeric_key(answer, answer_type)
+        if key is not None:
+            if key not in by_number:
+                by_number[key] = _new_class(texts, answer)
+            class_of[answer] = by_number[key]
             continue
-        match = next((cid for cid, rep in enumerate(texts) if equivalent(rep, answer, answer_type)), None)
-        cid = match if match is not None else _new_class(texts, answer)
-        class_of[answer] = cid
-        if value is not None:
-            numeric_key.setdefault(value, cid)
+        match = next((cid for cid in symbolic if _symbols(texts[cid], answer_type) == _symbols(answer, answer_type)
+                      and equivalent(texts[cid], answer, answer_type)), None)
+        if match is None:
+            match = _new_class(texts, answer)
+            symbolic.append(match)
+        class_of[answer] = match
     if mode == "exact":
         correct = tuple(text == gold.strip() for text in texts)
     else:
-        correct = tuple(equivalent(gold, text, answer_type) for text in texts)
+        gold_key = numeric_key(gold, answer_type)
+        correct = tuple(
+            (gold_key is not None and numeric_key(text, answer_type) == gold_key)
+            or (cid in symbolic and _symbols(gold, answer_type) == _symbols(text, answer_type)
+                and equivalent(gold, text, answer_type))
+            for cid, text in enumerate(texts))
     return QuestionClasses(class_of=class_of, texts=tuple(texts), correct=correct)
 
 

@@ -23,7 +23,15 @@ class Baseline:
 
     @property
     def summary(self) -> str:
-        return (inspect.getdoc(self.make_controller) or "").split("\n\n")[0].replace("\n", " ")
+        """The first line of the factory's docstring."""
+        return (inspect.getdoc(self.make_controller) or "").split("\n")[0]
+
+    @property
+    def beta_map(self) -> str:
+        """The docstring's "beta -> ..." sentence: how beta sets the knobs."""
+        doc = " ".join((inspect.getdoc(self.make_controller) or "").split())
+        start = doc.find("beta ->")
+        return doc[start:doc.find(".", start) + 1] if start >= 0 else ""
 
 
 def _knobs(factory: Callable) -> dict[str, object]:

@@ -1,0 +1,3 @@
+from autotts.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,246 @@
+"""The `autotts` command. Each subcommand is a thin layer over the domain packages."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from replay_core.baselines import BASELINES
+from replay_core.controller import ControllerError, parse_knob, resolve
+from replay_core.env import InvalidAction
+from replay_core.evaluate import default_workers, evaluate
+from replay_core.metrics import Point, pareto_frontier, summarize
+from trajectories.schema import FormatError
+
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
+
+
+# ---------------------------------------------------------------------------------- bank
+def cmd_bank_synth(args: argparse.Namespace) -> int:
+    from trajectories.synthetic import generate
+    from trajectories.writers import write_any
+
+    records = generate(questions=args.questions, trajectories=args.trajectories, seed=args.seed)
+    write_any(records, args.out)
+    console.print(f"wrote {len(records)} SYNTHETIC trajectories to {args.out}")
+    return 0
+
+
+def cmd_bank_stats(args: argparse.Namespace) -> int:
+    from trajectories.banking import load_bank
+    from trajectories.stats import bank_statistics
+
+    bank = load_bank(args.files, mode=args.answers)
+    rows = {f"{b} / {m}": bank_statistics(bank.subset(q)) for (b, m), q in bank.groups().items()}
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    table = Table(title=("SYNTHETIC bank: " if bank.synthetic else "") + "statistics")
+    table.add_column("statistic")
+    for name in rows:
+        table.add_column(name, justify="right")
+    for stat in next(iter(rows.values())):
+        table.add_row(stat, *(f"{r[stat]:.3g}" for r in rows.values()))
+    Console().print(table)
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from trajectories.readers import read_any
+    from trajectories.writers import write_any
+
+    records = []
+    for path in args.files:
+        records.extend(read_any(path))
+    write_any(records, args.out)
+    console.print(f"wrote {len(records)} trajectories from {len(args.files)} file(s) to {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- evaluate
+def _betas(args: argparse.Namespace) -> list[float]:
+    if args.beta is not None:
+        return [args.beta]
+    if args.betas is None:  # pinned knobs usually fix the operating point: one beta, unless asked
+        return [1.0] if args.set else [float(b) for b in np.linspace(0.0, 1.0, 5)]
+    return [float(b) for b in np.linspace(0.0, 1.0, args.betas)]
+
+
+def run_evaluation(bank, name: str, factory, betas: list[float], permutations: int, workers: int) -> list[Point]:
+    with _progress() as progress:
+        task = progress.add_task(f"replaying {name}", total=len(betas) * permutations)
+        results = evaluate(bank, factory, betas, permutations=permutations, workers=workers,
+                           on_progress=lambda n: progress.advance(task, n))
+    return summarize(bank, results)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from trajectories.banking import load_bank
+
+    knobs = dict(parse_knob(item) for item in args.set or [])
+    name, factory = resolve(args.controller, knobs)
+    with console.status("loading and grading the bank"):
+        bank = load_bank(args.bank, mode="exact" if args.compat == "reference" else "math")
+    if args.controller in BASELINES and BASELINES[args.controller].needs_confidence and not bank.has_confidence:
+        raise ControllerError(f"{name} needs chunk confidences, which this bank does not have")
+    points = run_evaluation(bank, name, factory, _betas(args), args.permutations, args.workers)
+    if args.json:
+        print(json.dumps({
+            "controller": name, "synthetic": bank.synthetic, "permutations": args.permutations,
+            "answer_mode": bank.meta.get("answer_mode"),
+            "points": [p.as_dict() for p in points],
+        }))
+        return 0
+    _print_points(name, points, bank.synthetic)
+    return 0
+
+
+def _print_points(name: str, points: list[Point], synthetic: bool) -> None:
+    table = Table(title=f"{name}" + ("  [SYNTHETIC data]" if synthetic else ""))
+    for col in ("benchmark", "model", "beta", "accuracy", "95% CI", "tokens/question", "rounds", "seq. tokens"):
+        table.add_column(col, justify="right" if col not in ("benchmark", "model") else "left")
+    for p in points:
+        table.add_row(p.benchmark, p.model, f"{p.beta:.2f}", f"{100 * p.accuracy:.1f}%",
+                      f"{100 * p.accuracy_low:.0f}-{100 * p.accuracy_high:.0f}%", f"{p.tokens / 1000:.1f}k",
+                      f"{p.rounds:.1f}", f"{p.seq_tokens / 1000:.1f}k")
+    Console().print(table)
+
+
+def cmd_baselines(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps({n: {"title": b.title, "knobs": b.knobs, "summary": b.summary, "beta_map": b.beta_map,
+                              "needs_confidence": b.needs_confidence} for n, b in BASELINES.items()}))
+        return 0
+    table = Table(title="built-in controllers (use with --controller NAME, knobs with --set KNOB=VALUE)")
+    for col in ("name", "method", "knobs (default)", "what beta does"):
+        table.add_column(col)
+    for name, b in BASELINES.items():
+        knobs = ", ".join(f"{k}={v}" for k, v in b.knobs.items())
+        table.add_row(name, b.title, knobs, b.beta_map)
+    Console().print(table)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- demo
+def cmd_demo(args: argparse.Namespace) -> int:
+    from trajectories.banking import load_bank
+    from trajectories.synthetic import generate
+    from trajectories.writers import write_parquet
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    bank_path = out / "synthetic-bank.parquet"
+    if not bank_path.exists():
+        write_parquet(generate(seed=args.seed), bank_path)
+    console.print(f"[bold]AutoTTS demo[/] on the bundled SYNTHETIC bank {bank_path}")
+    bank = load_bank([bank_path])
+    betas = [float(b) for b in np.linspace(0, 1, args.betas)]
+    curves: dict[str, list[Point]] = {}
+    for name, baseline in BASELINES.items():
+        curves[name] = run_evaluation(bank, name, baseline.make_controller, betas, args.permutations, args.workers)
+    (out / "baseline-curves.json").write_text(json.dumps(
+        {"synthetic": True, "curves": {n: [p.as_dict() for p in pts] for n, pts in curves.items()}}, indent=1))
+    _print_frontier_table(curves)
+    console.print(f"curves written to {out / 'baseline-curves.json'}")
+    return 0
+
+
+def _print_frontier_table(curves: dict[str, list[Point]]) -> None:
+    """Per group, which controller owns each point of the joint Pareto frontier."""
+    table = Table(title="Joint Pareto frontier of the baselines  [SYNTHETIC data]")
+    for col in ("benchmark", "model", "controller", "beta", "accuracy", "tokens/question"):
+        table.add_column(col)
+    groups = sorted({(p.benchmark, p.model) for pts in curves.values() for p in pts})
+    for bench, model in groups:
+        pts = [(n, p) for n, ps in curves.items() for p in ps if (p.benchmark, p.model) == (bench, model)]
+        front = pareto_frontier(np.array([p.tokens for _, p in pts]), np.array([p.accuracy for _, p in pts]))
+        for i in front:
+            n, p = pts[i]
+            table.add_row(bench, model, n, f"{p.beta:.2f}", f"{100 * p.accuracy:.1f}%", f"{p.tokens / 1000:.1f}k")
+    Console().print(table)
+
+
+# ---------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autotts",
+        description="Discover test-time-scaling strategies by replaying stored reasoning trajectories.",
+        epilog="Start with `autotts demo`, then `autotts evaluate --help`. Docs: docs/controller-api.md.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    bank = sub.add_parser("bank", help="make or inspect trajectory banks")
+    bank_sub = bank.add_subparsers(dest="bank_command", required=True, metavar="ACTION")
+    synth = bank_sub.add_parser("synth", help="write the SYNTHETIC default bank (seeded)")
+    synth.add_argument("--out", required=True, help="output file (.parquet or .jsonl)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--questions", type=int, default=30, help="questions per benchmark (default 30)")
+    synth.add_argument("--trajectories", type=int, default=64, help="trajectories per question (default 64)")
+    synth.set_defaults(func=cmd_bank_synth)
+    stats = bank_sub.add_parser("stats", help="statistics per benchmark and model (calibration)")
+    stats.add_argument("files", nargs="+", metavar="FILE")
+    stats.add_argument("--answers", choices=("math", "exact"), default="math")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=cmd_bank_stats)
+
+    convert = sub.add_parser("convert", help="convert AutoTTS stores or interchange files to Parquet/JSONL")
+    convert.add_argument("files", nargs="+", metavar="FILE")
+    convert.add_argument("--out", required=True, help="output file (.parquet or .jsonl)")
+    convert.set_defaults(func=cmd_convert)
+
+    ev = sub.add_parser("evaluate", help="replay a controller over a bank and report its scaling curve")
+    ev.add_argument("--bank", nargs="+", required=True, metavar="FILE",
+                    help="interchange .jsonl/.parquet or AutoTTS .json files")
+    ev.add_argument("--controller", required=True, metavar="NAME|PATH.py",
+                    help=f"built-in ({', '.join(BASELINES)}) or a module defining make_controller(beta)")
+    grid = ev.add_mutually_exclusive_group()
+    grid.add_argument("--beta", type=float, help="one operating point")
+    grid.add_argument("--betas", type=int, help="number of evenly spaced betas in [0, 1] "
+                      "(default 5; with --set, the single beta 1.0)")
+    ev.add_argument("--set", action="append", metavar="KNOB=VALUE", help="set a controller knob (repeatable)")
+    ev.add_argument("--permutations", type=int, default=100, help="branch-order permutations per question (default 100)")
+    ev.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default: all cores)")
+    ev.add_argument("--compat", choices=("default", "reference"), default="default",
+                    help="reference: string answers and ERR votes, as the AutoTTS reference simulators")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(func=cmd_evaluate)
+
+    bl = sub.add_parser("baselines", help="list built-in controllers and their knobs")
+    bl.add_argument("--json", action="store_true")
+    bl.set_defaults(func=cmd_baselines)
+
+    demo = sub.add_parser("demo", help="run the pipeline on the bundled SYNTHETIC bank")
+    demo.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--betas", type=int, default=5)
+    demo.add_argument("--permutations", type=int, default=20)
+    demo.add_argument("--workers", type=int, default=default_workers())
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FormatError, ControllerError, InvalidAction, ValueError) as err:
+        console.print(f"[red]error:[/] {err}")
+        return 2
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Scaling curves, Pareto frontiers, ranking scores and bootstrap intervals.
+
+A controller's curve is its (mean tokens, accuracy) points over a beta grid, per benchmark and
+model. Curves are compared as wholes at matched budgets: `accuracy_at_budget` is the best accuracy
+a curve reaches without spending more than a budget (a step function, since any cheaper operating
+point could be used), and the ranking score is its mean over a log-spaced budget range.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from replay_core.bank import Bank
+from replay_core.evaluate import EpisodeResults
+
+
+@dataclass(frozen=True)
+class Point:
+    """One operating point of one controller on one (benchmark, model) group."""
+
+    beta: float
+    benchmark: str
+    model: str
+    accuracy: float
+    tokens: float
+    rounds: float
+    seq_tokens: float
+    accuracy_low: float
+    accuracy_high: float
+    questions: int
+    permutations: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(bank: Bank, results: dict[float, EpisodeResults], bootstrap: int = 1000,
+              seed: int = 0) -> list[Point]:
+    """Per beta and group: accuracy, mean tokens/rounds/sequential tokens per question, and a 95 %
+    bootstrap interval of accuracy over questions (the variation that matters for a benchmark)."""
+    points = []
+    for beta, res in sorted(results.items()):
+        for (benchmark, model), questions in bank.groups().items():
+            mask = np.isin(res.questions, questions)
+            per_question = np.array([res.correct[mask & (res.questions == q)].mean() for q in questions])
+            low, high = bootstrap_interval(per_question, bootstrap, seed)
+            points.append(Point(
+                beta=float(beta), benchmark=benchmark, model=model,
+                accuracy=float(res.correct[mask].mean()), tokens=float(res.tokens[mask].mean()),
+                rounds=float(res.rounds[mask].mean()), seq_tokens=float(res.seq_tokens[mask].mean()),
+                accuracy_low=low, accuracy_high=high, questions=len(questions),
+                permutations=int(len(np.unique(res.seeds[mask]))),
+            ))
+    return points
+
+
+def bootstrap_interval(per_question: np.ndarray, samples: int = 1000, seed: int = 0,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over questions."""
+    if len(per_question) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = per_question[rng.integers(0, len(per_question), (samples, len(per_question)))].mean(axis=1)
+    tail = (1 - level) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def pareto_frontier(tokens: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
+    """Indices of the points no other point dominates (no more tokens and strictly more accuracy,
+    or fewer tokens and no less accuracy), sorted by tokens."""
+    tokens, accuracy = np.asarray(tokens, float), np.asarray(accuracy, float)
+    order = np.lexsort((-accuracy, tokens))
+    keep, best = [], -np.inf
+    for i in order:
+        if accuracy[i] > best:
+            keep.append(i)
+            best = accuracy[i]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def accuracy_at_budget(tokens: np.ndarray, accuracy: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """Best accuracy among points costing at most each budget (0 where none is affordable)."""
+    tokens, accuracy = np.asarray(tokens, float), np.asarray(accuracy, float)
+    order = np.argsort(tokens)
+    best_so_far = np.maximum.accumulate(accuracy[order])
+    idx = np.searchsorted(tokens[order], np.asarray(budgets, float), side="right") - 1
+    return np.where(idx >= 0, best_so_far[np.maximum(idx, 0)], 0.0)
+
+
+def budget_grid(low: float, high: float, n: int = 64) -> np.ndarray:
+    return np.geomspace(low, high, n)
+
+
+def area_score(tokens: np.ndarray, accuracy: np.ndarray, low: float, high: float, n: int = 64) -> float:
+    """Normalised area under accuracy-at-budget over log-spaced budgets in [low, high]: 1.0 means
+    perfect accuracy already at the lowest budget."""
+    return float(accuracy_at_budget(tokens, accuracy, budget_grid(low, high, n)).mean())
+
+
+def gain_over(tokens: np.ndarray, accuracy: np.ndarray, ref_tokens: np.ndarray, ref_accuracy: np.ndarray,
+              low: float, high: float, n: int = 64) -> float:
+    """Mean accuracy gain over a reference curve at matched budgets in [low, high]."""
+    grid = budget_grid(low, high, n)
+    return float((accuracy_at_budget(tokens, accuracy, grid) - accuracy_at_budget(ref_tokens, ref_accuracy, grid)).mean())
+
+
+def tokens_to_reach(tokens: np.ndarray, accuracy: np.ndarray, target: float) -> float:
+    """Fewest tokens at which a curve reaches `target` accuracy (inf if it never does)."""
+    tokens, accuracy = np.asarray(tokens, float), np.asarray(accuracy, float)
+    ok = accuracy >= target - 1e-12
+    return float(tokens[ok].min()) if ok.any() else float("inf")
