@@ -69,28 +69,28 @@ def read_autotts_store(path: str | Path, model: str | None = None,
 
 def _autotts_question(question: Any, q_index: int, source: str, model: str,
                       benchmark: str) -> Iterable[TrajectoryRecord]:
-    where = f"question {q_index}"
+    def problem(field: str | None, text: str) -> FormatError:
+        return FormatError(source, q_index, field, text, unit="question")
+
     if not isinstance(question, dict):
-        raise FormatError(source, q_index, None, f"{where} is not an object")
+        raise problem(None, "is not an object")
     for key in ("question", "gold_answer", "probe_freq", "each_branch"):
         if key not in question:
-            raise FormatError(source, q_index, key, f"{where} lacks '{key}'")
+            raise problem(key, "missing required key")
     interval = question["probe_freq"]
     if isinstance(interval, bool) or not isinstance(interval, int) or interval <= 0:
-        raise FormatError(source, q_index, "probe_freq", f"must be a positive integer, got {interval!r}")
+        raise problem("probe_freq", f"must be a positive integer, got {interval!r}")
     branches = question["each_branch"]
     if not isinstance(branches, list) or not branches:
-        raise FormatError(source, q_index, "each_branch", "must be a non-empty list")
+        raise problem("each_branch", "must be a non-empty list")
     for traj_id, branch in enumerate(branches):
         if not (isinstance(branch, list) and len(branch) == 3):
-            raise FormatError(source, q_index, "each_branch",
-                              f"branch {traj_id} must be [probe_list, branch_tokens, final_answer]")
+            raise problem("each_branch", f"branch {traj_id} must be [probe_list, branch_tokens, final_answer]")
         probes, tokens, final = branch
         if not isinstance(probes, list):
-            raise FormatError(source, q_index, "each_branch", f"branch {traj_id}: probe_list is not a list")
+            raise problem("each_branch", f"branch {traj_id}: probe_list is not a list")
         if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
-            raise FormatError(source, q_index, "each_branch",
-                              f"branch {traj_id}: branch_tokens must be a non-negative integer")
+            raise problem("each_branch", f"branch {traj_id}: branch_tokens must be a non-negative integer")
         k = len(probes)
         raw = {
             "question_id": f"{benchmark}-{q_index:03d}", "benchmark": benchmark, "model": model,
@@ -103,7 +103,7 @@ def _autotts_question(question: Any, q_index: int, source: str, model: str,
         try:
             yield validate_row(raw, source, q_index)
         except FormatError as err:
-            raise FormatError(source, q_index, err.field, f"branch {traj_id}: {err.problem}") from None
+            raise problem(err.field, f"branch {traj_id}: {err.problem}") from None
 
 
 def read_any(path: str | Path) -> list[TrajectoryRecord]:

@@ -16,12 +16,12 @@ NO_ANSWER_MARKERS = frozenset({"", "ERR"})
 class FormatError(ValueError):
     """A file does not follow the interchange format; the message locates the problem."""
 
-    def __init__(self, source: str, row: int | None, field: str | None, problem: str):
-        where = source if row is None else f"{source}, row {row}"
+    def __init__(self, source: str, row: int | None, field: str | None, problem: str, unit: str = "row"):
+        where = source if row is None else f"{source}, {unit} {row}"
         if field is not None:
             where += f", field '{field}'"
         super().__init__(f"{where}: {problem}")
-        self.source, self.row, self.field, self.problem = source, row, field, problem
+        self.source, self.row, self.field, self.problem, self.unit = source, row, field, problem, unit
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ class Baseline:
         """The docstring's "beta -> ..." sentence: how beta sets the knobs."""
         doc = " ".join((inspect.getdoc(self.make_controller) or "").split())
         start = doc.find("beta ->")
-        return doc[start:doc.find(".", start) + 1] if start >= 0 else ""
+        end = doc.find(". ", start)
+        return (doc[start:end + 1] if end >= 0 else doc[start:]) if start >= 0 else ""
 
 
 def _knobs(factory: Callable) -> dict[str, object]:

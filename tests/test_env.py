@@ -1,0 +1,192 @@
+"""The replay environment: every action's cost and visibility rule, invalid actions, determinism."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from replay_core import DEFAULT_VOTE, FULL, Actions, InvalidAction, ReplayEnv
+from replay_core.baselines import BASELINES
+from replay_core.evaluate import evaluate, run_batch
+from tests.conftest import record
+from trajectories.banking import build_bank
+
+
+@pytest.fixture()
+def bank():
+    return build_bank([
+        record(traj_id=0, chunks=(100, 100, 50), probes=("1", None, "2"), final="2"),
+        record(traj_id=1, chunks=(100, 30), probes=("3", "3"), final="3", probe_tokens=[7, 7]),
+        # AutoTTS-style: a probe grid that overruns the true length (900 < 2 x 500)
+        record(traj_id=2, chunks=(500, 500, 0), probes=("2", "2", "2"), final="2", total_tokens=900,
+               probe_tokens=[0, 0, 0]),
+    ])
+
+
+def env_for(bank, order=(0, 1, 2)):
+    return ReplayEnv(bank, np.array([0]), np.array([list(order)]))
+
+
+def act(env, **fields):
+    a = env.observe().no_actions()
+    for name, value in fields.items():
+        getattr(a, name)[0] = value
+    env.step(a)
+    return env.observe()
+
+
+def cls(bank, text):
+    return bank.class_texts[0].index(text)
+
+
+def test_branch_is_free_and_reveals_nothing(bank):
+    env = env_for(bank)
+    obs = act(env, branch=2)
+    assert obs.tokens[0] == 0 and obs.n_open[0] == 2 and obs.n_unused[0] == 1
+    assert obs.opened[0, :2].all() and not obs.opened[0, 2]
+    assert (obs.probe == -1).all() and (obs.final == -1).all() and (obs.depth == 0).all()
+
+
+def test_continue_charges_chunks_and_reveals_no_probe(bank):
+    env = env_for(bank)
+    act(env, branch=1)
+    obs = act(env, extend=[2, 0, 0])
+    assert obs.tokens[0] == 200 and obs.depth[0, 0] == 2 and obs.rounds[0] == 1
+    assert obs.probe[0, 0] == -1 and obs.final[0, 0] == -1 and not obs.done[0, 0]
+
+
+def test_probe_charges_probe_tokens_and_reveals_the_answer_at_depth(bank):
+    env = env_for(bank)
+    act(env, branch=1)
+    act(env, extend=[1, 0, 0])
+    obs = act(env, probe=[True, False, False])
+    assert obs.tokens[0] == 105 and obs.probe[0, 0] == cls(bank, "1") and obs.probe_depth[0, 0] == 1
+    obs = act(env, extend=[1, 0, 0], probe=[True, False, False])
+    assert obs.probe[0, 0] == -1  # the probe after chunk 2 stated no answer
+    assert obs.tokens[0] == 210 and obs.rounds[0] == 3
+
+
+def test_reaching_the_end_costs_the_remaining_length_and_reveals_the_final(bank):
+    env = env_for(bank)
+    act(env, branch=1)
+    act(env, extend=[1, 0, 0])
+    obs = act(env, extend=[FULL, 0, 0])
+    assert obs.tokens[0] == 250 and obs.done[0, 0] and obs.final[0, 0] == cls(bank, "2")
+    obs = act(env, probe=[True, False, False])  # probing an ended branch reads its final, free
+    assert obs.tokens[0] == 250 and obs.probe[0, 0] == cls(bank, "2")
+
+
+def test_published_cost_semantics_when_the_probe_grid_overruns(bank):
+    stepwise = env_for(bank, order=(2, 0, 1))
+    act(stepwise, branch=1)
+    costs = []
+    for _ in range(3):
+        before = stepwise.tokens[0]
+        act(stepwise, extend=[1, 0, 0])
+        costs.append(int(stepwise.tokens[0] - before))
+    assert costs == [500, 500, 0]  # k intervals cost k x 500, the closing step max(0, 900 - 1000)
+    at_once = env_for(bank, order=(2, 0, 1))
+    act(at_once, branch=1)
+    assert act(at_once, extend=[FULL, 0, 0]).tokens[0] == 900  # a full read costs the true length
+
+
+def test_default_vote_prefers_finals_then_probes_and_breaks_ties_by_first_branch(bank):
+    env = env_for(bank)
+    act(env, branch=2)
+    act(env, extend=[FULL, FULL, 0])
+    act(env, answer=DEFAULT_VOTE)
+    assert env.answer[0] == cls(bank, "2") and env.correct()[0]
+    env = env_for(bank, order=(1, 0, 2))
+    act(env, branch=2)
+    act(env, extend=[FULL, FULL, 0])
+    act(env, answer=DEFAULT_VOTE)
+    assert env.answer[0] == cls(bank, "3") and not env.correct()[0]  # 1-1 tie: first branch wins
+    env = env_for(bank)
+    act(env, branch=1)
+    act(env, extend=[1, 0, 0], probe=[True, False, False])
+    act(env, answer=DEFAULT_VOTE)
+    assert env.answer[0] == cls(bank, "1")  # nothing finished: the probes vote
+
+
+def test_latency_is_the_deepest_branch_and_rounds(bank):
+    env = env_for(bank)
+    act(env, branch=3)
+    act(env, extend=[1, 1, 1])
+    act(env, extend=[FULL, 0, 0])
+    act(env, answer=DEFAULT_VOTE)
+    assert env.rounds[0] == 2 and env.seq_tokens[0] == 500 and env.tokens[0] == 250 + 100 + 500
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"extend": [1, 0, 0]}, "not open"),
+    ({"probe": [True, False, False]}, "not open"),
+    ({"prune": [True, False, False]}, "not open"),
+    ({"branch": 4}, "beyond the unused"),
+    ({"branch": -1}, "negative"),
+    ({}, "made no move"),
+    ({"answer": 0}, "has not seen"),
+    ({"answer": 999}, "unknown class"),
+    ({"branch": 1, "answer": DEFAULT_VOTE}, "only action"),
+])
+def test_invalid_actions_are_reported(bank, fields, message):
+    env = env_for(bank)
+    with pytest.raises(InvalidAction, match=message):
+        act(env, **fields)
+
+
+def test_actions_after_pruning_ending_or_answering_are_invalid(bank):
+    env = env_for(bank)
+    act(env, branch=2)
+    with pytest.raises(InvalidAction, match="no generated chunk"):
+        act(env, probe=[True, False, False])
+    act(env, prune=[True, False, False], extend=[0, FULL, 0])
+    with pytest.raises(InvalidAction, match="pruned"):
+        act(env, extend=[1, 0, 0])
+    with pytest.raises(InvalidAction, match="already ended"):
+        act(env, extend=[0, 1, 0])
+    act(env, answer=DEFAULT_VOTE)
+    with pytest.raises(InvalidAction, match="acted after answering"):
+        act(env, answer=DEFAULT_VOTE)
+
+
+def test_wrong_shapes_and_types_are_reported(bank):
+    env = env_for(bank)
+    env.observe()
+    with pytest.raises(InvalidAction, match="must return Actions"):
+        env.step({"branch": 1})
+    with pytest.raises(InvalidAction, match="wrong shape"):
+        env.step(Actions.none(1, 7))
+
+
+def test_observation_holds_no_labels_and_cannot_write_state(bank):
+    env = env_for(bank)
+    obs = act(env, branch=1)
+    names = set(vars(obs))
+    assert not names & {"gold", "golds", "class_correct", "bank", "correct", "class_texts"}
+    assert all(isinstance(v, (np.ndarray, int)) for v in vars(obs).values())
+    with pytest.raises(ValueError):
+        obs.depth[0, 0] = 5
+    with pytest.raises(AttributeError):
+        obs.bank  # noqa: B018
+
+
+class _Peeker:
+    """A controller that tries to answer without paying: class 0 blindly."""
+
+    def act(self, obs):
+        a = obs.no_actions()
+        a.answer[:] = 0
+        return a
+
+
+def test_blind_answers_fail(bank):
+    with pytest.raises(InvalidAction, match="has not seen"):
+        run_batch(bank, lambda beta: _Peeker(), 1.0, np.array([0]), np.array([0]))
+
+
+def test_evaluation_is_deterministic_and_independent_of_workers_and_blocks(synthetic_bank):
+    factory = BASELINES["parallel-probe"].make_controller
+    one = evaluate(synthetic_bank, factory, [0.5], permutations=8, workers=1, block=8)[0.5]
+    again = evaluate(synthetic_bank, factory, [0.5], permutations=8, workers=2, block=3)[0.5]
+    order = lambda r: np.lexsort((r.questions, r.seeds))  # noqa: E731
+    for field in ("correct", "tokens", "rounds", "seq_tokens", "answers"):
+        assert np.array_equal(getattr(one, field)[order(one)], getattr(again, field)[order(again)]), field

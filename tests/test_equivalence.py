@@ -1,0 +1,39 @@
+"""Answer equivalence classes (math-verify) and grading."""
+from __future__ import annotations
+
+from trajectories.equivalence import classify, equivalent
+
+
+def test_equivalent_forms_share_a_class():
+    answers = ["1/2", "\\frac{1}{2}", "\\dfrac{1}{2}", "0.5", "12", "12.0", "025", "25",
+               "\\sqrt{2}/2", "\\frac{\\sqrt2}{2}", "x+1", "1+x", None]
+    classes = classify(answers, gold="\\frac{\\sqrt{2}}{2}")
+    same = lambda a, b: classes.of(a) == classes.of(b)  # noqa: E731
+    assert same("1/2", "\\frac{1}{2}") and same("1/2", "\\dfrac{1}{2}") and same("1/2", "0.5")
+    assert same("12", "12.0") and same("025", "25") and same("\\sqrt{2}/2", "\\frac{\\sqrt2}{2}")
+    assert same("x+1", "1+x")
+    assert not same("1/2", "12") and not same("12", "25")
+    assert classes.of(None) == -1
+    assert len(classes.texts) == 5
+    assert [classes.correct[classes.of(a)] for a in ("\\sqrt{2}/2", "1/2", "x+1")] == [True, False, False]
+
+
+def test_grading_handles_leading_zeros_and_choice_letters():
+    assert classify(["25"], gold="025").correct == (True,)
+    choice = classify(["B", "The answer is B", "C"], gold="B", answer_type="choice")
+    assert choice.of("B") == choice.of("The answer is B") and choice.correct == (True, False)
+    assert equivalent("100", "10^{2}")
+    assert not equivalent("x^2", "x")
+
+
+def test_exact_mode_reproduces_reference_string_voting():
+    classes = classify(["7", "7.0", None], gold="7", mode="exact")
+    assert classes.of("7") != classes.of("7.0")
+    assert classes.of(None) >= 0 and classes.texts[classes.of(None)] == "ERR"
+    assert classes.correct == (True, False, False)
+
+
+def test_many_distinct_answers_stay_cheap():
+    answers = [str(i) for i in range(2000)] + [f"{i}.0" for i in range(2000)]
+    classes = classify(answers, gold="5")
+    assert len(classes.texts) == 2000
