@@ -94,6 +94,7 @@ def _question(rng: np.random.Generator, bench: BenchmarkProfile, model: ModelPro
     attractors = rng.choice(np.setdiff1d(np.arange(1, 1000), [gold]), size=4, replace=False)
     weights = rng.dirichlet(np.full(4, 0.7)) * 0.8  # 20 % of wrong answers are one-offs
     question_id = f"{bench.name}-{q:03d}"
+    gold_text = _answer_text(gold, bench.answer_style, rng)
     out = []
     for t in range(n):
         right = rng.random() < p_right
@@ -129,7 +130,7 @@ def _question(rng: np.random.Generator, bench: BenchmarkProfile, model: ModelPro
         out.append(TrajectoryRecord(
             question_id=question_id, benchmark=bench.name, model=model.name,
             problem=f"[synthetic] question {q} of {bench.name} (difficulty {difficulty:+.2f})",
-            gold=_answer_text(gold, bench.answer_style, rng), traj_id=t, chunk_tokens=tuple(chunks),
+            gold=gold_text, traj_id=t, chunk_tokens=tuple(chunks),
             probe_answers=tuple(probes), probe_tokens=tuple([12] * k),
             final_answer=None if cut else _answer_text(value, bench.answer_style, rng),
             finished=not cut, chunk_confidence=tuple(float(c) for c in confidence),
