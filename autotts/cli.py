@@ -20,6 +20,7 @@ from replay_core.metrics import Point, pareto_frontier, summarize
 from trajectories.schema import FormatError
 
 console = Console(stderr=True)
+out_console = Console(width=None if Console().is_terminal else 160)
 
 
 def _progress() -> Progress:
@@ -53,7 +54,7 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
         table.add_column(name, justify="right")
     for stat in next(iter(rows.values())):
         table.add_row(stat, *(f"{r[stat]:.3g}" for r in rows.values()))
-    Console().print(table)
+    out_console.print(table)
     return 0
 
 
@@ -115,7 +116,7 @@ def _print_points(name: str, points: list[Point], synthetic: bool) -> None:
         table.add_row(p.benchmark, p.model, f"{p.beta:.2f}", f"{100 * p.accuracy:.1f}%",
                       f"{100 * p.accuracy_low:.0f}-{100 * p.accuracy_high:.0f}%", f"{p.tokens / 1000:.1f}k",
                       f"{p.rounds:.1f}", f"{p.seq_tokens / 1000:.1f}k")
-    Console().print(table)
+    out_console.print(table)
 
 
 def cmd_baselines(args: argparse.Namespace) -> int:
@@ -129,7 +130,7 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     for name, b in BASELINES.items():
         knobs = ", ".join(f"{k}={v}" for k, v in b.knobs.items())
         table.add_row(name, b.title, knobs, b.beta_map)
-    Console().print(table)
+    out_console.print(table)
     return 0
 
 
@@ -169,7 +170,7 @@ def _print_frontier_table(curves: dict[str, list[Point]]) -> None:
         for i in front:
             n, p = pts[i]
             table.add_row(bench, model, n, f"{p.beta:.2f}", f"{100 * p.accuracy:.1f}%", f"{p.tokens / 1000:.1f}k")
-    Console().print(table)
+    out_console.print(table)
 
 
 # ---------------------------------------------------------------------------------- parser

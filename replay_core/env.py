@@ -44,6 +44,7 @@ class ReplayEnv:
         self.label = label or (lambda e: f"episode {e}")
         self.max_rounds = max_rounds
         self.step_count = 0
+        self.action_count = 0  # individual actions taken, for throughput figures
         self._rows = np.arange(E)
         # episode state
         self.live = np.ones(E, bool)
@@ -133,6 +134,7 @@ class ReplayEnv:
             self._require(rows, ~(a.probe & (self.depth[rows] == 0)).any(1), "PROBE of a branch with no generated chunk")
             self._probe(rows, a.probe)
         self.rounds[rows] += growing.any(1) | a.probe.any(1)
+        self.action_count += int(a.branch.sum() + a.prune.sum() + growing.sum() + a.probe.sum() + answering.sum())
         # ANSWER
         if answering.any():
             self._answer(rows[answering], a.answer[answering])

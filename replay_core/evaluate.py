@@ -33,6 +33,7 @@ class EpisodeResults:
     rounds: np.ndarray
     seq_tokens: np.ndarray
     answers: np.ndarray
+    actions: np.ndarray  # actions per batch (one entry per batch run), for throughput figures
 
     @staticmethod
     def concat(parts: Iterable["EpisodeResults"]) -> "EpisodeResults":
@@ -78,7 +79,7 @@ def run_batch(bank: Bank, factory: ControllerFactory, beta: float, questions: np
     while env.live.any():
         env.step(controller.act(env.observe(live_only)))
     return EpisodeResults(ep_questions, ep_seeds, env.correct(), env.tokens.copy(), env.rounds.copy(),
-                          env.seq_tokens.copy(), env.answer.copy())
+                          env.seq_tokens.copy(), env.answer.copy(), np.array([env.action_count]))
 
 
 _WORKER_STATE: dict = {}

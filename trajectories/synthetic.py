@@ -125,8 +125,8 @@ def _question(rng: np.random.Generator, bench: BenchmarkProfile, model: ModelPro
                 probes.append(None)
             else:
                 probes.append(_answer_text(int(guesses[i]), bench.answer_style, rng))
-        level = rng.normal(-0.45 if right else -0.75, 0.12)
-        confidence = np.round(level + 0.1 * depth + rng.normal(0, 0.08, k), 4)
+        level = rng.normal(-0.55 if right else -0.68, 0.12)
+        confidence = np.round(level + 0.1 * depth + rng.normal(0, 0.1, k), 4)
         out.append(TrajectoryRecord(
             question_id=question_id, benchmark=bench.name, model=model.name,
             problem=f"[synthetic] question {q} of {bench.name} (difficulty {difficulty:+.2f})",
