@@ -75,7 +75,7 @@ def test_published_rows_reproduce(model, bench, real_store):
     bank = load_bank([real_store(model, bench)], mode="exact")
     published = published_table()
     for method in ("SC@64", "ESC", "Parallel-Probe"):
-        name, knobs = METHODS[method]
+        _, name, knobs = METHODS[method]
         res = evaluate(bank, lambda beta: BASELINES[name].make_controller(beta, **knobs), [1.0], permutations=100, workers=2)[1.0]
         pub_acc, pub_tokens = published[(model, method, bench)]
         assert abs(100 * res.correct.mean() - pub_acc) / 100 * bank.n_questions <= 1.0, method

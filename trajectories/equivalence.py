@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Iterable, Literal
 
 from math_verify import parse, verify
+from sympy import Basic, Pow, preorder_traversal
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig
 
 logging.getLogger("math_verify").setLevel(logging.ERROR)
@@ -47,12 +48,39 @@ def plain_number(text: str) -> Fraction | None:
 
 @lru_cache(maxsize=200_000)
 def _parsed(text: str, answer_type: str) -> tuple:
+    """math-verify's parse, or () when the text is too long or parses to something too costly to
+    simplify (see `_tame`): such answers are compared by their text alone."""
     if len(text) > MAX_ANSWER_CHARS:
         return ()
     if answer_type == "choice":
         return tuple(parse(text, extraction_config=_CHOICE_CONFIG, parsing_timeout=None))
     wrapped = text if ("$" in text or "\\boxed" in text) else f"${text}$"
-    return tuple(parse(wrapped, extraction_config=_MATH_CONFIG, parsing_timeout=None))
+    parsed = tuple(parse(wrapped, extraction_config=_MATH_CONFIG, parsing_timeout=None))
+    return parsed if all(_tame(p) for p in parsed) else ()
+
+
+_COMBINATORIAL = {"factorial", "factorial2", "subfactorial", "binomial", "gamma", "RisingFactorial",
+                  "FallingFactorial", "fibonacci", "lucas", "bell", "catalan", "harmonic"}
+MAX_COMBINATORIAL_ARG = 300
+MAX_EXPONENT = 2000
+
+
+def _tame(expr) -> bool:
+    """False for expressions whose simplification or evaluation can take unbounded time (huge
+    factorials, towers of powers); math-verify's own timeouts are unusable off the main thread."""
+    if not isinstance(expr, Basic):
+        return True
+    for node in preorder_traversal(expr):
+        name = type(node).__name__
+        if name in _COMBINATORIAL and any(a.is_number and abs(complex(a.evalf(5))) > MAX_COMBINATORIAL_ARG
+                                          or not a.is_number for a in node.args):
+            return False
+        if isinstance(node, Pow) and node.exp.is_number and node.exp.is_real:
+            if abs(float(node.exp)) > MAX_EXPONENT:
+                return False
+            if isinstance(node.exp, Pow):
+                return False
+    return True
 
 
 @lru_cache(maxsize=500_000)
