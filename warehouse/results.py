@@ -1,0 +1,114 @@
+"""Write runs, controllers, evaluations, scores and Pareto points; nothing is ever overwritten."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from replay_core.metrics import Point, area_score, gain_over, pareto_frontier
+from warehouse.db import now, transaction
+
+
+@dataclass(frozen=True)
+class ControllerRecord:
+    name: str
+    origin: str          # baseline | explorer | user
+    source: str
+    knobs: dict
+
+    @property
+    def controller_id(self) -> str:
+        blob = json.dumps([self.name, self.source, self.knobs], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CurveResult:
+    """A controller's points on one bank (or an error that stopped its evaluation)."""
+
+    controller: ControllerRecord
+    bank_of: dict[tuple[str, str], str]   # (benchmark, model) -> bank_id
+    points: list[Point]
+    error: str | None = None
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def start_run(warehouse: str | Path, kind: str, parameters: dict, run_id: str | None = None) -> str:
+    run_id = run_id or new_run_id()
+    with transaction(warehouse) as con:
+        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running')",
+                    [run_id, kind, json.dumps(parameters, default=str), now()])
+    return run_id
+
+
+def finish_run(warehouse: str | Path, run_id: str, status: str = "completed") -> None:
+    with transaction(warehouse) as con:
+        con.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", [now(), status, run_id])
+
+
+def write_results(warehouse: str | Path, run_id: str, results: list[CurveResult]) -> None:
+    """Controllers, evaluations, scores and the joint Pareto frontier of a run, in one transaction."""
+    created = now()
+    with transaction(warehouse) as con:
+        for res in results:
+            c = res.controller
+            con.execute("INSERT INTO controllers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [c.controller_id, c.name, c.origin, c.source, json.dumps(c.knobs, default=str), created])
+            if res.error:
+                for (bench, model), bank_id in res.bank_of.items():
+                    con.execute("INSERT INTO evaluations (run_id, controller_id, bank_id, benchmark, model, beta, error, created_at) "
+                                "VALUES (?, ?, ?, ?, ?, -1, ?, ?)", [run_id, c.controller_id, bank_id, bench, model, res.error, created])
+                continue
+            con.executemany(
+                "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                [[run_id, c.controller_id, res.bank_of[(p.benchmark, p.model)], p.benchmark, p.model, p.beta,
+                  p.accuracy, p.accuracy_low, p.accuracy_high, p.tokens, p.rounds, p.seq_tokens, p.questions,
+                  p.permutations, created] for p in res.points])
+        for row in score_rows(run_id, results):
+            con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        for row in pareto_rows(run_id, results):
+            con.execute("INSERT INTO pareto_points VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+
+
+def _groups(results: list[CurveResult]) -> dict[tuple[str, str], list[tuple[CurveResult, Point]]]:
+    out: dict[tuple[str, str], list[tuple[CurveResult, Point]]] = {}
+    for res in results:
+        for p in res.points:
+            out.setdefault((p.benchmark, p.model), []).append((res, p))
+    return out
+
+
+def score_rows(run_id: str, results: list[CurveResult]) -> list[list]:
+    """Per group: area score over the run's budget range, and gain over the best baseline envelope."""
+    rows = []
+    for (bench, model), members in _groups(results).items():
+        tokens = np.array([p.tokens for _, p in members])
+        low, high = float(tokens.min()), float(tokens.max())
+        if high <= low:
+            high = low * 1.0001 + 1e-9
+        base = [(r, p) for r, p in members if r.controller.origin == "baseline"]
+        for res in {id(r): r for r, _ in members}.values():
+            mine = [p for r, p in members if r is res]
+            t, a = np.array([p.tokens for p in mine]), np.array([p.accuracy for p in mine])
+            gain = None
+            if base and res.controller.origin != "baseline":
+                gain = gain_over(t, a, np.array([p.tokens for _, p in base]), np.array([p.accuracy for _, p in base]), low, high)
+            rows.append([run_id, res.controller.controller_id, bench, model, area_score(t, a, low, high), low, high, gain])
+    return rows
+
+
+def pareto_rows(run_id: str, results: list[CurveResult]) -> list[list]:
+    rows = []
+    for (bench, model), members in _groups(results).items():
+        front = pareto_frontier(np.array([p.tokens for _, p in members]), np.array([p.accuracy for _, p in members]))
+        for i in front:
+            res, p = members[i]
+            rows.append([run_id, bench, model, res.controller.controller_id, p.beta, p.tokens, p.accuracy])
+    return rows
