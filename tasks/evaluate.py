@@ -1,0 +1,90 @@
+"""Tasks of the evaluate flow: snapshot the bank once, replay blocks in parallel, write once."""
+from __future__ import annotations
+
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
+from prefect import task
+
+from replay_core.bank import Bank
+from replay_core.controller import resolve
+from replay_core.evaluate import EpisodeResults, default_workers, run_batch
+from warehouse.bank_io import load_bank
+from warehouse.results import CurveResult, write_results
+
+
+@dataclass(frozen=True)
+class ControllerSpec:
+    """A controller by name or module path, with knobs; what travels to workers."""
+
+    target: str
+    knobs: dict
+
+    def factory(self):
+        return resolve(self.target, self.knobs)
+
+
+_BANKS: dict[str, Bank] = {}
+
+
+def _bank(path: str) -> Bank:
+    if path not in _BANKS:
+        with open(path, "rb") as handle:
+            _BANKS[path] = pickle.load(handle)
+    return _BANKS[path]
+
+
+@task(name="snapshot-bank")
+def snapshot_bank(warehouse: str, bank_ids: list[str] | None, benchmarks: list[str] | None,
+                  models: list[str] | None, folder: str | None = None) -> str:
+    """Read the selected questions once and leave them in a file workers load, so replay never
+    holds the warehouse open (people's ad-hoc queries get in) and the bank is not re-sent per task."""
+    bank = load_bank(warehouse, bank_ids, benchmarks, models)
+    folder = folder or tempfile.mkdtemp(prefix="autotts-bank-")
+    path = Path(folder) / "bank.pkl"
+    with open(path, "wb") as handle:
+        pickle.dump(bank, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(path)
+
+
+_POOL: ProcessPoolExecutor | None = None
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    """One process pool per flow process, started from a clean forkserver (never a fork of a
+    process running Prefect's threads); workers keep banks they have loaded."""
+    global _POOL
+    if _POOL is None:
+        context = get_context("forkserver")
+        context.set_forkserver_preload(["replay_core.evaluate", "tasks.evaluate"])
+        _POOL = ProcessPoolExecutor(max_workers=default_workers(), mp_context=context)
+    return _POOL
+
+
+def replay(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int]) -> EpisodeResults:
+    """Replay every question of the bank under a block of permutation seeds."""
+    bank = _bank(bank_path)
+    _, factory = spec.factory()
+    return run_batch(bank, factory, beta, np.arange(bank.n_questions), np.asarray(seeds))
+
+
+@task(name="replay-block", task_run_name="replay {spec.target} beta={beta:.3f}", retries=1)
+def replay_block(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int],
+                 in_process_pool: bool = False) -> EpisodeResults:
+    """One (controller, beta, permutation block) unit of work. With `in_process_pool` the numpy work
+    runs in the local process pool, so thread-based task runners still use every core."""
+    if in_process_pool:
+        return _worker_pool().submit(replay, bank_path, spec, beta, seeds).result()
+    return replay(bank_path, spec, beta, seeds)
+
+
+@task(name="write-results", retries=3, retry_delay_seconds=2)
+def write_run_results(warehouse: str, run_id: str, results: list[CurveResult]) -> None:
+    """The run's single write: one short transaction."""
+    write_results(warehouse, run_id, results)
