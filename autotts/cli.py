@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from replay_core.env import InvalidAction
 from replay_core.evaluate import default_workers, evaluate
 from replay_core.metrics import Point, pareto_frontier, summarize
 from trajectories.schema import FormatError
+from warehouse.db import WarehouseBusy
 
 console = Console(stderr=True)
 out_console = Console(width=None if Console().is_terminal else 160)
@@ -92,6 +94,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     knobs = dict(parse_knob(item) for item in args.set or [])
     name, factory = resolve(args.controller, knobs)
+    if args.warehouse:
+        return _evaluate_in_warehouse(args, name, knobs)
     with console.status("loading and grading the bank"):
         bank = load_bank(args.bank, mode="exact" if args.compat == "reference" else "math")
     if args.controller in BASELINES and BASELINES[args.controller].needs_confidence and not bank.has_confidence:
@@ -106,6 +110,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     _print_points(name, points, bank.synthetic)
     return 0
+
+
+def _evaluate_in_warehouse(args: argparse.Namespace, name: str, knobs: dict) -> int:
+    from flows.evaluate import evaluate_flow
+
+    result = evaluate_flow(
+        warehouse=args.warehouse, controllers=[args.controller], knobs={args.controller: knobs},
+        bank_ids=_split(args.bank_id), benchmarks=_split(args.benchmark), models=_split(args.model),
+        betas=_betas(args), permutations=args.permutations, executor=args.executor, workers=args.workers)
+    curve = result["curves"][0]
+    if curve["error"]:
+        raise ControllerError(f"{name} failed: {curve['error']}")
+    points = [Point(**p) for p in curve["points"]]
+    if args.json:
+        print(json.dumps({"controller": name, "run_id": result["run_id"], "synthetic": result["synthetic"],
+                          "permutations": args.permutations, "points": [p.as_dict() for p in points]}))
+        return 0
+    _print_points(f"{name} (run {result['run_id']})", points, result["synthetic"])
+    return 0
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Repeatable, comma-separated options -> a list (None when not given)."""
+    if not values:
+        return None
+    return [v for item in values for v in item.split(",") if v]
 
 
 def _print_points(name: str, points: list[Point], synthetic: bool) -> None:
@@ -131,6 +161,56 @@ def cmd_baselines(args: argparse.Namespace) -> int:
         knobs = ", ".join(f"{k}={v}" for k, v in b.knobs.items())
         table.add_row(name, b.title, knobs, b.beta_map)
     out_console.print(table)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- warehouse
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from flows.ingest import IngestFailed, ingest_flow
+
+    try:
+        summaries = ingest_flow(paths=args.files, warehouse=args.warehouse,
+                                answer_mode="exact" if args.compat == "reference" else "math")
+    except IngestFailed as err:
+        raise FormatError(args.warehouse, None, None, f"rejected: {err}") from None
+    if args.json:
+        print(json.dumps(summaries))
+    else:
+        for s in summaries:
+            console.print(f"{s['file']}: {s['status']} as bank {s['bank_id']} "
+                          f"({s['trajectories']} trajectories, {s['probes']} probes)"
+                          + (" [SYNTHETIC]" if s["synthetic"] else ""))
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from warehouse.queries import run_sql
+
+    table = run_sql(args.warehouse, args.query)
+    if args.json:
+        print(json.dumps(table.to_pylist(), default=str))
+        return 0
+    out = Table(show_lines=False)
+    for name in table.column_names:
+        out.add_column(name)
+    for row in table.to_pylist():
+        out.add_row(*(_cell(v) for v in row.values()))
+    out_console.print(out)
+    console.print(f"{table.num_rows} row(s)")
+    return 0
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return escape("" if value is None else str(value))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.export import export_parquet
+
+    n = export_parquet(args.warehouse, args.out, _split(args.bank_id), _split(args.benchmark), _split(args.model))
+    console.print(f"wrote {n} trajectories to {args.out}")
     return 0
 
 
@@ -174,6 +254,12 @@ def _print_frontier_table(curves: dict[str, list[Point]]) -> None:
 
 
 # ---------------------------------------------------------------------------------- parser
+def _selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bank-id", action="append", metavar="ID", help="warehouse bank id (repeatable)")
+    parser.add_argument("--benchmark", action="append", metavar="NAME", help="only these benchmarks (repeatable, comma-separated)")
+    parser.add_argument("--model", action="append", metavar="NAME", help="only these models (repeatable, comma-separated)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autotts",
@@ -202,8 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     convert.set_defaults(func=cmd_convert)
 
     ev = sub.add_parser("evaluate", help="replay a controller over a bank and report its scaling curve")
-    ev.add_argument("--bank", nargs="+", required=True, metavar="FILE",
-                    help="interchange .jsonl/.parquet or AutoTTS .json files")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--bank", nargs="+", metavar="FILE", help="interchange .jsonl/.parquet or AutoTTS .json files")
+    source.add_argument("--warehouse", metavar="W.duckdb",
+                        help="evaluate banks ingested into this warehouse (runs the Prefect evaluate flow; results are stored)")
+    _selection(ev)
+    ev.add_argument("--executor", default="process",
+                    help="with --warehouse: process (local cores), dask (local cluster) or dask://HOST:PORT")
     ev.add_argument("--controller", required=True, metavar="NAME|PATH.py",
                     help=f"built-in ({', '.join(BASELINES)}) or a module defining make_controller(beta)")
     grid = ev.add_mutually_exclusive_group()
@@ -217,6 +308,26 @@ def build_parser() -> argparse.ArgumentParser:
                     help="reference: string answers and ERR votes, as the AutoTTS reference simulators")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=cmd_evaluate)
+
+    ing = sub.add_parser("ingest", help="validate, grade and load trajectory files into a warehouse")
+    ing.add_argument("files", nargs="+", metavar="FILE")
+    ing.add_argument("--warehouse", required=True, metavar="W.duckdb")
+    ing.add_argument("--compat", choices=("default", "reference"), default="default",
+                     help="reference: string answers and ERR votes, as the AutoTTS reference simulators")
+    ing.add_argument("--json", action="store_true")
+    ing.set_defaults(func=cmd_ingest)
+
+    sql = sub.add_parser("sql", help="query a warehouse (read-only); see docs/warehouse.md")
+    sql.add_argument("query", metavar="SQL")
+    sql.add_argument("--warehouse", required=True, metavar="W.duckdb")
+    sql.add_argument("--json", action="store_true", help="print rows as a JSON list")
+    sql.set_defaults(func=cmd_sql)
+
+    exp = sub.add_parser("export", help="export warehouse banks as interchange Parquet")
+    exp.add_argument("--warehouse", required=True, metavar="W.duckdb")
+    exp.add_argument("--out", required=True, metavar="FILE.parquet")
+    _selection(exp)
+    exp.set_defaults(func=cmd_export)
 
     bl = sub.add_parser("baselines", help="list built-in controllers and their knobs")
     bl.add_argument("--json", action="store_true")
@@ -233,10 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Prefect runs flows against a temporary local server unless PREFECT_API_URL is set; keep its
+    # telemetry from retrying against a closed network.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (FormatError, ControllerError, InvalidAction, ValueError) as err:
+    except (FormatError, ControllerError, InvalidAction, ValueError, FileNotFoundError, WarehouseBusy) as err:
         console.print(f"[red]error:[/] {escape(str(err))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:

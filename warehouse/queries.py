@@ -1,0 +1,14 @@
+"""Ad-hoc SQL for `autotts sql`: read-only, retried briefly while a writer holds the file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from warehouse.db import connect
+
+
+def run_sql(warehouse: str | Path, sql: str, wait_s: float = 10.0) -> pa.Table:
+    """Run one query on a read-only connection (so it can never change the warehouse)."""
+    with connect(warehouse, read_only=True, wait_s=wait_s) as con:
+        return con.sql(sql).to_arrow_table()
