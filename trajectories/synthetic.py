@@ -5,8 +5,8 @@ Generative model (per benchmark profile b, model profile m, question q, trajecto
 * Difficulty d_q ~ Normal(mu_b, sigma_b); the model's chance that a trajectory ends right is
   p_q = sigmoid(ability_m - d_q). This gives the bimodal per-question accuracies of real stores
   (many questions almost always right, many almost never).
-* Wrong answers are clustered: each question has a few "attractor" wrong answers with Dirichlet
-  weights (the top one holds ~30-50 % of wrong finals, as on AIME/HMMT) plus a tail of one-offs.
+* Wrong answers are clustered: each question has four "attractor" wrong answers with Dirichlet
+  weights (60 % of wrong finals; the top one holds ~35-50 %, as on AIME/HMMT) plus one-offs.
 * Lengths: log-normal, wrong trajectories about twice as long as right ones; a trajectory longer
   than the token cap is cut there, with no final answer (`finished = false`).
 * Chunks of `chunk_tokens` tokens; after each chunk a probe. At relative depth r a probe states
@@ -53,13 +53,13 @@ BENCHMARKS = (
     BenchmarkProfile("synthetic-math", -1.2, 2.0, "math"),
 )
 MODELS = (
-    ModelProfile("synthetic-small", -0.6, 10_000, 2.6, 0.35),
-    ModelProfile("synthetic-large", 0.9, 9_000, 2.0, 0.25),
+    ModelProfile("synthetic-small", -0.6, 10_000, 2.6, 0.12),
+    ModelProfile("synthetic-large", 0.9, 9_000, 2.0, 0.08),
 )
 
 
 def generate(questions: int = 30, trajectories: int = 64, seed: int = 0, chunk_tokens: int = 500,
-             max_tokens: int = 32_000, benchmarks: tuple[BenchmarkProfile, ...] = BENCHMARKS,
+             max_tokens: int = 40_000, benchmarks: tuple[BenchmarkProfile, ...] = BENCHMARKS,
              models: tuple[ModelProfile, ...] = MODELS) -> list[TrajectoryRecord]:
     """A synthetic bank: every benchmark x model profile, `questions` x `trajectories` each."""
     records: list[TrajectoryRecord] = []
@@ -92,7 +92,7 @@ def _question(rng: np.random.Generator, bench: BenchmarkProfile, model: ModelPro
     p_right = 1 / (1 + np.exp(-(model.ability - difficulty)))
     gold = int(rng.integers(1, 1000))
     attractors = rng.choice(np.setdiff1d(np.arange(1, 1000), [gold]), size=4, replace=False)
-    weights = rng.dirichlet(np.full(4, 0.7)) * 0.8  # 20 % of wrong answers are one-offs
+    weights = rng.dirichlet(np.full(4, 0.7)) * 0.6  # 40 % of wrong answers are one-offs
     question_id = f"{bench.name}-{q:03d}"
     gold_text = _answer_text(gold, bench.answer_style, rng)
     out = []
