@@ -16,9 +16,32 @@ from trajectories.schema import TrajectoryRecord  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _isolated_cache(tmp_path_factory):
-    """Bank cache in a temp dir: tests never read or write the user's cache."""
+def _isolated_state(tmp_path_factory):
+    """Bank cache and Prefect home in temp dirs: tests never touch the user's."""
     os.environ["AUTOTTS_CACHE_DIR"] = str(tmp_path_factory.mktemp("bank-cache"))
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    os.environ["DO_NOT_TRACK"] = "1"
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(_isolated_state):
+    """One temporary Prefect API for every test that runs flows."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture(scope="session")
+def synthetic_file(tmp_path_factory) -> Path:
+    """A small SYNTHETIC bank as interchange Parquet."""
+    from trajectories.synthetic import generate
+    from trajectories.writers import write_parquet
+
+    path = tmp_path_factory.mktemp("bank") / "synthetic.parquet"
+    write_parquet(generate(questions=6, trajectories=16, seed=5), path)
+    return path
 
 
 def record(question_id="q1", traj_id=0, chunks=(100, 100, 50), probes=("1", None, "2"), final="2",

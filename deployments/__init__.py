@@ -1,0 +1,1 @@
+"""Serving the deployments declared in prefect.yaml."""

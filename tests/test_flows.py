@@ -1,0 +1,89 @@
+"""Real Prefect flow runs (temporary local API) against a real DuckDB file."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import row, write_jsonl
+from warehouse.queries import run_sql
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory, prefect_harness, synthetic_file):
+    from flows.evaluate import evaluate_flow
+    from flows.ingest import ingest_flow
+
+    warehouse = str(tmp_path_factory.mktemp("wh") / "w.duckdb")
+    first = ingest_flow([str(synthetic_file)], warehouse)
+    again = ingest_flow([str(synthetic_file)], warehouse)
+    result = evaluate_flow(warehouse, ["sc", "asc"], betas=3, permutations=6, block=3, executor="process", workers=2)
+    return warehouse, first, again, result
+
+
+def test_ingest_flow_is_idempotent(evaluated):
+    warehouse, first, again, _ = evaluated
+    assert first[0]["status"] == "ingested" and again[0]["status"] == "already present"
+    assert run_sql(warehouse, "SELECT count(*) AS n FROM banks").to_pylist() == [{"n": 1}]
+
+
+def test_evaluate_flow_writes_curves_scores_and_frontier(evaluated):
+    warehouse, _, _, result = evaluated
+    assert [c["controller"] for c in result["curves"]] == ["sc", "asc"]
+    assert all(c["error"] is None and len(c["points"]) == 3 * 6 for c in result["curves"])
+    board = run_sql(warehouse, "SELECT * FROM leaderboard ORDER BY benchmark, model, rank").to_pylist()
+    assert len(board) == 2 * 6 and {r["controller"] for r in board} == {"sc", "asc"}
+    assert all(0 <= r["score"] <= 1 for r in board)
+    curves = run_sql(warehouse, "SELECT count(*) AS n FROM baseline_curves").to_pylist()[0]["n"]
+    assert curves == 2 * 3 * 6
+    assert run_sql(warehouse, "SELECT count(*) AS n FROM pareto_frontier").to_pylist()[0]["n"] >= 6
+    status = run_sql(warehouse, "SELECT status FROM runs").to_pylist()
+    assert status == [{"status": "completed"}]
+    stored = run_sql(warehouse, f"SELECT accuracy FROM evaluations e JOIN controllers c USING (controller_id) "
+                                f"WHERE c.name = 'sc' ORDER BY benchmark, model, beta").column("accuracy").to_pylist()
+    points = sorted(result["curves"][0]["points"], key=lambda p: (p["benchmark"], p["model"], p["beta"]))
+    assert stored == [p["accuracy"] for p in points]
+
+
+def test_a_broken_controller_fails_its_curve_not_the_run(tmp_path, evaluated):
+    from flows.evaluate import evaluate_flow
+
+    warehouse = evaluated[0]
+    broken = tmp_path / "broken.py"
+    broken.write_text("def make_controller(beta):\n    raise RuntimeError('no luck')\n")
+    result = evaluate_flow(warehouse, ["esc", str(broken)], betas=[0.5], permutations=2, block=2, executor="process", workers=1)
+    errors = {c["controller"]: c["error"] for c in result["curves"]}
+    assert errors["esc"] is None and "no luck" in errors["broken"]
+    rows = run_sql(warehouse, f"SELECT error FROM evaluations WHERE run_id = '{result['run_id']}' AND error IS NOT NULL")
+    assert rows.num_rows == 6 and "no luck" in rows.column("error")[0].as_py()
+
+
+def test_dask_runs_match_local_runs(evaluated):
+    from flows.evaluate import evaluate_flow
+
+    warehouse = evaluated[0]
+    local = evaluate_flow(warehouse, ["parallel-probe"], betas=[0.3], permutations=4, block=2, executor="process", workers=2)
+    dask = evaluate_flow(warehouse, ["parallel-probe"], betas=[0.3], permutations=4, block=2, executor="dask", workers=2)
+    assert local["curves"][0]["points"] == dask["curves"][0]["points"]
+
+
+def test_ingest_flow_reports_a_bad_file_and_keeps_the_good_ones(tmp_path, prefect_harness, synthetic_file):
+    from flows.ingest import IngestFailed, ingest_flow
+
+    warehouse = str(tmp_path / "w.duckdb")
+    bad = write_jsonl(tmp_path / "bad.jsonl", [row(probe_answers=["1"])])
+    with pytest.raises(IngestFailed, match="bad.jsonl, row 1, field 'probe_answers'"):
+        ingest_flow([str(bad), str(synthetic_file)], warehouse)
+    assert run_sql(warehouse, "SELECT count(*) AS n FROM banks").to_pylist() == [{"n": 1}]
+
+
+def test_docs_warehouse_examples_run(evaluated):
+    warehouse = evaluated[0]
+    text = (DOCS / "warehouse.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", text, re.S)
+    assert len(queries) >= 4
+    for query in queries:
+        run_sql(warehouse, query)
