@@ -18,8 +18,9 @@ demo: $(STAMP)  ## Synthesise the bundled default bank and evaluate every baseli
 test: $(STAMP)  ## Run the test suite.
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)  ## Replay speed on the real stores in ../shared (skips if absent).
+bench: $(STAMP)  ## Replay speed on the real stores in ../shared (skips if absent), ingest speed.
 	$(BIN)/python bench/replay_speed.py
+	$(BIN)/python bench/ingest_speed.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
