@@ -112,3 +112,27 @@ def test_readers_are_not_blocked_between_writes(tmp_path, synthetic_file):
     finally:
         reader.close()
     assert np.isfinite(load_bank(path).chunk_conf).any()
+
+
+def test_queries_wait_briefly_for_a_writer_then_say_busy(tmp_path, synthetic_file):
+    import subprocess
+    import sys
+
+    from warehouse.db import WarehouseBusy
+    from warehouse.queries import run_sql
+
+    path = tmp_path / "w.duckdb"
+    load(path, prepare(synthetic_file))
+    hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "time.sleep(float(sys.argv[2]))")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(path), "1.5"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    assert run_sql(path, "SELECT count(*) AS n FROM banks", wait_s=30).to_pylist() == [{"n": 1}]
+    holder.wait()
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(path), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseBusy, match="locked by another process"):
+            run_sql(path, "SELECT 1", wait_s=0.3)
+    finally:
+        holder.kill()
