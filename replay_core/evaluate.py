@@ -51,29 +51,29 @@ def _shuffled(n: int, seed: int) -> np.ndarray:
     return np.asarray(order, np.int64)
 
 
-def branch_orders(bank: Bank, questions: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """order[i, b]: the trajectory episode i opens as branch b (episodes are seed-major)."""
-    out = np.full((len(seeds), len(questions), bank.max_traj), -1, np.int64)
-    counts = bank.n_traj[questions]
-    for n in np.unique(counts):
-        same = np.flatnonzero(counts == n)
-        for s, seed in enumerate(seeds):
-            out[s, same, :n] = _shuffled(int(n), int(seed))
-    return out.reshape(len(seeds) * len(questions), bank.max_traj)
-
-
 def run_batch(bank: Bank, factory: ControllerFactory, beta: float, questions: np.ndarray,
               seeds: np.ndarray) -> EpisodeResults:
     """Replay every (seed, question) pair as one lockstep batch with one fresh controller."""
     questions = np.asarray(questions, np.int64)
     seeds = np.asarray(seeds, np.int64)
-    ep_questions = np.tile(questions, len(seeds))
-    ep_seeds = np.repeat(seeds, len(questions))
+    return run_episodes(bank, factory, beta, np.tile(questions, len(seeds)), np.repeat(seeds, len(questions)))
+
+
+def run_episodes(bank: Bank, factory: ControllerFactory, beta: float, ep_questions: np.ndarray,
+                 ep_seeds: np.ndarray) -> EpisodeResults:
+    """Replay the given (question, seed) episodes, in this order, as one batch."""
+    ep_questions = np.asarray(ep_questions, np.int64)
+    ep_seeds = np.asarray(ep_seeds, np.int64)
+
     def label(e: int) -> str:
         q = ep_questions[e]
         return f"question {bank.question_ids[q]} ({bank.benchmarks[q]}, {bank.models[q]}), permutation {ep_seeds[e]}"
 
-    env = ReplayEnv(bank, ep_questions, branch_orders(bank, questions, seeds), label=label)
+    order = np.full((len(ep_questions), bank.max_traj), -1, np.int64)
+    for i, (q, seed) in enumerate(zip(ep_questions, ep_seeds)):
+        n = int(bank.n_traj[q])
+        order[i, :n] = _shuffled(n, int(seed))
+    env = ReplayEnv(bank, ep_questions, order, label=label)
     controller = factory(beta)
     live_only = bool(getattr(controller, "live_only", False))
     while env.live.any():

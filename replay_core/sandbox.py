@@ -73,6 +73,8 @@ class Sandbox:
 
     # -------------------------------------------------------------------------------- protocol
     def _exchange(self, header: dict, arrays: dict | None = None, expect: str = "", phase: str = ""):
+        if self.proc.poll() is not None or self.proc.stdin.closed:
+            raise CandidateFailed(f"the sandbox process is no longer running ({phase})")
         self.out.deadline = min(time.monotonic() + self.limits.round_seconds,
                                 self.started + self.limits.total_seconds)
         try:

@@ -86,6 +86,24 @@ def _no_dunder(fn):
     return guarded
 
 
+NUMPY_FILE_ACCESS = ("load", "save", "savez", "savez_compressed", "fromfile", "loadtxt", "savetxt",
+                     "genfromtxt", "memmap", "fromregex", "DataSource")
+
+
+def disarm_numpy() -> None:
+    """Remove numpy's file readers and writers: a controller has no business with files, and
+    without root (no chroot) they could otherwise read a bank from disk."""
+    import numpy
+
+    for name in NUMPY_FILE_ACCESS:
+        for module in (numpy, getattr(numpy, "lib", None), getattr(getattr(numpy, "lib", None), "npyio", None)):
+            if module is not None and hasattr(module, name):
+                try:
+                    delattr(module, name)
+                except AttributeError:
+                    pass
+
+
 def candidate_builtins() -> dict:
     safe = {k: v for k, v in vars(builtins).items() if k not in REMOVED_BUILTINS}
     safe["__import__"] = _guarded_import
@@ -147,6 +165,7 @@ def main() -> int:
     try:
         tree = check_source(header["source"])
         isolation = lockdown(header.get("limits", {}))
+        disarm_numpy()
         namespace = {"__builtins__": candidate_builtins(), "__name__": "candidate"}
         exec(compile(tree, "<candidate>", "exec"), namespace)  # the one sanctioned exec, locked down
         factory = namespace.get("make_controller")
