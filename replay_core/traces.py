@@ -72,10 +72,20 @@ def question_facts(bank: Bank) -> tuple[np.ndarray, np.ndarray]:
     return single, majority
 
 
-def diagnose(bank: Bank, traces: list[Trace], beta: float, max_chars: int = 1500, examples: int = 2) -> str:
+@dataclass(frozen=True)
+class Diagnosis:
+    """Shares of episodes (premature, unfixable) and of tokens (wasted), and the text for an explorer."""
+
+    premature: float
+    unfixable: float
+    wasted: float
+    text: str
+
+
+def diagnose(bank: Bank, traces: list[Trace], beta: float, max_chars: int = 1500, examples: int = 2) -> Diagnosis:
     """A compact, actionable summary of where a candidate's budget went and why it was wrong."""
     if not traces:
-        return f"beta={beta:g}: no episodes"
+        return Diagnosis(0.0, 0.0, 0.0, f"beta={beta:g}: no episodes")
     single, majority = question_facts(bank)
     q = np.array([t.question for t in traces])
     tokens = np.array([t.tokens for t in traces], float)
@@ -103,7 +113,9 @@ def diagnose(bank: Bank, traces: list[Trace], beta: float, max_chars: int = 1500
     for t in _examples(traces, premature, examples):
         lines.append(_story(bank, t, single, majority))
     text = "\n".join(lines)
-    return text if len(text) <= max_chars else text[:max_chars - 3] + "..."
+    return Diagnosis(premature=float(premature.mean()), unfixable=float((~correct & ~majority_right).mean()),
+                     wasted=float(settled_waste / max(tokens.sum(), 1)),
+                     text=text if len(text) <= max_chars else text[:max_chars - 3] + "...")
 
 
 def _after_settling(trace: Trace) -> int:

@@ -1,0 +1,31 @@
+"""Turn an LLM answer into candidate source, or a clear reason why not."""
+from __future__ import annotations
+
+import ast
+import re
+
+MAX_SOURCE_CHARS = 40_000
+_BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
+
+
+class MalformedAnswer(ValueError):
+    """The answer holds no usable controller module."""
+
+
+def extract_module(answer: str) -> str:
+    """The last fenced Python block defining make_controller (else the whole answer, if it parses)."""
+    blocks = _BLOCK.findall(answer) or [answer]
+    for block in reversed(blocks):
+        source = block.strip() + "\n"
+        if "make_controller" not in source:
+            continue
+        if len(source) > MAX_SOURCE_CHARS:
+            raise MalformedAnswer(f"the module is {len(source)} characters; the limit is {MAX_SOURCE_CHARS}")
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as err:
+            raise MalformedAnswer(f"the code does not parse: {err.msg} (line {err.lineno})") from None
+        if not any(isinstance(n, ast.FunctionDef) and n.name == "make_controller" for n in tree.body):
+            raise MalformedAnswer("the code defines no top-level make_controller(beta)")
+        return source
+    raise MalformedAnswer("no Python code block with make_controller(beta) in the answer")

@@ -1,0 +1,96 @@
+"""The programs database: every candidate of a discovery run, its lineage, score and feedback,
+kept in the warehouse; prompts and mutations draw from it.
+
+Candidates live on islands (as in FunSearch): each island evolves on its own, so the search does
+not collapse onto one idea, and the best program migrates to the weakest island from time to time.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse.db import connect, now, transaction
+
+
+@dataclass
+class Program:
+    controller_id: str
+    round: int
+    island: int
+    source: str
+    parents: list[str] = field(default_factory=list)
+    explorer: str = "offline"
+    status: str = "proposed"
+    score: float | None = None
+    gain: float | None = None
+    error: str | None = None
+    feedback: str | None = None
+
+
+class ProgramsDatabase:
+    """A discovery run's programs, loaded from and written through to the warehouse."""
+
+    def __init__(self, warehouse: str | Path, run_id: str, islands: int = 3):
+        self.warehouse, self.run_id, self.islands = str(warehouse), run_id, islands
+        self.programs: dict[str, Program] = {}
+        with connect(self.warehouse) as con:
+            rows = con.execute("SELECT controller_id, round, island, source, parents, explorer, status, score, gain, "
+                               "error, feedback FROM candidates WHERE run_id = ? ORDER BY round, proposed_at",
+                               [run_id]).fetchall()
+        for cid, rnd, island, source, parents, explorer, status, score, gain, error, feedback in rows:
+            self.programs[cid] = Program(cid, rnd, island, source, json.loads(parents or "[]"), explorer, status,
+                                         score, gain, error, feedback)
+
+    # ------------------------------------------------------------------ queries
+    def of_round(self, rnd: int) -> list[Program]:
+        return [p for p in self.programs.values() if p.round == rnd]
+
+    def evaluated(self) -> list[Program]:
+        return [p for p in self.programs.values() if p.status == "evaluated"]
+
+    def best(self, n: int = 1, island: int | None = None) -> list[Program]:
+        pool = [p for p in self.evaluated() if island is None or p.island == island]
+        return sorted(pool, key=lambda p: (-(p.score or 0.0), p.round, p.controller_id))[:n]
+
+    def failures(self, n: int = 3) -> list[Program]:
+        failed = [p for p in self.programs.values() if p.status == "failed"]
+        return failed[-n:]
+
+    def sample(self, island: int, n_best: int = 2, n_diverse: int = 1) -> list[Program]:
+        """The island's best few and, for diversity, the best of other islands not yet included."""
+        chosen = self.best(n_best, island)
+        others = [p for i in range(self.islands) if i != island for p in self.best(1, i)]
+        for p in sorted(others, key=lambda p: -(p.score or 0.0)):
+            if len(chosen) >= n_best + n_diverse:
+                break
+            if p not in chosen:
+                chosen.append(p)
+        return chosen
+
+    def weakest_island(self) -> int:
+        scores = [max((p.score or 0.0 for p in self.evaluated() if p.island == i), default=-1.0) for i in range(self.islands)]
+        return min(range(self.islands), key=lambda i: scores[i])
+
+    # ------------------------------------------------------------------ writes
+    def propose(self, programs: list[Program]) -> list[Program]:
+        """Record proposals before they are evaluated, so a killed round resumes with the same ones."""
+        fresh = [p for p in programs if p.controller_id not in self.programs]
+        with transaction(self.warehouse) as con:
+            for p in fresh:
+                con.execute("INSERT INTO candidates (run_id, round, controller_id, island, parents, explorer, source, "
+                            "status, proposed_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'proposed', ?)",
+                            [self.run_id, p.round, p.controller_id, p.island, json.dumps(p.parents), p.explorer,
+                             p.source, now()])
+        for p in fresh:
+            self.programs[p.controller_id] = p
+        return fresh
+
+    def record(self, program: Program) -> None:
+        """Store a candidate's outcome (one short transaction)."""
+        with transaction(self.warehouse) as con:
+            con.execute("UPDATE candidates SET status = ?, score = ?, gain = ?, error = ?, feedback = ?, evaluated_at = ? "
+                        "WHERE run_id = ? AND controller_id = ?",
+                        [program.status, program.score, program.gain, program.error, program.feedback, now(),
+                         self.run_id, program.controller_id])
+        self.programs[program.controller_id] = program
