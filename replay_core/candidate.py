@@ -10,6 +10,7 @@ from replay_core.bank import Bank
 from replay_core.env import InvalidAction
 from replay_core.evaluate import EpisodeResults, run_episodes
 from replay_core.sandbox import CandidateFailed, Limits, Sandbox
+from replay_core.traces import Diagnosis, diagnose, run_traced
 
 
 @dataclass
@@ -19,6 +20,11 @@ class CandidateResult:
     results: dict[float, EpisodeResults] = field(default_factory=dict)
     error: str | None = None
     isolation: str = "unknown"
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+
+    @property
+    def feedback(self) -> str:
+        return "\n".join(d.text for d in self.diagnoses)
 
     @property
     def ok(self) -> bool:
@@ -26,7 +32,8 @@ class CandidateResult:
 
 
 def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations: int,
-                       limits: Limits = Limits(), block: int = 25) -> CandidateResult:
+                       limits: Limits = Limits(), block: int = 25, trace_betas: tuple[float, ...] = (),
+                       trace_permutations: int = 2) -> CandidateResult:
     """Replay the candidate in a sandbox on every question x `permutations` seeds for each beta.
 
     Any failure (exception, timeout, resource limit, invalid action, batch dependence) ends the
@@ -45,6 +52,9 @@ def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations
                 out.results[beta] = EpisodeResults.concat(parts)
             _check_independence(bank, sandbox, betas[len(betas) // 2], out.results[betas[len(betas) // 2]],
                                 min(block, permutations))
+            for beta in trace_betas:  # execution traces for the explorer (labels used here, never sent)
+                traces = run_traced(bank, sandbox.factory, beta, questions, np.arange(trace_permutations))
+                out.diagnoses.append(diagnose(bank, traces, beta, max_chars=900))
     except CandidateFailed as err:
         out.error = str(err)
     except InvalidAction as err:

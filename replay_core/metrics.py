@@ -110,3 +110,41 @@ def tokens_to_reach(tokens: np.ndarray, accuracy: np.ndarray, target: float) -> 
     tokens, accuracy = np.asarray(tokens, float), np.asarray(accuracy, float)
     ok = accuracy >= target - 1e-12
     return float(tokens[ok].min()) if ok.any() else float("inf")
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How a search split ranks curves: per (benchmark, model), a fixed budget range and the best
+    baseline envelope, both taken from the baselines' curves so every candidate meets the same bar."""
+
+    ranges: dict[tuple[str, str], tuple[float, float]]
+    baselines: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+
+    @staticmethod
+    def from_points(points: list[Point]) -> "Scoring":
+        groups: dict[tuple[str, str], list[Point]] = {}
+        for p in points:
+            groups.setdefault((p.benchmark, p.model), []).append(p)
+        ranges, envelopes = {}, {}
+        for key, pts in groups.items():
+            tokens = np.array([p.tokens for p in pts])
+            low, high = float(tokens.min()), float(tokens.max())
+            ranges[key] = (low, high if high > low else low * 1.0001 + 1e-9)
+            envelopes[key] = (tokens, np.array([p.accuracy for p in pts]))
+        return Scoring(ranges, envelopes)
+
+    def score(self, points: list[Point]) -> tuple[float, float, dict[tuple[str, str], tuple[float, float]]]:
+        """(mean score, mean gain over the best baseline, per-group (score, gain))."""
+        per_group = {}
+        for key, (low, high) in self.ranges.items():
+            mine = [p for p in points if (p.benchmark, p.model) == key]
+            if not mine:
+                continue
+            tokens, accuracy = np.array([p.tokens for p in mine]), np.array([p.accuracy for p in mine])
+            base_tokens, base_accuracy = self.baselines[key]
+            per_group[key] = (area_score(tokens, accuracy, low, high),
+                              gain_over(tokens, accuracy, base_tokens, base_accuracy, low, high))
+        if not per_group:
+            return 0.0, 0.0, {}
+        scores, gains = zip(*per_group.values())
+        return float(np.mean(scores)), float(np.mean(gains)), per_group

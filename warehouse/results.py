@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replay_core.metrics import Point, area_score, gain_over, pareto_frontier
+from replay_core.metrics import Point, Scoring, pareto_frontier
 from warehouse.db import now, transaction
 
 
@@ -53,8 +53,12 @@ def finish_run(warehouse: str | Path, run_id: str, status: str = "completed") ->
         con.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", [now(), status, run_id])
 
 
-def write_results(warehouse: str | Path, run_id: str, results: list[CurveResult]) -> None:
-    """Controllers, evaluations, scores and the joint Pareto frontier of a run, in one transaction."""
+def write_results(warehouse: str | Path, run_id: str, results: list[CurveResult],
+                  scoring: Scoring | None = None, frontier: bool = True) -> None:
+    """Controllers, evaluations, scores and the joint Pareto frontier of a run, in one transaction.
+
+    Scores use `scoring` (a search split's fixed budget ranges and baseline envelope) when given,
+    else ranges and baselines taken from these results."""
     created = now()
     with transaction(warehouse) as con:
         for res in results:
@@ -71,10 +75,11 @@ def write_results(warehouse: str | Path, run_id: str, results: list[CurveResult]
                 [[run_id, c.controller_id, res.bank_of[(p.benchmark, p.model)], p.benchmark, p.model, p.beta,
                   p.accuracy, p.accuracy_low, p.accuracy_high, p.tokens, p.rounds, p.seq_tokens, p.questions,
                   p.permutations, created] for p in res.points])
-        for row in score_rows(run_id, results):
-            con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-        for row in pareto_rows(run_id, results):
-            con.execute("INSERT INTO pareto_points VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        for row in score_rows(run_id, results, scoring):
+            con.execute("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", row)
+        if frontier:
+            for row in pareto_rows(run_id, results):
+                con.execute("INSERT INTO pareto_points VALUES (?, ?, ?, ?, ?, ?, ?)", row)
 
 
 def _groups(results: list[CurveResult]) -> dict[tuple[str, str], list[tuple[CurveResult, Point]]]:
@@ -85,22 +90,22 @@ def _groups(results: list[CurveResult]) -> dict[tuple[str, str], list[tuple[Curv
     return out
 
 
-def score_rows(run_id: str, results: list[CurveResult]) -> list[list]:
-    """Per group: area score over the run's budget range, and gain over the best baseline envelope."""
+def score_rows(run_id: str, results: list[CurveResult], scoring: Scoring | None = None) -> list[list]:
+    """Per controller and group: area score over the budget range, gain over the best baseline."""
+    if scoring is None:
+        scoring = Scoring.from_points([p for r in results if r.controller.origin == "baseline" for p in r.points]
+                                      or [p for r in results for p in r.points])
+        everything = Scoring.from_points([p for r in results for p in r.points])
+        scoring = Scoring(everything.ranges, {**everything.baselines, **scoring.baselines})
     rows = []
-    for (bench, model), members in _groups(results).items():
-        tokens = np.array([p.tokens for _, p in members])
-        low, high = float(tokens.min()), float(tokens.max())
-        if high <= low:
-            high = low * 1.0001 + 1e-9
-        base = [(r, p) for r, p in members if r.controller.origin == "baseline"]
-        for res in {id(r): r for r, _ in members}.values():
-            mine = [p for r, p in members if r is res]
-            t, a = np.array([p.tokens for p in mine]), np.array([p.accuracy for p in mine])
-            gain = None
-            if base and res.controller.origin != "baseline":
-                gain = gain_over(t, a, np.array([p.tokens for _, p in base]), np.array([p.accuracy for _, p in base]), low, high)
-            rows.append([run_id, res.controller.controller_id, bench, model, area_score(t, a, low, high), low, high, gain])
+    for res in results:
+        if res.error or not res.points:
+            continue
+        _, _, per_group = scoring.score(res.points)
+        for (bench, model), (score, gain) in per_group.items():
+            low, high = scoring.ranges[(bench, model)]
+            rows.append([run_id, res.controller.controller_id, bench, model, score, low, high,
+                         None if res.controller.origin == "baseline" else gain])
     return rows
 
 

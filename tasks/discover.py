@@ -1,0 +1,158 @@
+"""Tasks of the discovery flow: baselines on the search split, one task per round, holdout."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from prefect import task
+
+from explorer.base import DiscoveryContext, Explorer, candidate_id
+from explorer.programs_db import Program, ProgramsDatabase
+from replay_core.baselines import BASELINES
+from replay_core.candidate import evaluate_candidate
+from replay_core.evaluate import evaluate
+from replay_core.metrics import Point, Scoring, summarize
+from replay_core.sandbox import Limits
+from tasks.evaluate import _bank
+from warehouse.db import connect, now, transaction
+from warehouse.results import ControllerRecord, CurveResult, write_results
+
+SEARCH_BASELINES = ("sc", "asc", "esc", "parallel-probe", "first-k")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    betas: tuple[float, ...]
+    permutations: int
+    candidates: int
+    beta_parameterized: bool = True
+    trace_feedback: bool = True
+    round_seconds: float = 30.0
+    total_seconds: float = 600.0
+    parallel: int = 2
+
+
+def bank_of(bank) -> dict[tuple[str, str], str]:
+    return {(bank.benchmarks[q], bank.models[q]): bank.meta["bank_of_question"][q] for q in range(bank.n_questions)}
+
+
+def baseline_record(name: str) -> ControllerRecord:
+    import inspect
+
+    return ControllerRecord(name, "baseline", inspect.getsource(inspect.getmodule(BASELINES[name].make_controller)), {})
+
+
+@task(name="baseline-curves")
+def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[float], permutations: int,
+                    baselines: tuple[str, ...] = SEARCH_BASELINES) -> list[dict]:
+    """The bar candidates must clear. Evaluated once per run; a resumed run reads them back."""
+    bank = _bank(bank_path)
+    groups = set(bank_of(bank))
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute("SELECT e.beta, e.benchmark, e.model, e.accuracy, e.tokens, e.rounds, e.seq_tokens, "
+                           "e.accuracy_low, e.accuracy_high, e.questions, e.permutations FROM evaluations e "
+                           "JOIN controllers c USING (controller_id) WHERE e.run_id = ? AND c.origin = 'baseline' "
+                           "AND e.error IS NULL", [run_id]).fetchall()
+    stored = [Point(*r) for r in rows if (r[1], r[2]) in groups]
+    if stored:
+        return [p.as_dict() for p in stored]
+    curves = []
+    for name in baselines:
+        results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
+        curves.append(CurveResult(baseline_record(name), bank_of(bank), summarize(bank, results)))
+    write_results(warehouse, run_id, curves, frontier=False)
+    return [p.as_dict() for c in curves for p in c.points]
+
+
+def baselines_table(points: list[Point]) -> str:
+    lines = ["| benchmark | model | tokens/question | best baseline accuracy at that budget |", "|---|---|---|---|"]
+    for (bench, model), (tokens, accuracy) in Scoring.from_points(points).baselines.items():
+        order = np.argsort(tokens)
+        best = np.maximum.accumulate(accuracy[order])
+        for t, a in list(zip(tokens[order], best))[:: max(1, len(order) // 8)]:
+            lines.append(f"| {bench} | {model} | {t / 1000:.1f}k | {100 * a:.1f}% |")
+    return "\n".join(lines)
+
+
+@task(name="discovery-round", task_run_name="round {rnd}", retries=0)
+def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, baseline_points: list[dict],
+                    explorer: Explorer, settings: SearchSettings, seed: int) -> dict:
+    """Propose K candidates, evaluate them in sandboxes in parallel, score, and record everything.
+    Proposals are stored before evaluation and outcomes as they finish, so a killed round resumes
+    without losing or repeating work."""
+    started = time.monotonic()
+    db = ProgramsDatabase(warehouse, run_id)
+    points = [Point(**p) for p in baseline_points]
+    scoring = Scoring.from_points(points)
+    usage = None
+    pending = [p for p in db.of_round(rnd) if p.status == "proposed"]
+    if not db.of_round(rnd):
+        context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized, settings.trace_feedback)
+        proposals, usage = _propose_with_retry(explorer, context, settings.candidates)
+        pending = db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
+                              for p in proposals])
+    bank = _bank(bank_path)
+    betas = list(settings.betas) if settings.beta_parameterized else [0.5]
+    limits = Limits(round_seconds=settings.round_seconds, total_seconds=settings.total_seconds)
+
+    def run(program: Program) -> Program:
+        result = evaluate_candidate(bank, program.source, betas, settings.permutations, limits,
+                                    trace_betas=(betas[0], betas[-1]) if settings.trace_feedback else ())
+        if not result.ok:
+            program.status, program.error = "failed", result.error
+        else:
+            curve = summarize(bank, result.results, bootstrap=200)
+            program.score, program.gain, _ = scoring.score(curve)
+            program.status, program.feedback = "evaluated", result.feedback
+            write_results(warehouse, run_id, [CurveResult(ControllerRecord(f"candidate-{program.controller_id}",
+                          "explorer", program.source, {}), bank_of(bank), curve)], scoring, frontier=False)
+        db.record(program)
+        return program
+
+    with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
+        done = list(pool.map(run, pending))
+    round_programs = db.of_round(rnd)
+    failures = sum(p.status == "failed" for p in round_programs)
+    best = max((p.score for p in db.evaluated()), default=None)
+    with transaction(warehouse) as con:
+        con.execute("INSERT INTO discovery_rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [run_id, rnd, explorer.name, len(round_programs), failures, best,
+                     usage.input_tokens if usage else 0, usage.output_tokens if usage else 0,
+                     usage.cost_usd if usage else 0.0, time.monotonic() - started, now()])
+    return {"round": rnd, "evaluated": len(done), "failures": failures, "best_score": best,
+            "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else []}
+
+
+def _propose_with_retry(explorer: Explorer, context: DiscoveryContext, k: int):
+    """The explorer call, retried on transient failures (the SDK retries HTTP errors itself)."""
+    last = None
+    for attempt in range(3):
+        try:
+            return explorer.propose(context, k)
+        except (ConnectionError, TimeoutError) as err:
+            last = err
+            time.sleep(2 ** attempt)
+    raise RuntimeError(f"the explorer failed three times: {last}")
+
+
+@task(name="holdout-evaluation")
+def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dict[str, str], betas: list[float],
+                       permutations: int) -> list[dict]:
+    """The best candidates and every baseline on held-out benchmarks and models."""
+    bank = _bank(bank_path)
+    curves = []
+    for name in BASELINES:
+        if BASELINES[name].needs_confidence and not bank.has_confidence:
+            continue
+        results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
+        curves.append(CurveResult(baseline_record(name), bank_of(bank), summarize(bank, results)))
+    for cid, source in sources.items():
+        result = evaluate_candidate(bank, source, betas, permutations, Limits(round_seconds=60, total_seconds=1800))
+        record = ControllerRecord(f"candidate-{cid}", "explorer", source, {})
+        curves.append(CurveResult(record, bank_of(bank), summarize(bank, result.results) if result.ok else [],
+                                  error=result.error))
+    write_results(warehouse, run_id, curves)
+    return [{"controller": c.controller.name, "origin": c.controller.origin, "error": c.error,
+             "points": [p.as_dict() for p in c.points]} for c in curves]
