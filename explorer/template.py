@@ -28,12 +28,21 @@ KNOBS: dict[str, tuple[str, float, float]] = {
 }
 
 SEEDS: dict[str, dict[str, list[float]]] = {
-    "first-k": {"width": [16, 64], "grow": [0, 0], "max_width": [16, 64], "chunks": [1, 1], "probe_weight": [0, 0],
+    # vote over the first finishers: SC@1-cheap at beta=0, first-12-of-64 at beta=1
+    "first-k": {"width": [1, 64], "grow": [0, 0], "max_width": [1, 64], "chunks": [1, 1], "probe_weight": [0, 0],
                 "share": [0.3, 0.3], "min_votes": [1, 12], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120]},
-    "probe-consensus": {"width": [8, 48], "grow": [0, 0], "max_width": [8, 48], "chunks": [1, 1], "probe_weight": [1, 1],
-                        "share": [0.5, 0.7], "min_votes": [4, 16], "stable": [3, 10], "patience": [6, 8], "max_rounds": [60, 120]},
-    "adaptive-width": {"width": [4, 16], "grow": [2, 8], "max_width": [16, 64], "chunks": [2, 1], "probe_weight": [0.3, 0.5],
-                       "share": [0.6, 0.8], "min_votes": [2, 8], "stable": [1, 3], "patience": [0, 6], "max_rounds": [40, 120]},
+    # the first finisher of a widening pool (short traces are more often right)
+    "first-of-w": {"width": [1, 64], "grow": [0, 0], "max_width": [1, 64], "chunks": [1, 1], "probe_weight": [0, 0],
+                   "share": [0.3, 0.3], "min_votes": [1, 3], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120]},
+    # stop as soon as the first finishers agree
+    "first-agree": {"width": [2, 64], "grow": [0, 0], "max_width": [2, 64], "chunks": [1, 1], "probe_weight": [0, 0],
+                    "share": [0.6, 0.75], "min_votes": [1, 4], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120]},
+    # Parallel-Probe-like: probe consensus with deviation pruning
+    "probe-consensus": {"width": [2, 48], "grow": [0, 0], "max_width": [2, 48], "chunks": [1, 1], "probe_weight": [1, 1],
+                        "share": [0.5, 0.7], "min_votes": [1, 16], "stable": [1, 10], "patience": [6, 8], "max_rounds": [60, 120]},
+    # start narrow, widen while unsure (ASC-like, but in parallel)
+    "adaptive-width": {"width": [1, 16], "grow": [1, 8], "max_width": [4, 64], "chunks": [2, 1], "probe_weight": [0.3, 0.5],
+                       "share": [0.6, 0.8], "min_votes": [1, 8], "stable": [1, 3], "patience": [0, 6], "max_rounds": [40, 120]},
 }
 
 TEMPLATE = '''"""Vote-and-stop controller (offline explorer, template v1).
