@@ -216,7 +216,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
-    from trajectories.banking import load_bank
+    """Synthesise the default bank, ingest it, discover a controller offline, compare on holdout."""
     from trajectories.synthetic import generate
     from trajectories.writers import write_parquet
 
@@ -225,31 +225,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
     bank_path = out / "synthetic-bank.parquet"
     if not bank_path.exists():
         write_parquet(generate(seed=args.seed), bank_path)
-    console.print(f"[bold]AutoTTS demo[/] on the bundled SYNTHETIC bank {bank_path}")
-    bank = load_bank([bank_path])
-    betas = [float(b) for b in np.linspace(0, 1, args.betas)]
-    curves: dict[str, list[Point]] = {}
-    for name, baseline in BASELINES.items():
-        curves[name] = run_evaluation(bank, name, baseline.make_controller, betas, args.permutations, args.workers)
-    (out / "baseline-curves.json").write_text(json.dumps(
-        {"synthetic": True, "curves": {n: [p.as_dict() for p in pts] for n, pts in curves.items()}}, indent=1))
-    _print_frontier_table(curves)
-    console.print(f"curves written to {out / 'baseline-curves.json'}")
+    warehouse = out / "autotts.duckdb"
+    console.print(f"[bold]AutoTTS demo[/] on the bundled SYNTHETIC bank {bank_path} -> warehouse {warehouse}")
+    summary = _discover(warehouse=str(warehouse), bank=[str(bank_path)], search_benchmarks=["synthetic-aime"],
+                        search_models=None, holdout_benchmarks=["synthetic-hmmt", "synthetic-math"], holdout_models=None,
+                        rounds=args.rounds, candidates=args.candidates, explorer="offline", model=None,
+                        betas=args.betas, permutations=args.permutations, holdout_permutations=args.permutations,
+                        resume=None, beta_parameterized=True, trace_feedback=True, seed=args.seed)
+    (out / "discovery-summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    _print_discovery(summary, synthetic=True)
+    console.print(f"query it: autotts sql \"SELECT * FROM leaderboard WHERE rank <= 3\" --warehouse {warehouse}")
     return 0
 
 
-def _print_frontier_table(curves: dict[str, list[Point]]) -> None:
-    """Per group, which controller owns each point of the joint Pareto frontier."""
-    table = Table(title="Joint Pareto frontier of the baselines  [SYNTHETIC data]")
-    for col in ("benchmark", "model", "controller", "beta", "accuracy", "tokens/question"):
+def _discover(bank: list[str] | None, **kwargs) -> dict:
+    from flows.discover import discover_flow
+    from flows.ingest import ingest_flow
+
+    if bank:
+        ingest_flow(paths=bank, warehouse=kwargs["warehouse"])
+    return discover_flow(**kwargs)
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    summary = _discover(warehouse=args.warehouse, bank=args.bank, search_benchmarks=_split(args.search_benchmarks),
+                        search_models=_split(args.search_models), holdout_benchmarks=_split(args.holdout_benchmarks),
+                        holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
+                        explorer=args.explorer, model=args.model, betas=args.betas, permutations=args.permutations,
+                        holdout_permutations=args.holdout_permutations, resume=args.resume,
+                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed)
+    if args.json:
+        print(json.dumps(summary, default=str))
+        return 0
+    _print_discovery(summary, synthetic=False)
+    return 0
+
+
+def _print_discovery(summary: dict, synthetic: bool) -> None:
+    from replay_core.metrics import accuracy_at_budget, budget_grid
+
+    label = "  [SYNTHETIC data]" if synthetic else ""
+    rounds = Table(title=f"Discovery run {summary['run_id']}{label}")
+    for col in ("round", "candidates", "failures", "best score so far", "cost"):
+        rounds.add_column(col, justify="right")
+    for r in summary["rounds"]:
+        rounds.add_row(str(r["round"]), str(r["evaluated"]), str(r["failures"]), f"{r['best_score'] or 0:.4f}",
+                       f"${r['cost_usd']:.2f}")
+    out_console.print(rounds)
+    if not summary["holdout"]:
+        return
+    table = Table(title=f"Held-out: best discovered controller vs the best baseline at matched budgets{label}")
+    for col in ("benchmark", "model", "controller", "budgets at or above best baseline", "mean gain"):
         table.add_column(col)
-    groups = sorted({(p.benchmark, p.model) for pts in curves.values() for p in pts})
+    curves = summary["holdout"]
+    groups = sorted({(p["benchmark"], p["model"]) for c in curves for p in c["points"]})
     for bench, model in groups:
-        pts = [(n, p) for n, ps in curves.items() for p in ps if (p.benchmark, p.model) == (bench, model)]
-        front = pareto_frontier(np.array([p.tokens for _, p in pts]), np.array([p.accuracy for _, p in pts]))
-        for i in front:
-            n, p = pts[i]
-            table.add_row(bench, model, n, f"{p.beta:.2f}", f"{100 * p.accuracy:.1f}%", f"{p.tokens / 1000:.1f}k")
+        pts = lambda c: [p for p in c["points"] if (p["benchmark"], p["model"]) == (bench, model)]  # noqa: E731
+        base = [p for c in curves if c["origin"] == "baseline" for p in pts(c)]
+        if not base:
+            continue
+        grid = budget_grid(min(p["tokens"] for p in base), max(p["tokens"] for p in base))
+        envelope = accuracy_at_budget(np.array([p["tokens"] for p in base]), np.array([p["accuracy"] for p in base]), grid)
+        for c in curves:
+            if c["origin"] == "baseline" or not pts(c):
+                continue
+            mine = accuracy_at_budget(np.array([p["tokens"] for p in pts(c)]), np.array([p["accuracy"] for p in pts(c)]), grid)
+            table.add_row(bench, model, c["controller"], f"{100 * np.mean(mine >= envelope - 1e-9):.0f}%",
+                          f"{100 * np.mean(mine - envelope):+.1f} pts")
     out_console.print(table)
 
 
@@ -333,12 +375,34 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--json", action="store_true")
     bl.set_defaults(func=cmd_baselines)
 
-    demo = sub.add_parser("demo", help="run the pipeline on the bundled SYNTHETIC bank")
+    disc = sub.add_parser("discover", help="search for new controllers (explorer + sandboxed replay), then hold out")
+    disc.add_argument("--warehouse", required=True, metavar="W.duckdb")
+    disc.add_argument("--bank", nargs="+", metavar="FILE", help="ingest these files first (skipped if already there)")
+    disc.add_argument("--search-benchmarks", action="append", metavar="NAMES", help="search split benchmarks (comma-separated)")
+    disc.add_argument("--search-models", action="append", metavar="NAMES", help="search split models (default: all)")
+    disc.add_argument("--holdout-benchmarks", action="append", metavar="NAMES", help="held-out benchmarks")
+    disc.add_argument("--holdout-models", action="append", metavar="NAMES", help="held-out models")
+    disc.add_argument("--rounds", type=int, default=6)
+    disc.add_argument("--candidates", type=int, default=6, help="candidates per round")
+    disc.add_argument("--explorer", choices=("offline", "anthropic"), default="offline")
+    disc.add_argument("--model", help="Anthropic model (default: the SDK's current Sonnet)")
+    disc.add_argument("--betas", type=int, default=5)
+    disc.add_argument("--permutations", type=int, default=20, help="permutations per question while searching")
+    disc.add_argument("--holdout-permutations", type=int, default=100)
+    disc.add_argument("--resume", metavar="RUN_ID", help="continue a killed discovery run")
+    disc.add_argument("--no-beta", action="store_true", help="ablation: fixed hyper-parameters instead of beta maps")
+    disc.add_argument("--no-feedback", action="store_true", help="ablation: no execution-trace feedback to the explorer")
+    disc.add_argument("--seed", type=int, default=0)
+    disc.add_argument("--json", action="store_true")
+    disc.set_defaults(func=cmd_discover)
+
+    demo = sub.add_parser("demo", help="the whole pipeline on the bundled SYNTHETIC bank (offline explorer)")
     demo.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--rounds", type=int, default=6)
+    demo.add_argument("--candidates", type=int, default=6)
     demo.add_argument("--betas", type=int, default=5)
-    demo.add_argument("--permutations", type=int, default=20)
-    demo.add_argument("--workers", type=int, default=default_workers())
+    demo.add_argument("--permutations", type=int, default=10)
     demo.set_defaults(func=cmd_demo)
     return parser
 
