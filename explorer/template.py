@@ -25,24 +25,35 @@ KNOBS: dict[str, tuple[str, float, float]] = {
     "stable": ("linear", 0, 12),
     "patience": ("linear", 0, 12),
     "max_rounds": ("geometric", 4, 120),
+    "conf_weight": ("linear", 0.0, 30.0),
+    "conf_margin": ("linear", 0.0, 0.5),
 }
 
 SEEDS: dict[str, dict[str, list[float]]] = {
     # vote over the first finishers: SC@1-cheap at beta=0, first-12-of-64 at beta=1
     "first-k": {"width": [1, 64], "grow": [0, 0], "max_width": [1, 64], "chunks": [1, 1], "probe_weight": [0, 0],
-                "share": [0.3, 0.3], "min_votes": [1, 12], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120]},
+                "share": [0.3, 0.3], "min_votes": [1, 12], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120],
+                "conf_weight": [0, 0], "conf_margin": [0, 0]},
     # the first finisher of a widening pool (short traces are more often right)
     "first-of-w": {"width": [1, 64], "grow": [0, 0], "max_width": [1, 64], "chunks": [1, 1], "probe_weight": [0, 0],
-                   "share": [0.3, 0.3], "min_votes": [1, 3], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120]},
+                   "share": [0.3, 0.3], "min_votes": [1, 3], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120],
+                "conf_weight": [0, 0], "conf_margin": [0, 0]},
     # stop as soon as the first finishers agree
     "first-agree": {"width": [2, 64], "grow": [0, 0], "max_width": [2, 64], "chunks": [1, 1], "probe_weight": [0, 0],
-                    "share": [0.6, 0.75], "min_votes": [1, 4], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120]},
+                    "share": [0.6, 0.75], "min_votes": [1, 4], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120],
+                "conf_weight": [0, 0], "conf_margin": [0, 0]},
     # Parallel-Probe-like: probe consensus with deviation pruning
     "probe-consensus": {"width": [2, 48], "grow": [0, 0], "max_width": [2, 48], "chunks": [1, 1], "probe_weight": [1, 1],
-                        "share": [0.5, 0.7], "min_votes": [1, 16], "stable": [1, 10], "patience": [6, 8], "max_rounds": [60, 120]},
+                        "share": [0.5, 0.7], "min_votes": [1, 16], "stable": [1, 10], "patience": [6, 8], "max_rounds": [60, 120],
+                        "conf_weight": [0, 0], "conf_margin": [0, 0]},
     # start narrow, widen while unsure (ASC-like, but in parallel)
     "adaptive-width": {"width": [1, 16], "grow": [1, 8], "max_width": [4, 64], "chunks": [2, 1], "probe_weight": [0.3, 0.5],
-                       "share": [0.6, 0.8], "min_votes": [1, 8], "stable": [1, 3], "patience": [0, 6], "max_rounds": [40, 120]},
+                       "share": [0.6, 0.8], "min_votes": [1, 8], "stable": [1, 3], "patience": [0, 6], "max_rounds": [40, 120],
+                       "conf_weight": [0, 0], "conf_margin": [0, 0]},
+    # DeepConf-like: confidence-weighted votes, low-confidence branches pruned (banks with confidences)
+    "confident": {"width": [2, 32], "grow": [1, 4], "max_width": [8, 64], "chunks": [1, 1], "probe_weight": [0, 0],
+                  "share": [0.7, 0.9], "min_votes": [1, 6], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120],
+                  "conf_weight": [10, 10], "conf_margin": [0.15, 0.1]},
 }
 
 TEMPLATE = '''"""Vote-and-stop controller (offline explorer, template v1).
@@ -72,7 +83,8 @@ def make_controller(beta):
 class VoteAndStop:
     live_only = True
 
-    def __init__(self, width, grow, max_width, chunks, probe_weight, share, min_votes, stable, patience, max_rounds):
+    def __init__(self, width, grow, max_width, chunks, probe_weight, share, min_votes, stable, patience, max_rounds,
+                 conf_weight, conf_margin):
         self.max_width = max(1, round(max_width))
         self.width = min(max(1, round(width)), self.max_width)
         self.grow = max(0, round(grow))
@@ -83,6 +95,8 @@ class VoteAndStop:
         self.stable = round(stable)
         self.patience = round(patience)
         self.max_rounds = max(1, round(max_rounds))
+        self.conf_weight = float(conf_weight)
+        self.conf_margin = float(conf_margin)
         self.prev = self.streak = self.off = None
 
     def act(self, obs):
@@ -99,7 +113,12 @@ class VoteAndStop:
 
         finals = np.where(obs.done & ~obs.pruned, obs.final, -1)
         probes = np.where(obs.active & (obs.probe_depth > 0), obs.probe, -1)
-        counts = class_counts(finals, C)
+        weights = None
+        if self.conf_weight > 0 and np.isfinite(obs.mean_confidence).any():
+            conf = np.where(np.isfinite(obs.mean_confidence), obs.mean_confidence, np.nan)
+            best = np.nanmax(np.where(obs.opened, conf, -np.inf), axis=1, keepdims=True)
+            weights = np.where(np.isfinite(conf), np.exp(self.conf_weight * (conf - np.where(np.isfinite(best), best, 0))), 1.0)
+        counts = class_counts(finals, C, weights)
         if self.probe_weight > 0:
             counts = counts + self.probe_weight * class_counts(probes, C)
         leader = np.where(counts.max(1) > 0, counts.argmax(1), -1)
@@ -125,6 +144,13 @@ class VoteAndStop:
             drop = go[:, None] & (off >= self.patience) & (obs.active.sum(1, keepdims=True) > 1)
             a.prune[drop] = True
             keep &= ~drop
+        if self.conf_margin > 0 and np.isfinite(obs.mean_confidence).any():
+            conf = np.where(obs.active & np.isfinite(obs.mean_confidence), obs.mean_confidence, np.inf)
+            top_conf = np.max(np.where(np.isfinite(conf), conf, -np.inf), axis=1, keepdims=True)
+            weak = go[:, None] & keep & (obs.depth >= 3) & (conf < top_conf - self.conf_margin)
+            weak &= keep.sum(1, keepdims=True) > 1
+            a.prune[weak] = True
+            keep &= ~weak
         more = go & can_grow & (~confident | ~keep.any(1))
         add = np.where(more, np.minimum(np.maximum(self.grow, (~keep.any(1)).astype(int)),
                                         np.minimum(obs.n_unused, self.max_width - obs.n_open)), 0)
