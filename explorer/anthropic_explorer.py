@@ -25,7 +25,8 @@ def default_model() -> str:
     from anthropic._data import DEPRECATED_MODELS
     from anthropic.types import Model
 
-    known = [a for a in typing.get_args(Model) if isinstance(a, str)]
+    known = [name for member in typing.get_args(Model) for name in (typing.get_args(member) or (member,))
+             if isinstance(name, str)]
     for name in PREFERRED:
         if name in known and name not in DEPRECATED_MODELS:
             return name

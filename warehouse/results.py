@@ -22,6 +22,10 @@ class ControllerRecord:
 
     @property
     def controller_id(self) -> str:
+        """Explorer candidates are identified by their source alone (as in the `candidates` table);
+        other controllers by name, source and knobs."""
+        if self.origin == "explorer":
+            return hashlib.sha256(self.source.encode()).hexdigest()[:16]
         blob = json.dumps([self.name, self.source, self.knobs], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -68,10 +72,11 @@ def write_results(warehouse: str | Path, run_id: str, results: list[CurveResult]
             if res.error:
                 for (bench, model), bank_id in res.bank_of.items():
                     con.execute("INSERT INTO evaluations (run_id, controller_id, bank_id, benchmark, model, beta, error, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, -1, ?, ?)", [run_id, c.controller_id, bank_id, bench, model, res.error, created])
+                                "VALUES (?, ?, ?, ?, ?, -1, ?, ?) ON CONFLICT DO NOTHING", [run_id, c.controller_id, bank_id, bench, model, res.error, created])
                 continue
             con.executemany(
-                "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                # replay is deterministic: re-writing a point a killed run already wrote adds nothing
+                "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT DO NOTHING",
                 [[run_id, c.controller_id, res.bank_of[(p.benchmark, p.model)], p.benchmark, p.model, p.beta,
                   p.accuracy, p.accuracy_low, p.accuracy_high, p.tokens, p.rounds, p.seq_tokens, p.questions,
                   p.permutations, created] for p in res.points])

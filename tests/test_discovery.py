@@ -1,0 +1,163 @@
+"""Discovery end to end: offline and Anthropic explorers (real SDK, mocked transport), bad
+candidates, programs database, and a killed run resumed with nothing lost or repeated."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx2
+import pytest
+
+from explorer.anthropic_explorer import AnthropicExplorer, default_model
+from explorer.parsing import MalformedAnswer, extract_module
+from tests.conftest import ROOT
+from warehouse.ingest import load, prepare
+from warehouse.queries import run_sql
+
+HONEST = (ROOT / "docs" / "controller-api.md").read_text().split("```python\n")[-1].split("```")[0]
+SMALL = dict(search_benchmarks=["synthetic-aime"], holdout_benchmarks=["synthetic-math"], betas=3, permutations=3,
+             holdout_permutations=3, holdout_top=1)
+
+
+@pytest.fixture()
+def warehouse(tmp_path, synthetic_file):
+    path = str(tmp_path / "w.duckdb")
+    load(path, prepare(synthetic_file))
+    return path
+
+
+def test_offline_discovery_records_rounds_candidates_and_holdout(warehouse, prefect_harness):
+    from flows.discover import discover_flow
+
+    summary = discover_flow(warehouse, rounds=2, candidates=3, **SMALL)
+    assert [r["round"] for r in summary["rounds"]] == [0, 1]
+    rounds = run_sql(warehouse, "SELECT * FROM discovery_progress ORDER BY round").to_pylist()
+    assert [r["candidates"] for r in rounds] == [3, 3] and rounds[1]["best_so_far"] >= rounds[0]["best_so_far"]
+    candidates = run_sql(warehouse, "SELECT status, score, feedback, parents FROM candidates").to_pylist()
+    assert len(candidates) == 6 and all(c["status"] == "evaluated" for c in candidates)
+    assert all("premature answers" in c["feedback"] for c in candidates)
+    assert any(json.loads(c["parents"]) for c in candidates)  # round 1 descends from round 0
+    holdout = {c["controller"] for c in summary["holdout"]}
+    assert "sc" in holdout and any(name.startswith("candidate-") for name in holdout)
+    board = run_sql(warehouse, "SELECT DISTINCT benchmark FROM leaderboard").column("benchmark").to_pylist()
+    assert "synthetic-math" in board
+
+
+def _message(text: str, input_tokens: int = 1200, output_tokens: int = 400) -> dict:
+    return {"id": "msg_test", "type": "message", "role": "assistant", "model": "test",
+            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": output_tokens}}
+
+
+def scripted_client(answers: list, seen: list):
+    """The real Anthropic SDK over a mock transport that replays scripted responses."""
+    import anthropic
+
+    queue = list(answers)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(json.loads(request.content))
+        status, body = queue.pop(0)
+        return httpx2.Response(status, json=body)
+
+    return anthropic.Anthropic(api_key="test-key", max_retries=2,
+                               http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+
+
+def test_anthropic_explorer_round_survives_bad_answers(warehouse, prefect_harness, monkeypatch):
+    import flows.discover as discover
+
+    overloaded = (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    answers = [
+        overloaded,  # transient: the SDK retries it
+        (200, _message(f"A probe-majority controller.\n```python\n{HONEST}```")),
+        (200, _message("I would rather not write code today.")),
+        (200, _message("```python\nimport os\ndef make_controller(beta):\n    os.system('true')\n```")),
+    ]
+    seen: list = []
+    explorer = AnthropicExplorer(model=default_model(), client=scripted_client(answers, seen), price_in=3.0, price_out=15.0)
+    monkeypatch.setattr(discover, "make_explorer", lambda name, model=None, max_tokens=8000: explorer)
+    summary = discover.discover_flow(warehouse, rounds=1, candidates=3, explorer="anthropic", **SMALL)
+    (only_round,) = summary["rounds"]
+    assert only_round["evaluated"] == 2 and only_round["failures"] == 1
+    assert only_round["rejected"] == ["no Python code block with make_controller(beta) in the answer"]
+    row = run_sql(warehouse, "SELECT * FROM discovery_rounds").to_pylist()[0]
+    assert (row["input_tokens"], row["output_tokens"]) == (3 * 1200, 3 * 400)
+    assert row["cost_usd"] == pytest.approx((3 * 1200 * 3.0 + 3 * 400 * 15.0) / 1e6)
+    assert row["explorer"].startswith("anthropic:")
+    failed = run_sql(warehouse, "SELECT error FROM candidates WHERE status = 'failed'").column("error").to_pylist()
+    assert len(failed) == 1 and "import of 'os' is not allowed" in failed[0]
+    prompt = seen[-1]["messages"][0]["content"]
+    assert "make_controller(beta)" in prompt and "Baselines on the search split" in prompt
+    assert seen[-1]["model"] == default_model()
+
+
+def test_default_model_is_current():
+    from anthropic._data import DEPRECATED_MODELS
+
+    assert default_model() not in DEPRECATED_MODELS
+
+
+def test_answer_parsing():
+    assert "make_controller" in extract_module(f"text\n```python\n{HONEST}```\nmore")
+    with pytest.raises(MalformedAnswer, match="does not parse"):
+        extract_module("```python\ndef make_controller(beta:\n```")
+    with pytest.raises(MalformedAnswer, match="no top-level make_controller"):
+        extract_module("```python\nclass A:\n    def make_controller(self): pass\n```")
+
+
+KILLABLE = """
+import os, sys
+os.environ.update(DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+sys.path.insert(0, sys.argv[2])
+from flows.discover import discover_flow
+if __name__ == "__main__":
+    discover_flow(sys.argv[1], rounds=3, candidates=4, parallel=1, search_benchmarks=["synthetic-aime"],
+                  betas=3, permutations=3)
+"""
+
+
+def test_a_killed_discovery_resumes_without_loss_or_duplicates(warehouse, tmp_path, prefect_harness):
+    from flows.discover import discover_flow
+
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-killable")}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, warehouse, str(ROOT)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 240
+    killed_mid_round = False
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.3)
+            try:
+                state = run_sql(warehouse, "SELECT (SELECT count(*) FROM discovery_rounds) AS rounds, "
+                                           "(SELECT count(*) FROM candidates WHERE round = 1 AND status <> 'proposed') AS done",
+                                wait_s=2).to_pylist()[0]
+            except Exception:
+                continue
+            if state["rounds"] == 1 and state["done"] >= 1:
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed_mid_round = True
+                break
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert killed_mid_round, "the run finished or stalled before it could be killed mid-round"
+    run_id = run_sql(warehouse, "SELECT run_id FROM runs WHERE kind = 'discover'").column("run_id")[0].as_py()
+    before = run_sql(warehouse, "SELECT controller_id, status FROM candidates WHERE status <> 'proposed'").to_pylist()
+    summary = discover_flow(warehouse, rounds=3, candidates=4, parallel=1, search_benchmarks=["synthetic-aime"],
+                            betas=3, permutations=3, resume=run_id)
+    assert [r["round"] for r in summary["rounds"]] == [1, 2]
+    candidates = run_sql(warehouse, "SELECT round, controller_id, status FROM candidates").to_pylist()
+    assert len(candidates) == 12 and all(c["status"] in ("evaluated", "failed") for c in candidates)
+    assert {(c["controller_id"], c["status"]) for c in candidates} >= {(b["controller_id"], b["status"]) for b in before}
+    per_candidate = run_sql(warehouse, "SELECT controller_id, count(*) AS n FROM evaluations e JOIN candidates c "
+                                       "USING (controller_id) GROUP BY ALL").column("n").to_pylist()
+    assert set(per_candidate) == {3 * 2}  # 3 betas x 2 search groups, each exactly once
+    assert run_sql(warehouse, "SELECT count(*) AS n FROM discovery_rounds").to_pylist() == [{"n": 3}]
+    assert run_sql(warehouse, f"SELECT status FROM runs WHERE run_id = '{run_id}'").to_pylist() == [{"status": "completed"}]
