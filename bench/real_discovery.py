@@ -89,8 +89,7 @@ def main() -> int:
     text = table(summary)
     command = (f"python bench/real_discovery.py --rounds {args.rounds} --candidates {args.candidates} "
                f"--permutations {args.permutations} --seed {args.seed}")
-    document = ("# Results on the real AutoTTS stores\n\nProduced by `" + command + "` (warehouse: "
-                + warehouse + "). Search split: AIME24 (all three models); held out: AIME25 and HMMT25. "
+    document = ("# Results on the real AutoTTS stores\n\nProduced by `" + command + "`. Search split: AIME24 (all three models); held out: AIME25 and HMMT25. "
                 "Published rows are read from ../shared/data/README.md; ours are 100-permutation replays "
                 "with the reference answer semantics.\n\n" + text + "\n")
     if args.out:
