@@ -37,7 +37,10 @@ class OfflineExplorer:
             if not pool:  # the first round: the seed points, then mutations of them
                 genome = seeds[len(out) % len(seeds)] if len(out) < len(seeds) else self._mutate(
                     rng, seeds[len(out) % len(seeds)], None, context)
-                out.append(Proposal(self._source(genome, context), island, note="seed"))
+                source = self._source(genome, context)
+                while any(p.source == source for p in out):
+                    source = self._source(self._mutate(rng, genome, None, context, strength=2.0), context)
+                out.append(Proposal(source, island, note="seed"))
                 continue
             parent = self._tournament(rng, pool)
             if rng.random() < 0.3 and len(parents) > 1:
@@ -52,7 +55,10 @@ class OfflineExplorer:
                 best = context.db.best()[0]  # migration: the best program seeds the weakest island
                 genome, lineage = self._mutate(rng, genome_of(best.source), best, context), (best.controller_id,)
             source = self._source(genome, context)
-            if any(p.source == source for p in out) or source in (p.source for p in context.db.programs.values()):
+            known = {p.source for p in context.db.programs.values()} | {p.source for p in out}
+            for _ in range(20):  # never propose a program twice
+                if source not in known:
+                    break
                 genome = self._mutate(rng, genome, None, context, strength=2.0)
                 source = self._source(genome, context)
             out.append(Proposal(source, island, lineage))

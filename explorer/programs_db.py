@@ -75,7 +75,7 @@ class ProgramsDatabase:
     # ------------------------------------------------------------------ writes
     def propose(self, programs: list[Program]) -> list[Program]:
         """Record proposals before they are evaluated, so a killed round resumes with the same ones."""
-        fresh = [p for p in programs if p.controller_id not in self.programs]
+        fresh = list({p.controller_id: p for p in programs if p.controller_id not in self.programs}.values())
         with transaction(self.warehouse) as con:
             for p in fresh:
                 con.execute("INSERT INTO candidates (run_id, round, controller_id, island, parents, explorer, source, "

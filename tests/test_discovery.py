@@ -161,3 +161,14 @@ def test_a_killed_discovery_resumes_without_loss_or_duplicates(warehouse, tmp_pa
     assert set(per_candidate) == {3 * 2}  # 3 betas x 2 search groups, each exactly once
     assert run_sql(warehouse, "SELECT count(*) AS n FROM discovery_rounds").to_pylist() == [{"n": 3}]
     assert run_sql(warehouse, f"SELECT status FROM runs WHERE run_id = '{run_id}'").to_pylist() == [{"status": "completed"}]
+
+
+def test_offline_proposals_are_unique(warehouse):
+    from explorer.base import DiscoveryContext
+    from explorer.offline import OfflineExplorer
+    from explorer.programs_db import ProgramsDatabase
+    from warehouse.results import start_run
+
+    db = ProgramsDatabase(warehouse, start_run(warehouse, "discover", {}))
+    proposals, usage = OfflineExplorer().propose(DiscoveryContext(db, 0, 0, ""), 12)
+    assert len({p.source for p in proposals}) == 12 and usage.cost_usd == 0
