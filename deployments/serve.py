@@ -35,8 +35,9 @@ def build(only: list[str] | None = None) -> list:
     deployments = []
     for d in declared_deployments(only):
         flow = load_flow(d["entrypoint"])
+        crons = [s["cron"] for s in d.get("schedules") or [] if "cron" in s]
         deployments.append(flow.to_deployment(name=d["name"], description=d.get("description"),
-                                              parameters=d.get("parameters") or {}, cron=d.get("cron")))
+                                              parameters=d.get("parameters") or {}, cron=crons[0] if crons else None))
     return deployments
 
 
