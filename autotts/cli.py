@@ -399,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole pipeline on the bundled SYNTHETIC bank (offline explorer)")
     demo.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--rounds", type=int, default=6)
+    demo.add_argument("--rounds", type=int, default=8)
     demo.add_argument("--candidates", type=int, default=6)
     demo.add_argument("--betas", type=int, default=5)
     demo.add_argument("--permutations", type=int, default=10)

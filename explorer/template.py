@@ -50,6 +50,11 @@ SEEDS: dict[str, dict[str, list[float]]] = {
     "adaptive-width": {"width": [1, 16], "grow": [1, 8], "max_width": [4, 64], "chunks": [2, 1], "probe_weight": [0.3, 0.5],
                        "share": [0.6, 0.8], "min_votes": [1, 8], "stable": [1, 3], "patience": [0, 6], "max_rounds": [40, 120],
                        "conf_weight": [0, 0], "conf_margin": [0, 0]},
+    # confidence-guided at low budgets, many early finishers at high budgets
+    "confident-then-wide": {"width": [4, 64], "grow": [1, 0], "max_width": [16, 64], "chunks": [1, 1],
+                            "probe_weight": [0, 0], "share": [0.7, 0.4], "min_votes": [1, 3], "stable": [0, 0],
+                            "patience": [0, 0], "max_rounds": [120, 120], "conf_weight": [10, 4],
+                            "conf_margin": [0.15, 0.05]},
     # DeepConf-like: confidence-weighted votes, low-confidence branches pruned (banks with confidences)
     "confident": {"width": [2, 32], "grow": [1, 4], "max_width": [8, 64], "chunks": [1, 1], "probe_weight": [0, 0],
                   "share": [0.7, 0.9], "min_votes": [1, 6], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120],
