@@ -214,6 +214,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from report.build import write_report
+
+    path = write_report(args.warehouse, args.out, _split(args.run))
+    console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, works offline); open it in a browser")
+    return 0
+
+
 # ---------------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
     """Synthesise the default bank, ingest it, discover a controller offline, compare on holdout."""
@@ -231,9 +239,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                         search_models=None, holdout_benchmarks=["synthetic-hmmt", "synthetic-math"], holdout_models=None,
                         rounds=args.rounds, candidates=args.candidates, explorer="offline", model=None,
                         betas=args.betas, permutations=args.permutations, holdout_permutations=args.permutations,
-                        resume=None, beta_parameterized=True, trace_feedback=True, seed=args.seed)
+                        resume=None, beta_parameterized=True, trace_feedback=True, seed=args.seed,
+                        report=str(out / "report.html"))
     (out / "discovery-summary.json").write_text(json.dumps(summary, indent=1, default=str))
     _print_discovery(summary, synthetic=True)
+    console.print(f"report: {summary['report']}")
     console.print(f"query it: autotts sql \"SELECT * FROM leaderboard WHERE rank <= 3\" --warehouse {warehouse}")
     return 0
 
@@ -370,6 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, metavar="FILE.parquet")
     _selection(exp)
     exp.set_defaults(func=cmd_export)
+
+    rep = sub.add_parser("report", help="a self-contained HTML report: curves, Pareto frontiers, discovery progress")
+    rep.add_argument("--warehouse", required=True, metavar="W.duckdb")
+    rep.add_argument("--out", default="report.html", metavar="FILE.html")
+    rep.add_argument("--run", action="append", metavar="RUN_ID", help="only these runs (default: latest of each controller)")
+    rep.set_defaults(func=cmd_report)
 
     bl = sub.add_parser("baselines", help="list built-in controllers and their knobs")
     bl.add_argument("--json", action="store_true")

@@ -1,12 +1,15 @@
 """The discovery flow: rounds of explorer proposals, sandboxed replay and scoring, then holdout."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from explorer.programs_db import ProgramsDatabase
 from tasks.discover import SearchSettings, baseline_curves, discovery_round, holdout_evaluation
 from tasks.evaluate import snapshot_bank
+from tasks.report import publish_report
 from warehouse.db import connect
 from warehouse.results import finish_run, start_run
 
@@ -47,7 +50,7 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                   rounds: int = 4, candidates: int = 6, explorer: str = "offline", model: str | None = None,
                   betas: int = 5, permutations: int = 20, holdout_permutations: int = 100, holdout_top: int = 2,
                   seed: int = 0, resume: str | None = None, beta_parameterized: bool = True,
-                  trace_feedback: bool = True, parallel: int = 2) -> dict:
+                  trace_feedback: bool = True, parallel: int = 2, report: str | None = None) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
     models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run."""
     grid = tuple(float(b) for b in __import__("numpy").linspace(0, 1, betas))
@@ -69,7 +72,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
         holdout = holdout_evaluation(warehouse, run_id, holdout_path, {p.controller_id: p.source for p in best},
                                      list(grid), holdout_permutations)
     close_discovery_run(warehouse, run_id)
-    summary = {"run_id": run_id, "rounds": history,
+    report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")))
+    summary = {"report": report_path, "run_id": run_id, "rounds": history,
                "best": [{"candidate": p.controller_id, "score": p.score, "gain": p.gain, "round": p.round} for p in best],
                "holdout": holdout}
     create_markdown_artifact(_summary_markdown(summary), key="discovery-summary",

@@ -13,6 +13,7 @@ from replay_core.baselines import BASELINES
 from replay_core.evaluate import EpisodeResults, default_workers
 from replay_core.metrics import summarize
 from tasks.evaluate import ControllerSpec, _bank, replay_block, snapshot_bank, write_run_results
+from tasks.report import publish_report
 from warehouse.results import ControllerRecord, CurveResult, finish_run, start_run
 
 
@@ -72,7 +73,8 @@ def replay_flow(bank_path: str, specs: list[ControllerSpec], betas: list[float],
 def evaluate_flow(warehouse: str, controllers: list[str], knobs: dict[str, dict] | None = None,
                   bank_ids: list[str] | None = None, benchmarks: list[str] | None = None,
                   models: list[str] | None = None, betas: int | list[float] = 5, permutations: int = 100,
-                  block: int = 25, executor: str = "process", workers: int | None = None) -> dict:
+                  block: int = 25, executor: str = "process", workers: int | None = None,
+                  report: str | None = None) -> dict:
     """Evaluate controllers (built-in names or module paths) on warehouse banks over a beta grid;
     results, scores and the Pareto frontier are written to the warehouse as one run."""
     beta_grid = [float(b) for b in (np.linspace(0, 1, betas) if isinstance(betas, int) else betas)]
@@ -97,7 +99,8 @@ def evaluate_flow(warehouse: str, controllers: list[str], knobs: dict[str, dict]
     close_run(warehouse, run_id, "completed")
     create_markdown_artifact(curves_markdown(run_id, curves, bank.synthetic), key="evaluation-curves",
                              description=f"Scaling curves of evaluate run {run_id}")
-    return {"run_id": run_id, "synthetic": bank.synthetic,
+    report_path = publish_report(warehouse, report) if report else None
+    return {"run_id": run_id, "synthetic": bank.synthetic, "report": report_path,
             "curves": [{"controller": c.controller.name, "error": c.error,
                         "points": [p.as_dict() for p in c.points]} for c in curves]}
 

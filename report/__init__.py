@@ -1,0 +1,1 @@
+"""Self-contained plotly HTML reports over the warehouse."""

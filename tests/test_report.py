@@ -1,0 +1,73 @@
+"""The HTML report: rendered from a real warehouse, its numbers match the warehouse, and it
+renders in a headless browser without console errors."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from report.build import write_report
+from warehouse.ingest import load, prepare
+from warehouse.queries import run_sql
+
+
+@pytest.fixture(scope="module")
+def discovered(tmp_path_factory, prefect_harness, synthetic_file):
+    from flows.discover import discover_flow
+
+    folder = tmp_path_factory.mktemp("report")
+    warehouse = str(folder / "w.duckdb")
+    load(warehouse, prepare(synthetic_file))
+    summary = discover_flow(warehouse, rounds=2, candidates=3, search_benchmarks=["synthetic-aime"],
+                            holdout_benchmarks=["synthetic-math"], betas=3, permutations=3, holdout_permutations=3,
+                            holdout_top=1, report=str(folder / "flow-report.html"))
+    return warehouse, summary, folder
+
+
+def _figure_json(text: str, div_id: str) -> list[dict]:
+    match = re.search(r'Plotly\.newPlot\(\s*"' + div_id + r'",\s*(\[.*?\]),\s*\{', text, re.S)
+    assert match, div_id
+    return json.loads(match.group(1))
+
+
+def test_report_content_matches_the_warehouse(discovered, tmp_path):
+    warehouse, summary, folder = discovered
+    assert (folder / "flow-report.html").exists() and summary["report"].endswith("flow-report.html")
+    text = write_report(warehouse, tmp_path / "r.html").read_text()
+    from plotly.offline import get_plotlyjs
+
+    assert "SYNTHETIC data" in text
+    assert text.count(get_plotlyjs()[:2000]) == 1  # plotly.js embedded once: the file works offline
+    for section in ("curves-tokens", "curves-rounds", "discovery-progress", "id='savings'"):
+        assert section in text
+    best = run_sql(warehouse, "SELECT controller_id, source, feedback FROM candidates WHERE status = 'evaluated' "
+                              "ORDER BY score DESC, controller_id LIMIT 1").to_pylist()[0]
+    assert best["controller_id"] in text and "premature answers" in text
+    assert "def make_controller(beta):" in text
+    traces = _figure_json(text, "curves-tokens")
+    sc = run_sql(warehouse, "SELECT benchmark, model, beta, accuracy, tokens FROM baseline_curves "
+                            "WHERE controller = 'sc' ORDER BY benchmark, model, tokens").to_pylist()
+    plotted = sorted((round(x, 6), round(y, 6)) for t in traces if t.get("name") == "sc" for x, y in zip(t["x"], t["y"]))
+    stored = sorted((round(r["tokens"], 6), round(100 * r["accuracy"], 6)) for r in sc)
+    assert plotted == stored
+
+
+def test_report_renders_in_a_headless_browser(discovered, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium); `make test` installs it under CI")
+    warehouse, _, _ = discovered
+    page = write_report(warehouse, tmp_path / "r.html")
+    shot = tmp_path / "report.png"
+    base = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,2400",
+            "--virtual-time-budget=10000"]
+    dom = subprocess.run(base + ["--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and ("Error" in line or "error" in line)]
+    assert not console_errors, console_errors
+    assert dom.stdout.count('class="main-svg"') >= 3  # plotly drew the figures
+    subprocess.run(base + [f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 50_000
