@@ -76,7 +76,8 @@ def evaluate_flow(warehouse: str, controllers: list[str], knobs: dict[str, dict]
                   block: int = 25, executor: str = "process", workers: int | None = None,
                   report: str | None = None) -> dict:
     """Evaluate controllers (built-in names or module paths) on warehouse banks over a beta grid;
-    results, scores and the Pareto frontier are written to the warehouse as one run."""
+    results, scores and the Pareto frontier are written to the warehouse as one run, and the HTML
+    report (default: next to the warehouse) is attached to the flow run."""
     beta_grid = [float(b) for b in (np.linspace(0, 1, betas) if isinstance(betas, int) else betas)]
     specs = [ControllerSpec(c, (knobs or {}).get(c, {})) for c in controllers]
     run_id = open_run(warehouse, "evaluate", {"controllers": controllers, "knobs": knobs, "bank_ids": bank_ids,
@@ -99,7 +100,7 @@ def evaluate_flow(warehouse: str, controllers: list[str], knobs: dict[str, dict]
     close_run(warehouse, run_id, "completed")
     create_markdown_artifact(curves_markdown(run_id, curves, bank.synthetic), key="evaluation-curves",
                              description=f"Scaling curves of evaluate run {run_id}")
-    report_path = publish_report(warehouse, report) if report else None
+    report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")))
     return {"run_id": run_id, "synthetic": bank.synthetic, "report": report_path,
             "curves": [{"controller": c.controller.name, "error": c.error,
                         "points": [p.as_dict() for p in c.points]} for c in curves]}

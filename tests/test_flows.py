@@ -87,3 +87,10 @@ def test_docs_warehouse_examples_run(evaluated):
     assert len(queries) >= 4
     for query in queries:
         run_sql(warehouse, query)
+
+
+def test_evaluate_flow_attaches_the_report(evaluated):
+    warehouse, _, _, result = evaluated
+    report = Path(result["report"])
+    assert report.exists() and report.name.endswith(".report.html")
+    assert "Accuracy vs tokens" in report.read_text()
