@@ -15,14 +15,18 @@ def read_jsonl(path: str | Path) -> list[TrajectoryRecord]:
     """Interchange JSONL, one trajectory object per line (blank lines are skipped)."""
     source = str(path)
     records = []
-    with open(path, encoding="utf-8") as handle:
+    with open(path, "rb") as handle:
         for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise FormatError(source, line_no, None, f"not valid UTF-8 (byte {err.start})") from None
+            if not text.strip():
                 continue
             try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise FormatError(source, line_no, None, f"not valid JSON ({err.msg})") from None
+                raw = json.loads(text)
+            except (json.JSONDecodeError, RecursionError) as err:
+                raise FormatError(source, line_no, None, f"not valid JSON ({getattr(err, 'msg', err)})") from None
             records.append(validate_row(raw, source, line_no))
     return _checked(records, source)
 
