@@ -206,6 +206,20 @@ def _cell(value) -> str:
     return escape("" if value is None else str(value))
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from warehouse.doctor import check
+
+    findings = check(args.warehouse)
+    if args.json:
+        print(json.dumps([f.__dict__ for f in findings]))
+    elif not findings:
+        console.print(f"[green]{args.warehouse}: all integrity checks passed[/]")
+    for f in findings if not args.json else []:
+        colour = "red" if f.severity == "error" else "yellow"
+        console.print(f"[{colour}]{f.severity}[/]: {f.what} ({f.count})", soft_wrap=True)
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.export import export_parquet
 
@@ -374,6 +388,11 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--warehouse", required=True, metavar="W.duckdb")
     sql.add_argument("--json", action="store_true", help="print rows as a JSON list")
     sql.set_defaults(func=cmd_sql)
+
+    doc = sub.add_parser("doctor", help="check a warehouse's integrity (exit 1 on errors)")
+    doc.add_argument("--warehouse", required=True, metavar="W.duckdb")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(func=cmd_doctor)
 
     exp = sub.add_parser("export", help="export warehouse banks as interchange Parquet")
     exp.add_argument("--warehouse", required=True, metavar="W.duckdb")

@@ -136,3 +136,20 @@ def test_queries_wait_briefly_for_a_writer_then_say_busy(tmp_path, synthetic_fil
             run_sql(path, "SELECT 1", wait_s=0.3)
     finally:
         holder.kill()
+
+
+def test_doctor_passes_a_healthy_warehouse_and_names_damage(tmp_path, synthetic_file):
+    from autotts.cli import main
+    from warehouse.doctor import check
+
+    path = tmp_path / "w.duckdb"
+    load(path, prepare(synthetic_file))
+    assert check(path) == []
+    with connect(path) as con:
+        con.execute("DELETE FROM probes WHERE chunk = 1 AND traj_id = 0")
+        con.execute("INSERT INTO runs VALUES ('r1', 'discover', NULL, now(), NULL, 'running')")
+    findings = {f.what: f for f in check(path)}
+    damaged = findings["trajectories whose probe rows do not match n_chunks"]
+    assert damaged.severity == "error" and damaged.count == 36
+    assert findings["runs not finished (a discovery run can be resumed with --resume RUN_ID)"].severity == "warning"
+    assert main(["doctor", "--warehouse", str(path)]) == 1
