@@ -1,4 +1,4 @@
-"""Hostile and broken candidates: each is contained and reported with a short reason."""
+"""The sandbox with honest, pooling and reused controllers (hostile ones: tests/test_redteam.py)."""
 from __future__ import annotations
 
 import os
@@ -14,44 +14,6 @@ from tests.conftest import ROOT
 
 FAST = Limits(round_seconds=3, total_seconds=30, cpu_seconds=20, memory_bytes=2 << 30)
 HONEST = (ROOT / "docs" / "controller-api.md").read_text().split("```python\n")[-1].split("```")[0]
-
-
-def wrap(body: str) -> str:
-    """A module whose make_controller runs `body` first."""
-    lines = "\n".join("    " + line for line in body.strip().splitlines())
-    return f"def make_controller(beta):\n{lines}\n    return None\n"
-
-
-HOSTILE = {
-    "syntax error": ("def make_controller(beta:\n", "SyntaxError"),
-    "exception": (wrap("raise ValueError('nope')"), "ValueError: nope"),
-    "infinite loop": (wrap("while True:\n    pass"), "timeout"),
-    "memory bomb": (wrap("x = [0] * (10 ** 10)"), "MemoryError"),
-    "import os": ("import os\n" + wrap("os.system('true')"), "import of 'os' is not allowed"),
-    "import socket": ("import socket\n" + wrap("socket.create_connection(('127.0.0.1', 80))"), "import of 'socket'"),
-    "import subprocess": ("import subprocess\n" + wrap("subprocess.run(['true'])"), "import of 'subprocess'"),
-    "fork": ("import os\n" + wrap("os.fork()"), "import of 'os'"),
-    "open for writing": (wrap("open('/tmp/autotts-pwned', 'w').write('x')"), "name 'open' is not defined"),
-    "dunder import": (wrap("__import__('os').system('true')"), "forbidden name '__import__'"),
-    "mro walk": (wrap("().__class__.__mro__[1].__subclasses__()"), "forbidden name '__"),
-    "gc": ("import gc\n" + wrap("gc.get_objects()"), "import of 'gc'"),
-    "frames": (wrap("g = (i for i in [1])\nf = g.gi_frame.f_back"), "no introspection"),
-    "eval": (wrap("eval('1 + 1')"), "name 'eval' is not defined"),
-    "getattr dunder": (wrap("getattr(1, '__class__')"), "not allowed"),
-    "numpy file read": ("import numpy as np\n" + wrap("np.fromfile('/etc/hostname', dtype='uint8')"), "fromfile"),
-    "no make_controller": ("x = 1\n", "no make_controller"),
-    "act returns junk": ("class C:\n    def act(self, obs):\n        return 5\n"
-                         "def make_controller(beta):\n    return C()\n", "must return Actions"),
-}
-
-
-@pytest.mark.parametrize("name", list(HOSTILE))
-def test_hostile_candidates_are_contained(name, synthetic_bank):
-    source, reason = HOSTILE[name]
-    result = evaluate_candidate(synthetic_bank, source, [0.5], permutations=2, limits=FAST)
-    assert not result.ok and reason in result.error, result.error
-    assert len(result.error) < 600
-    assert not os.path.exists("/tmp/autotts-pwned")
 
 
 def test_honest_candidate_matches_in_process_replay(synthetic_bank, tmp_path):

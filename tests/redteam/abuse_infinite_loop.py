@@ -1,0 +1,5 @@
+# expect: timeout
+def make_controller(beta):
+    while True:
+        pass
+    return None

@@ -1,0 +1,15 @@
+# expect: only action
+import numpy as np
+from replay_core import DEFAULT_VOTE, FULL
+
+
+class C:
+    def act(self, obs):
+        a = obs.no_actions()
+        a.branch[:] = 1
+        a.answer[:] = DEFAULT_VOTE
+        return a
+
+
+def make_controller(beta):
+    return C()

@@ -1,0 +1,14 @@
+# expect: has not seen
+import numpy as np
+from replay_core import DEFAULT_VOTE, FULL
+
+
+class C:
+    def act(self, obs):
+        a = obs.no_actions()
+        a.answer[:] = 0
+        return a
+
+
+def make_controller(beta):
+    return C()

@@ -1,0 +1,4 @@
+# expect: name 'compile' is not defined
+def make_controller(beta):
+    compile('1', 'f', 'eval')
+    return None

@@ -1,0 +1,4 @@
+# expect: name 'exec' is not defined
+def make_controller(beta):
+    exec('x = 1')
+    return None

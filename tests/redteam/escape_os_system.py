@@ -1,0 +1,5 @@
+# expect: import of 'os'
+import os
+def make_controller(beta):
+    os.system('touch /tmp/autotts-redteam')
+    return None

@@ -1,0 +1,5 @@
+# expect: import of 'subprocess'
+import subprocess
+def make_controller(beta):
+    subprocess.run(['id'])
+    return None
