@@ -172,3 +172,24 @@ def test_offline_proposals_are_unique(warehouse):
     db = ProgramsDatabase(warehouse, start_run(warehouse, "discover", {}))
     proposals, usage = OfflineExplorer().propose(DiscoveryContext(db, 0, 0, ""), 12)
     assert len({p.source for p in proposals}) == 12 and usage.cost_usd == 0
+
+
+def test_concurrent_readers_neither_block_a_run_nor_see_a_half_written_round(warehouse, tmp_path):
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-reader")}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, warehouse, str(ROOT)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    reads = 0
+    try:
+        while proc.poll() is None:
+            state = run_sql(warehouse, "SELECT (SELECT count(*) FROM candidates c JOIN discovery_rounds r "
+                                       "USING (run_id, round) WHERE c.status = 'proposed') AS half_written",
+                            wait_s=60).to_pylist()[0]
+            assert state["half_written"] == 0
+            reads += 1
+        assert proc.wait(timeout=300) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert reads > 3
+    assert run_sql(warehouse, "SELECT count(*) AS n FROM discovery_rounds").to_pylist() == [{"n": 3}]

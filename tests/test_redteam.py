@@ -31,3 +31,37 @@ def test_redteam_candidate_is_contained(path, synthetic_bank):
     assert expected_reason(path) in result.error, result.error
     assert len(result.error) < 600
     assert not Path("/tmp/autotts-redteam").exists()
+
+
+class _RedTeamExplorer:
+    """An explorer that proposes every red-team module at once."""
+
+    name = "redteam"
+
+    def propose(self, context, k):
+        from explorer.base import Proposal, Usage
+
+        return [Proposal(p.read_text(), i % context.db.islands) for i, p in enumerate(REDTEAM)], Usage()
+
+
+def test_a_round_of_hostile_candidates_changes_the_warehouse_only_by_failed_rows(tmp_path, synthetic_file):
+    from tasks.discover import SearchSettings, baseline_curves, discovery_round
+    from tasks.evaluate import snapshot_bank
+    from tests.test_warehouse import fingerprint
+    from warehouse.ingest import load, prepare
+    from warehouse.queries import run_sql
+    from warehouse.results import start_run
+
+    warehouse = str(tmp_path / "w.duckdb")
+    load(warehouse, prepare(synthetic_file))
+    run_id = start_run(warehouse, "discover", {})
+    bank_path = snapshot_bank.fn(warehouse, None, ["synthetic-aime"], None, str(tmp_path))
+    baselines = baseline_curves.fn(warehouse, run_id, bank_path, [0.0, 1.0], 2, ("sc",))
+    before = fingerprint(warehouse)
+    settings = SearchSettings(betas=(0.0, 1.0), permutations=2, candidates=len(REDTEAM), round_seconds=3,
+                              total_seconds=30, parallel=2)
+    summary = discovery_round.fn(warehouse, run_id, 0, bank_path, baselines, _RedTeamExplorer(), settings, 0)
+    assert summary["failures"] == len(REDTEAM) and summary["best_score"] is None
+    assert fingerprint(warehouse) == before  # banks, evaluations, controllers: untouched
+    rows = run_sql(warehouse, "SELECT status, error FROM candidates").to_pylist()
+    assert len(rows) == len(REDTEAM) and all(r["status"] == "failed" and r["error"] for r in rows)
