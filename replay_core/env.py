@@ -23,10 +23,47 @@ class InvalidAction(RuntimeError):
     """A controller asked for something the environment cannot do; the message says what and where."""
 
 
+class BankSource:
+    """Reveals stored trajectories (replay): what each CONTINUE and PROBE would have produced."""
+
+    def __init__(self, bank: Bank, questions: np.ndarray, order: np.ndarray):
+        self.bank = bank
+        self.questions = np.asarray(questions, np.int64)
+        self.flat = np.where(order >= 0, self.questions[:, None] * bank.max_traj + order, -1)
+        self.available = bank.n_traj[self.questions].astype(np.int64)
+        self.n_classes = max(1, bank.n_classes)
+
+    def advance(self, e: np.ndarray, b: np.ndarray, depth: np.ndarray, spent: np.ndarray, chunks: np.ndarray):
+        """Generate `chunks` more chunks of branches (e, b): (cost, new depth, ended, final class,
+        last-chunk confidence, mean confidence)."""
+        bank = self.bank
+        flat = self.flat[e, b]
+        n = bank.n_chunks[flat].astype(np.int64)
+        want = depth + np.minimum(chunks, n)
+        ends = want >= n
+        target = np.minimum(want, n)
+        cost = np.where(ends, np.maximum(0, bank.total_tokens[flat] - spent),
+                        bank.chunk_cum[flat, np.minimum(target, n - 1)] - spent)
+        final = np.where(ends, bank.final_class[flat], -1)
+        conf_mean = (bank.conf_cum[flat, target] - bank.conf_cum[flat, 0]) / target
+        return cost, target, ends, final, bank.chunk_conf[flat, target - 1], conf_mean
+
+    def probe(self, e: np.ndarray, b: np.ndarray, depth: np.ndarray):
+        """The probe after chunk `depth` of branches (e, b): (class, cost)."""
+        flat = self.flat[e, b]
+        return self.bank.probe_class[flat, depth - 1], self.bank.probe_cost[flat, depth - 1]
+
+    def correct(self, answers: np.ndarray) -> np.ndarray:
+        ok = answers >= 0
+        out = np.zeros(len(answers), bool)
+        out[ok] = self.bank.class_correct[self.questions[ok], answers[ok]]
+        return out
+
+
 class ReplayEnv:
-    """E episodes over a bank. `questions[e]` is episode e's question; `order[e, b]` is the
-    trajectory that episode e opens as its b-th branch (a permutation of the question's
-    trajectories, padded with -1).
+    """E episodes over a source of trajectories: stored ones (`BankSource`, via the constructor
+    below) or a live engine (`live.LiveSource`). `order[e, b]` is the trajectory that episode e
+    opens as its b-th branch (a permutation of the question's trajectories, padded with -1).
 
     Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False.
     With `live_only=True`, observations (and the actions answering them) cover only the episodes
@@ -35,12 +72,21 @@ class ReplayEnv:
 
     def __init__(self, bank: Bank, questions: np.ndarray, order: np.ndarray,
                  label: Callable[[int], str] | None = None, max_rounds: int = 10_000):
-        self.bank = bank
-        E, B = order.shape
-        self.E, self.B, self.C = E, B, max(1, bank.n_classes)
-        self.questions = np.asarray(questions, np.int64)
-        self.flat = np.where(order >= 0, self.questions[:, None] * bank.max_traj + order, -1)
-        self.available = bank.n_traj[self.questions].astype(np.int64)
+        self._setup(BankSource(bank, questions, order), order.shape[1], label, max_rounds)
+
+    @classmethod
+    def over(cls, source, n_branches: int, label: Callable[[int], str] | None = None,
+             max_rounds: int = 10_000) -> "ReplayEnv":
+        """An environment over any source with `available`, `n_classes`, `advance` and `probe`."""
+        env = cls.__new__(cls)
+        env._setup(source, n_branches, label, max_rounds)
+        return env
+
+    def _setup(self, source, n_branches: int, label, max_rounds: int) -> None:
+        self.source = source
+        E, B = len(source.available), n_branches
+        self.E, self.B, self.C = E, B, source.n_classes
+        self.available = np.asarray(source.available, np.int64)
         self.label = label or (lambda e: f"episode {e}")
         self.max_rounds = max_rounds
         self.step_count = 0
@@ -140,26 +186,18 @@ class ReplayEnv:
             self._answer(rows[answering], a.answer[answering])
 
     def _extend(self, rows: np.ndarray, growing: np.ndarray, extend: np.ndarray) -> None:
-        bank = self.bank
         i, b = np.nonzero(growing)
         e = rows[i]
-        flat = self.flat[e, b]
-        d = self.depth[e, b]
-        n = bank.n_chunks[flat].astype(np.int64)
-        want = d + np.minimum(extend[i, b], n)
-        ends = want >= n
-        target = np.minimum(want, n)
         spent = self.gen_tokens[e, b].astype(np.int64)
-        cost = np.where(ends, np.maximum(0, bank.total_tokens[flat] - spent),
-                        bank.chunk_cum[flat, np.minimum(target, n - 1)] - spent)
+        cost, target, ends, final, conf_last, conf_mean = self.source.advance(
+            e, b, self.depth[e, b].astype(np.int64), spent, extend[i, b])
         self.gen_tokens[e, b] = spent + cost
         self.depth[e, b] = target
         self.tokens += np.bincount(e, weights=cost, minlength=self.E).astype(np.int64)
-        self.conf_last[e, b] = bank.chunk_conf[flat, target - 1]
-        self.conf_mean[e, b] = (bank.conf_cum[flat, target] - bank.conf_cum[flat, 0]) / target
+        self.conf_last[e, b] = conf_last
+        self.conf_mean[e, b] = conf_mean
         if ends.any():
-            fe, fb = e[ends], b[ends]
-            cls = bank.final_class[flat[ends]]
+            fe, fb, cls = e[ends], b[ends], np.asarray(final)[ends]
             self.done[fe, fb] = True
             self.final[fe, fb] = cls
             self.seen[fe[cls >= 0], cls[cls >= 0]] = True
@@ -167,11 +205,13 @@ class ReplayEnv:
     def _probe(self, rows: np.ndarray, probing: np.ndarray) -> None:
         i, b = np.nonzero(probing)
         e = rows[i]
-        flat = self.flat[e, b]
-        d = self.depth[e, b]
+        d = self.depth[e, b].astype(np.int64)
         ended = self.done[e, b]
-        cls = np.where(ended, self.final[e, b], self.bank.probe_class[flat, d - 1])
-        cost = np.where(ended, 0, self.bank.probe_cost[flat, d - 1])
+        cls = np.full(len(e), -1, np.int64)
+        cost = np.zeros(len(e), np.int64)
+        cls[ended] = self.final[e[ended], b[ended]]
+        if (~ended).any():
+            cls[~ended], cost[~ended] = self.source.probe(e[~ended], b[~ended], d[~ended])
         self.probe[e, b] = cls
         self.probe_depth[e, b] = d
         self.probe_tokens[e, b] += cost
@@ -207,10 +247,7 @@ class ReplayEnv:
     # ------------------------------------------------------------------ results
     def correct(self) -> np.ndarray:
         """Whether each episode's answer is right. For the evaluator only: never observed."""
-        ok = self.answer >= 0
-        out = np.zeros(self.E, bool)
-        out[ok] = self.bank.class_correct[self.questions[ok], self.answer[ok]]
-        return out
+        return self.source.correct(self.answer)
 
     # ------------------------------------------------------------------ checks
     def _checked_shapes(self, a: Actions, n: int) -> Actions:

@@ -1,0 +1,31 @@
+"""The engine seam: the few operations the live runtime needs from a generator."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable, Protocol
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One generated chunk: its tokens, confidence, and the final answer if the sequence ended."""
+
+    tokens: int
+    confidence: float = float("nan")
+    finished: bool = False
+    answer: str | None = None
+
+
+class Engine(Protocol):
+    """A generator of chunked reasoning sequences (vLLM, an HTTP endpoint, or a scripted replay)."""
+
+    def open(self, prompt: str) -> Hashable:
+        """Start a new sampled sequence for the prompt (nothing is generated yet)."""
+
+    def extend(self, handles: list[Hashable], chunks: list[int]) -> list[list[Chunk]]:
+        """Generate up to `chunks[i]` more chunks of each sequence (fewer when it ends)."""
+
+    def probe(self, handles: list[Hashable]) -> list[tuple[str | None, int]]:
+        """The answer each sequence states when forced to answer now, and the probe's tokens."""
+
+    def close(self, handle: Hashable) -> None:
+        """Stop a sequence (PRUNE) and free its resources."""
