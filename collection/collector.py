@@ -1,0 +1,86 @@
+"""Collect trajectories through an engine, one question at a time, resumably."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from collection.problems import Problem
+from live.engine import Engine
+from trajectories.readers import read_parquet
+from trajectories.schema import TrajectoryRecord
+from trajectories.writers import write_parquet
+
+CHAT_TEMPLATE = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+
+
+def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
+                     prompt_template: str = CHAT_TEMPLATE) -> list[TrajectoryRecord]:
+    """N trajectories of one question, advanced a chunk at a time, each probed after every chunk.
+    A trajectory still running after `max_chunks` is cut there (finished = false, no final answer)."""
+    prompt = prompt_template.format(problem=problem.problem)
+    handles = [engine.open(prompt) for _ in range(n)]
+    chunks: list[list] = [[] for _ in range(n)]
+    probes: list[list] = [[] for _ in range(n)]
+    finals: list[str | None] = [None] * n
+    running = list(range(n))
+    for _ in range(max_chunks):
+        if not running:
+            break
+        produced = engine.extend([handles[i] for i in running], [1] * len(running))
+        ended = []
+        for i, out in zip(running, produced):
+            if not out:
+                ended.append(i)
+                continue
+            chunks[i].append(out[0])
+            if out[0].finished:
+                finals[i] = out[0].answer
+                probes[i].append((out[0].answer, 0))  # at its end a trajectory's probe is its answer
+                ended.append(i)
+        alive = [i for i in running if i not in ended]
+        if alive:
+            for i, answer in zip(alive, engine.probe([handles[i] for i in alive])):
+                probes[i].append(answer)
+        for i in ended:
+            engine.close(handles[i])
+        running = alive
+    for i in running:
+        engine.close(handles[i])
+    records = []
+    for t in range(n):
+        finished = bool(chunks[t]) and chunks[t][-1].finished
+        confidence = [c.confidence for c in chunks[t]]
+        records.append(TrajectoryRecord(
+            question_id=problem.question_id, benchmark=problem.benchmark, model=model, gold=problem.gold, traj_id=t,
+            chunk_tokens=tuple(c.tokens for c in chunks[t]), probe_answers=tuple(a for a, _ in probes[t]),
+            probe_tokens=tuple(k for _, k in probes[t]), final_answer=finals[t], finished=finished,
+            problem=problem.problem, answer_type=problem.answer_type,
+            chunk_confidence=tuple(confidence) if all(c == c for c in confidence) else None))
+    return records
+
+
+def collect(engine: Engine, problems: list[Problem], model: str, n: int, max_chunks: int, parts: Path,
+            on_question: Callable[[Problem, str], None] | None = None) -> list[Path]:
+    """Collect every problem into its own Parquet part under `parts`; parts already there are
+    kept (resume). An engine error stops the run with everything finished so far on disk."""
+    parts.mkdir(parents=True, exist_ok=True)
+    written = []
+    for problem in problems:
+        part = parts / f"{problem.benchmark}__{problem.question_id}.parquet".replace("/", "_")
+        if part.exists():
+            written.append(part)
+            if on_question:
+                on_question(problem, "kept")
+            continue
+        write_parquet(collect_question(engine, problem, model, n, max_chunks), part)
+        written.append(part)
+        if on_question:
+            on_question(problem, "collected")
+    return written
+
+
+def merge(parts: list[Path], out: Path) -> int:
+    """All parts as one interchange Parquet file."""
+    records = [r for part in parts for r in read_parquet(part)]
+    write_parquet(records, out)
+    return len(records)

@@ -1,0 +1,104 @@
+"""Collection through the engine seam: a scripted engine, and the OpenAI-compatible HTTP engine
+over a mock transport (real client code), with bad input and engine failures."""
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from collection.collector import collect, collect_question, merge
+from collection.problems import Problem, read_problems
+from live.answers import extract_answer, probe_answer
+from live.openai_engine import OpenAIEngine
+from live.scripted import ScriptedEngine
+from replay_core.baselines import BASELINES
+from replay_core.evaluate import evaluate
+from trajectories.banking import group_records, load_bank
+from trajectories.schema import FormatError
+from trajectories.synthetic import generate
+
+
+def test_scripted_collection_reproduces_the_stored_trajectories_and_evaluates(tmp_path):
+    stored = list(group_records(generate(questions=2, trajectories=8, seed=2)).values())
+    parts = []
+    for i, trajs in enumerate(stored[:3]):
+        problem = Problem(trajs[0].question_id, trajs[0].benchmark, "p", trajs[0].gold, trajs[0].answer_type)
+        got = collect_question(ScriptedEngine(trajs, list(range(8))), problem, trajs[0].model, 8, 200)
+        for mine, theirs in zip(got, trajs):
+            assert mine.chunk_tokens == theirs.chunk_tokens and mine.final_answer == theirs.final_answer
+            assert mine.probe_answers[:-1] == theirs.probe_answers[:-1]
+        from trajectories.writers import write_parquet
+
+        parts.append(tmp_path / f"part{i}.parquet")
+        write_parquet(got, parts[-1])
+    assert merge(parts, tmp_path / "all.parquet") == 24
+    bank = load_bank([tmp_path / "all.parquet"])
+    result = evaluate(bank, BASELINES["sc"].make_controller, [1.0], permutations=2)[1.0]
+    assert len(result) == 6
+
+
+def test_answer_extraction():
+    assert extract_answer("so the answer is \\boxed{\\frac{1}{2}} done") == "\\frac{1}{2}"
+    assert extract_answer("we get 12 and then 17.") == "17"
+    assert extract_answer("no numbers") is None
+    assert probe_answer("42} because") == "42" and probe_answer("42 and it never closes") is None
+
+
+def completions(script: list):
+    """A mock OpenAI-compatible server answering from a script of (status, text, tokens, finish)."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        calls.append(body)
+        status, text, tokens, finish = script.pop(0)
+        if status != 200:
+            return httpx.Response(status, json={"error": "boom"})
+        return httpx.Response(200, json={"choices": [{"text": text, "finish_reason": finish,
+                                                       "logprobs": {"token_logprobs": [-0.5] * tokens}}],
+                                         "usage": {"completion_tokens": tokens}})
+
+    return httpx.Client(transport=httpx.MockTransport(handler), base_url="http://engine"), calls
+
+
+def test_openai_engine_collects_chunks_probes_and_unclosed_boxes(tmp_path):
+    script = [
+        (200, "Let x = 4.", 100, "length"),          # chunk 1
+        (200, "4} since", 3, "stop"),                # probe after chunk 1
+        (200, " So \\boxed{42}", 30, "stop"),        # chunk 2 ends the trajectory
+    ]
+    client, calls = completions(script)
+    engine = OpenAIEngine("http://engine", "m", chunk_tokens=100, client=client)
+    problem = Problem("q1", "b", "What?", "42")
+    (record,) = collect_question(engine, problem, "m", 1, 10)
+    assert record.chunk_tokens == (100, 30) and record.probe_answers == ("4", "42") and record.final_answer == "42"
+    assert record.probe_tokens == (3, 0) and record.finished and record.chunk_confidence == (-0.5, -0.5)
+    assert calls[1]["prompt"].endswith("\\boxed{") and calls[1]["temperature"] == 0.0
+    never_closes = [(200, "thinking", 100, "length"), (200, "42 and on and on", 24, "length")]
+    client, _ = completions(never_closes)
+    (cut,) = collect_question(OpenAIEngine("http://engine", "m", chunk_tokens=100, client=client), problem, "m", 1, 1)
+    assert cut.probe_answers == (None,) and not cut.finished and cut.final_answer is None
+
+
+def test_engine_failure_keeps_finished_questions_and_resumes(tmp_path):
+    problems = [Problem(f"q{i}", "b", "What?", "1") for i in range(3)]
+    ok = [(200, "\\boxed{1}", 10, "stop")]
+    client, _ = completions(ok + [(500, "", 0, "")])
+    engine = OpenAIEngine("http://engine", "m", client=client)
+    with pytest.raises(httpx.HTTPStatusError):
+        collect(engine, problems, "m", 1, 5, tmp_path / "parts")
+    assert [p.name for p in sorted((tmp_path / "parts").glob("*.parquet"))] == ["b__q0.parquet"]
+    client, _ = completions(ok * 2)
+    seen = []
+    parts = collect(OpenAIEngine("http://engine", "m", client=client), problems, "m", 1, 5, tmp_path / "parts",
+                    on_question=lambda p, what: seen.append((p.question_id, what)))
+    assert len(parts) == 3 and seen == [("q0", "kept"), ("q1", "collected"), ("q2", "collected")]
+
+
+def test_problems_file_errors_are_located(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"question_id": "1", "benchmark": "b", "problem": "x", "gold": "2"}) + "\n"
+                    + json.dumps({"question_id": "2", "benchmark": "b", "gold": "3"}) + "\n")
+    with pytest.raises(FormatError, match="row 2, field 'problem'"):
+        read_problems(path)
