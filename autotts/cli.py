@@ -228,6 +228,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_collect(args: argparse.Namespace) -> int:
+    from flows.collect import collect_flow
+
+    path = collect_flow(problems=args.problems, model=args.model, out=args.out, warehouse=args.warehouse, n=args.n,
+                        chunk_tokens=args.chunk_tokens, engine=args.engine, python=args.python)
+    console.print(f"collected into {path}" + (f" and ingested into {args.warehouse}" if args.warehouse else ""))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from report.build import write_report
 
@@ -399,6 +408,17 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, metavar="FILE.parquet")
     _selection(exp)
     exp.set_defaults(func=cmd_export)
+
+    col = sub.add_parser("collect", help="sample chunked, probed trajectories with vLLM (GPU) or an HTTP endpoint")
+    col.add_argument("--problems", required=True, metavar="FILE.jsonl", help="question_id, benchmark, problem, gold per line")
+    col.add_argument("--model", required=True)
+    col.add_argument("--n", type=int, default=64, help="trajectories per question (default 64)")
+    col.add_argument("--chunk-tokens", type=int, default=256)
+    col.add_argument("--engine", default="vllm", help="vllm (in --python's environment) or openai:URL (`vllm serve`)")
+    col.add_argument("--python", help="interpreter of the GPU environment that has vLLM (default: this one)")
+    col.add_argument("--out", required=True, metavar="FILE.parquet")
+    col.add_argument("--warehouse", metavar="W.duckdb", help="ingest the result here")
+    col.set_defaults(func=cmd_collect)
 
     rep = sub.add_parser("report", help="a self-contained HTML report: curves, Pareto frontiers, discovery progress")
     rep.add_argument("--warehouse", required=True, metavar="W.duckdb")

@@ -102,3 +102,17 @@ def test_problems_file_errors_are_located(tmp_path):
                     + json.dumps({"question_id": "2", "benchmark": "b", "gold": "3"}) + "\n")
     with pytest.raises(FormatError, match="row 2, field 'problem'"):
         read_problems(path)
+
+
+def test_collection_command_reports_bad_problems_clearly(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"question_id": "1", "benchmark": "b", "problem": "x"}\n')
+    done = subprocess.run([sys.executable, "-m", "collection", "--problems", str(path), "--model", "m",
+                           "--engine", "openai:http://127.0.0.1:9", "--out", str(tmp_path / "o.parquet")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "row 1, field 'gold'" in done.stderr

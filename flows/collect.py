@@ -1,0 +1,31 @@
+"""The collect flow: run collection in the GPU environment, then ingest what it wrote.
+
+vLLM and Prefect cannot share one environment (DESIGN §6), so the collection step is a
+subprocess of the GPU environment's interpreter (`python -m collection`), and its output
+Parquet goes through the ordinary ingest flow."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from prefect import flow, task
+
+from flows.ingest import ingest_flow
+
+
+@task(name="collect-trajectories", retries=1)
+def run_collection(python: str, problems: str, model: str, n: int, chunk_tokens: int, engine: str, out: str) -> str:
+    """Collection is resumable per question, so a retry continues where a failure stopped."""
+    subprocess.run([python, "-m", "collection", "--problems", problems, "--model", model, "--n", str(n),
+                    "--chunk-tokens", str(chunk_tokens), "--engine", engine, "--out", out], check=True)
+    return out
+
+
+@flow(name="collect", log_prints=True)
+def collect_flow(problems: str, model: str, out: str, warehouse: str | None = None, n: int = 64,
+                 chunk_tokens: int = 256, engine: str = "vllm", python: str | None = None) -> str:
+    """Sample trajectories on a GPU (or an OpenAI-compatible endpoint) and ingest them."""
+    path = run_collection(python or sys.executable, problems, model, n, chunk_tokens, engine, out)
+    if warehouse:
+        ingest_flow([path], warehouse)
+    return path
