@@ -237,6 +237,23 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_solve(args: argparse.Namespace) -> int:
+    from collection.__main__ import make_engine
+    from live.runtime import solve
+
+    knobs = dict(parse_knob(item) for item in args.set or [])
+    name, factory = resolve(args.controller, knobs)
+    engine = make_engine(args.engine, args.model, args.chunk_tokens, args.max_tokens, args.seed)
+    prompt = f"{args.problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+    result = solve(engine, factory, args.beta, prompt, max_branches=args.max_branches)
+    if args.json:
+        print(json.dumps({"controller": name, "beta": args.beta, **result.__dict__}))
+    else:
+        console.print(f"{name} at beta={args.beta:g}: answer {result.answer!r} after {result.tokens} tokens, "
+                      f"{result.rounds} rounds (latency {result.seq_tokens} sequential tokens)")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from report.build import write_report
 
@@ -419,6 +436,20 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--out", required=True, metavar="FILE.parquet")
     col.add_argument("--warehouse", metavar="W.duckdb", help="ingest the result here")
     col.set_defaults(func=cmd_collect)
+
+    sol = sub.add_parser("solve", help="answer one problem live with any controller (same code as in replay)")
+    sol.add_argument("--controller", required=True, metavar="NAME|PATH.py")
+    sol.add_argument("--beta", type=float, default=0.5)
+    sol.add_argument("--set", action="append", metavar="KNOB=VALUE")
+    sol.add_argument("--problem", required=True, help="the question text")
+    sol.add_argument("--model", required=True)
+    sol.add_argument("--engine", default="vllm", help="vllm or openai:URL")
+    sol.add_argument("--chunk-tokens", type=int, default=256)
+    sol.add_argument("--max-tokens", type=int, default=32_768)
+    sol.add_argument("--max-branches", type=int, default=64)
+    sol.add_argument("--seed", type=int, default=0)
+    sol.add_argument("--json", action="store_true")
+    sol.set_defaults(func=cmd_solve)
 
     rep = sub.add_parser("report", help="a self-contained HTML report: curves, Pareto frontiers, discovery progress")
     rep.add_argument("--warehouse", required=True, metavar="W.duckdb")
