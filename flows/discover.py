@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
@@ -53,7 +54,7 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                   trace_feedback: bool = True, parallel: int = 2, report: str | None = None) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
     models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run."""
-    grid = tuple(float(b) for b in __import__("numpy").linspace(0, 1, betas))
+    grid = tuple(float(b) for b in np.linspace(0, 1, betas))
     parameters = {k: v for k, v in locals().items() if k not in ("grid",)}
     run_id, first_round = open_discovery_run(warehouse, resume, parameters)
     search_path = snapshot_bank(warehouse, None, search_benchmarks, search_models)
