@@ -15,14 +15,17 @@ from trajectories.schema import FormatError
 
 
 def make_engine(spec: str, model: str, chunk_tokens: int, max_tokens: int, seed: int):
+    from live.engine import Sampling
+
+    sampling = Sampling(chunk_tokens=chunk_tokens, max_tokens=max_tokens, seed=seed)
     if spec == "vllm":
         from live.vllm_engine import VLLMEngine
 
-        return VLLMEngine(model, chunk_tokens=chunk_tokens, max_tokens=max_tokens, seed=seed)
+        return VLLMEngine(model, sampling)
     if spec.startswith("openai:"):
         from live.openai_engine import OpenAIEngine
 
-        return OpenAIEngine(spec.removeprefix("openai:"), model, chunk_tokens=chunk_tokens, max_tokens=max_tokens, seed=seed)
+        return OpenAIEngine(spec.removeprefix("openai:"), model, sampling)
     raise ValueError(f"unknown engine {spec!r}: use vllm or openai:URL")
 
 

@@ -6,6 +6,18 @@ from typing import Hashable, Protocol
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """How an engine samples: shared by every real engine."""
+
+    chunk_tokens: int = 256
+    max_tokens: int = 32_768
+    temperature: float = 0.6
+    top_p: float = 0.95
+    probe_tokens: int = 24
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Chunk:
     """One generated chunk: its tokens, confidence, and the final answer if the sequence ended."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from live.answers import extract_answer, probe_answer
-from live.engine import Chunk
+from live.engine import Chunk, Sampling
 
 CUE = "\n\n**Final Answer**: \\boxed{"
 
@@ -20,12 +20,7 @@ CUE = "\n\n**Final Answer**: \\boxed{"
 class OpenAIEngine:
     base_url: str
     model: str
-    chunk_tokens: int = 256
-    max_tokens: int = 32_768
-    temperature: float = 0.6
-    top_p: float = 0.95
-    probe_tokens: int = 24
-    seed: int = 0
+    sampling: Sampling = Sampling()
     client: httpx.Client | None = None
     texts: dict[int, str] = field(default_factory=dict)
     prompts: dict[int, int] = field(default_factory=dict)
@@ -38,7 +33,7 @@ class OpenAIEngine:
     def _complete(self, prompt: str, max_tokens: int, temperature: float, seed: int) -> dict:
         response = self.client.post("/v1/completions", json={
             "model": self.model, "prompt": prompt, "max_tokens": max_tokens, "temperature": temperature,
-            "top_p": self.top_p if temperature > 0 else 1.0, "seed": seed, "logprobs": 1})
+            "top_p": self.sampling.top_p if temperature > 0 else 1.0, "seed": seed, "logprobs": 1})
         response.raise_for_status()
         return response.json()
 
@@ -54,15 +49,16 @@ class OpenAIEngine:
         for handle, k in zip(handles, chunks):
             produced = []
             for _ in range(k):
-                budget = min(self.chunk_tokens, self.max_tokens - self.generated[handle])
-                body = self._complete(self.texts[handle], budget, self.temperature, self.seed + 7919 * handle)
+                sampling = self.sampling
+                budget = min(sampling.chunk_tokens, sampling.max_tokens - self.generated[handle])
+                body = self._complete(self.texts[handle], budget, sampling.temperature, sampling.seed + 7919 * handle)
                 choice = body["choices"][0]
                 tokens = int(body.get("usage", {}).get("completion_tokens", 0))
                 self.texts[handle] += choice["text"]
                 self.generated[handle] += tokens
                 logprobs = (choice.get("logprobs") or {}).get("token_logprobs") or []
                 confidence = sum(logprobs) / len(logprobs) if logprobs else float("nan")
-                ended = choice.get("finish_reason") == "stop" or self.generated[handle] >= self.max_tokens
+                ended = choice.get("finish_reason") == "stop" or self.generated[handle] >= sampling.max_tokens
                 finished = choice.get("finish_reason") == "stop"
                 answer = extract_answer(self.texts[handle][self.prompts[handle]:]) if finished else None
                 produced.append(Chunk(tokens, confidence, ended, answer))
@@ -74,7 +70,7 @@ class OpenAIEngine:
     def probe(self, handles: list[int]) -> list[tuple[str | None, int]]:
         out = []
         for handle in handles:
-            body = self._complete(self.texts[handle] + CUE, self.probe_tokens, 0.0, 0)
+            body = self._complete(self.texts[handle] + CUE, self.sampling.probe_tokens, 0.0, 0)
             out.append((probe_answer(body["choices"][0]["text"]), int(body.get("usage", {}).get("completion_tokens", 0))))
         return out
 

@@ -10,26 +10,21 @@ import itertools
 from dataclasses import dataclass, field
 
 from live.answers import extract_answer, probe_answer
-from live.engine import Chunk
+from live.engine import Chunk, Sampling
 from live.openai_engine import CUE
 
 
 @dataclass
 class VLLMEngine:
     model: str
-    chunk_tokens: int = 256
-    max_tokens: int = 32_768
-    temperature: float = 0.6
-    top_p: float = 0.95
-    probe_tokens: int = 24
-    seed: int = 0
+    sampling: Sampling = Sampling()
     llm_kwargs: dict = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
         from vllm import LLM  # the GPU environment has it; nothing else needs it
 
-        self.llm = LLM(model=self.model, enable_prefix_caching=True, seed=self.seed, **self.llm_kwargs)
+        self.llm = LLM(model=self.model, enable_prefix_caching=True, seed=self.sampling.seed, **self.llm_kwargs)
         self.tokenizer = self.llm.get_tokenizer()
         self.tokens: dict[int, list[int]] = {}
         self.prompt_length: dict[int, int] = {}
@@ -50,21 +45,22 @@ class VLLMEngine:
     def extend(self, handles: list[int], chunks: list[int]) -> list[list[Chunk]]:
         from vllm import SamplingParams
 
+        sp = self.sampling
         produced: dict[int, list[Chunk]] = {h: [] for h in handles}
         pending = {h: k for h, k in zip(handles, chunks)}
         while pending:
             batch = list(pending)
-            params = [SamplingParams(temperature=self.temperature, top_p=self.top_p, logprobs=1,
-                                     seed=self.seed + 7919 * h + len(produced[h]),
-                                     max_tokens=max(1, min(self.chunk_tokens,
-                                                           self.max_tokens - len(self.tokens[h]) + self.prompt_length[h])))
+            params = [SamplingParams(temperature=sp.temperature, top_p=sp.top_p, logprobs=1,
+                                     seed=sp.seed + 7919 * h + len(produced[h]),
+                                     max_tokens=max(1, min(sp.chunk_tokens,
+                                                           sp.max_tokens - len(self.tokens[h]) + self.prompt_length[h])))
                       for h in batch]
             for h, result in zip(batch, self._generate([self.tokens[h] for h in batch], params)):
                 out = result.outputs[0]
                 self.tokens[h].extend(out.token_ids)
                 logprobs = [next(iter(step.values())).logprob for step in (out.logprobs or []) if step]
                 generated = len(self.tokens[h]) - self.prompt_length[h]
-                ended = out.finish_reason == "stop" or generated >= self.max_tokens
+                ended = out.finish_reason == "stop" or generated >= sp.max_tokens
                 answer = None
                 if out.finish_reason == "stop":
                     answer = extract_answer(self.tokenizer.decode(self.tokens[h][self.prompt_length[h]:]))
@@ -79,7 +75,7 @@ class VLLMEngine:
         from vllm import SamplingParams
 
         cue = self.tokenizer.encode(CUE, add_special_tokens=False)
-        params = SamplingParams(temperature=0.0, max_tokens=self.probe_tokens)
+        params = SamplingParams(temperature=0.0, max_tokens=self.sampling.probe_tokens)
         results = self._generate([self.tokens[h] + cue for h in handles], [params] * len(handles))
         return [(probe_answer(r.outputs[0].text), len(r.outputs[0].token_ids)) for r in results]
 

@@ -10,6 +10,7 @@ import pytest
 from collection.collector import collect, collect_question, merge
 from collection.problems import Problem, read_problems
 from live.answers import extract_answer, probe_answer
+from live.engine import Sampling
 from live.openai_engine import OpenAIEngine
 from live.scripted import ScriptedEngine
 from replay_core.baselines import BASELINES
@@ -69,7 +70,7 @@ def test_openai_engine_collects_chunks_probes_and_unclosed_boxes(tmp_path):
         (200, " So \\boxed{42}", 30, "stop"),        # chunk 2 ends the trajectory
     ]
     client, calls = completions(script)
-    engine = OpenAIEngine("http://engine", "m", chunk_tokens=100, client=client)
+    engine = OpenAIEngine("http://engine", "m", Sampling(chunk_tokens=100), client=client)
     problem = Problem("q1", "b", "What?", "42")
     (record,) = collect_question(engine, problem, "m", 1, 10)
     assert record.chunk_tokens == (100, 30) and record.probe_answers == ("4", "42") and record.final_answer == "42"
@@ -77,7 +78,7 @@ def test_openai_engine_collects_chunks_probes_and_unclosed_boxes(tmp_path):
     assert calls[1]["prompt"].endswith("\\boxed{") and calls[1]["temperature"] == 0.0
     never_closes = [(200, "thinking", 100, "length"), (200, "42 and on and on", 24, "length")]
     client, _ = completions(never_closes)
-    (cut,) = collect_question(OpenAIEngine("http://engine", "m", chunk_tokens=100, client=client), problem, "m", 1, 1)
+    (cut,) = collect_question(OpenAIEngine("http://engine", "m", Sampling(chunk_tokens=100), client=client), problem, "m", 1, 1)
     assert cut.probe_answers == (None,) and not cut.finished and cut.final_answer is None
 
 
