@@ -9,7 +9,7 @@ import numpy as np
 from live.engine import Engine
 from replay_core.controller import ControllerFactory
 from replay_core.env import ReplayEnv
-from trajectories.equivalence import equivalent, numeric_key
+from trajectories.equivalence import AnswerClassifier
 
 
 class LiveSource:
@@ -18,26 +18,19 @@ class LiveSource:
 
     def __init__(self, engine: Engine, prompt: str, max_branches: int, answer_type: str = "math",
                  max_classes: int = 4096):
-        self.engine, self.prompt, self.answer_type = engine, prompt, answer_type
+        self.engine, self.prompt = engine, prompt
         self.available = np.array([max_branches])
         self.n_classes = max_classes
         self.handles: dict[int, object] = {}
-        self.texts: list[str] = []
-        self._keys: dict[str, int] = {}
+        self.classes = AnswerClassifier(answer_type)
         self.confidence_sums: dict[int, float] = {}
 
+    @property
+    def texts(self) -> list[str]:
+        return self.classes.texts
+
     def class_of(self, text: str | None) -> int:
-        if text is None:
-            return -1
-        key = numeric_key(text, self.answer_type)
-        if key is not None and f"n:{key}" in self._keys:
-            return self._keys[f"n:{key}"]
-        for cid, known in enumerate(self.texts):
-            if equivalent(known, text, self.answer_type):
-                return cid
-        self.texts.append(text)
-        self._keys[f"n:{key}"] = len(self.texts) - 1
-        return len(self.texts) - 1
+        return self.classes.add(text)
 
     def _handle(self, b: int):
         if b not in self.handles:

@@ -183,53 +183,64 @@ class QuestionClasses:
         return self.class_of.get(answer, -1)
 
 
-def classify(answers: Iterable[str | None], gold: str, answer_type: str = "math",
-             mode: Mode = "math") -> QuestionClasses:
-    """Group a question's answers into classes (in first-seen order) and grade each class.
+class AnswerClassifier:
+    """Assigns a question's answers to classes as they arrive (first-seen order).
 
     mode="math" compares by equivalence and treats a missing answer as no vote: numbers are
     bucketed by value, anything else is compared with math-verify against the earlier non-numeric
     classes. mode="exact" reproduces the AutoTTS reference simulators: answers are compared as
     strings and a missing answer is the ordinary answer `ERR`.
     """
-    class_of: dict[str | None, int] = {}
-    texts: list[str] = []
-    by_number: dict[str, int] = {}
-    symbolic: list[int] = []
+
+    def __init__(self, answer_type: str = "math", mode: Mode = "math"):
+        self.answer_type, self.mode = answer_type, mode
+        self.class_of: dict[str | None, int] = {}
+        self.texts: list[str] = []
+        self._by_number: dict[str, int] = {}
+        self._symbolic: list[int] = []
+
+    def add(self, answer: str | None) -> int:
+        """The answer's class id (a new one if it matches none); -1 for "no answer"."""
+        if answer in self.class_of:
+            return self.class_of[answer]
+        if answer is None and self.mode == "math":
+            return -1
+        if self.mode == "exact":
+            cid = self._new(NO_ANSWER_TEXT if answer is None else answer)
+        elif (key := numeric_key(answer, self.answer_type)) is not None:
+            cid = self._by_number.setdefault(key, len(self.texts))
+            if cid == len(self.texts):
+                self._new(answer)
+        else:
+            cid = next((c for c in self._symbolic if _symbols(self.texts[c], self.answer_type)
+                        == _symbols(answer, self.answer_type) and equivalent(self.texts[c], answer, self.answer_type)), None)
+            if cid is None:
+                cid = self._new(answer)
+                self._symbolic.append(cid)
+        self.class_of[answer] = cid
+        return cid
+
+    def correct(self, gold: str) -> tuple[bool, ...]:
+        """Grade every class against the gold answer."""
+        if self.mode == "exact":
+            return tuple(text == gold.strip() for text in self.texts)
+        t = self.answer_type
+        gold_key = numeric_key(gold, t)
+        return tuple((gold_key is not None and numeric_key(text, t) == gold_key)
+                     or (cid in self._symbolic and _symbols(gold, t) == _symbols(text, t) and equivalent(gold, text, t))
+                     for cid, text in enumerate(self.texts))
+
+    def _new(self, text: str) -> int:
+        self.texts.append(text)
+        return len(self.texts) - 1
+
+
+def classify(answers: Iterable[str | None], gold: str, answer_type: str = "math",
+             mode: Mode = "math") -> QuestionClasses:
+    """Group a question's answers into classes (in first-seen order) and grade each class
+    (see `AnswerClassifier` for the two modes)."""
+    classifier = AnswerClassifier(answer_type, mode)
     for answer in answers:
-        if answer in class_of:
-            continue
-        if answer is None:
-            if mode == "exact":
-                class_of[None] = _new_class(texts, NO_ANSWER_TEXT)
-            continue
-        if mode == "exact":
-            class_of[answer] = _new_class(texts, answer)
-            continue
-        key = numeric_key(answer, answer_type)
-        if key is not None:
-            if key not in by_number:
-                by_number[key] = _new_class(texts, answer)
-            class_of[answer] = by_number[key]
-            continue
-        match = next((cid for cid in symbolic if _symbols(texts[cid], answer_type) == _symbols(answer, answer_type)
-                      and equivalent(texts[cid], answer, answer_type)), None)
-        if match is None:
-            match = _new_class(texts, answer)
-            symbolic.append(match)
-        class_of[answer] = match
-    if mode == "exact":
-        correct = tuple(text == gold.strip() for text in texts)
-    else:
-        gold_key = numeric_key(gold, answer_type)
-        correct = tuple(
-            (gold_key is not None and numeric_key(text, answer_type) == gold_key)
-            or (cid in symbolic and _symbols(gold, answer_type) == _symbols(text, answer_type)
-                and equivalent(gold, text, answer_type))
-            for cid, text in enumerate(texts))
-    return QuestionClasses(class_of=class_of, texts=tuple(texts), correct=correct)
-
-
-def _new_class(texts: list[str], text: str) -> int:
-    texts.append(text)
-    return len(texts) - 1
+        classifier.add(answer)
+    return QuestionClasses(class_of=classifier.class_of, texts=tuple(classifier.texts),
+                           correct=classifier.correct(gold))
