@@ -59,9 +59,9 @@ def run_batch(bank: Bank, factory: ControllerFactory, beta: float, questions: np
     return run_episodes(bank, factory, beta, np.tile(questions, len(seeds)), np.repeat(seeds, len(questions)))
 
 
-def run_episodes(bank: Bank, factory: ControllerFactory, beta: float, ep_questions: np.ndarray,
-                 ep_seeds: np.ndarray) -> EpisodeResults:
-    """Replay the given (question, seed) episodes, in this order, as one batch."""
+def episode_env(bank: Bank, ep_questions: np.ndarray, ep_seeds: np.ndarray) -> ReplayEnv:
+    """An environment for the given (question, seed) episodes, each with its branch order and a
+    label that invalid-action errors name."""
     ep_questions = np.asarray(ep_questions, np.int64)
     ep_seeds = np.asarray(ep_seeds, np.int64)
 
@@ -73,13 +73,20 @@ def run_episodes(bank: Bank, factory: ControllerFactory, beta: float, ep_questio
     for i, (q, seed) in enumerate(zip(ep_questions, ep_seeds)):
         n = int(bank.n_traj[q])
         order[i, :n] = _shuffled(n, int(seed))
-    env = ReplayEnv(bank, ep_questions, order, label=label)
+    return ReplayEnv(bank, ep_questions, order, label=label)
+
+
+def run_episodes(bank: Bank, factory: ControllerFactory, beta: float, ep_questions: np.ndarray,
+                 ep_seeds: np.ndarray) -> EpisodeResults:
+    """Replay the given (question, seed) episodes, in this order, as one batch."""
+    env = episode_env(bank, ep_questions, ep_seeds)
     controller = factory(beta)
     live_only = bool(getattr(controller, "live_only", False))
     while env.live.any():
         env.step(controller.act(env.observe(live_only)))
-    return EpisodeResults(ep_questions, ep_seeds, env.correct(), env.tokens.copy(), env.rounds.copy(),
-                          env.seq_tokens.copy(), env.answer.copy(), np.array([env.action_count]))
+    return EpisodeResults(np.asarray(ep_questions, np.int64), np.asarray(ep_seeds, np.int64), env.correct(),
+                          env.tokens.copy(), env.rounds.copy(), env.seq_tokens.copy(), env.answer.copy(),
+                          np.array([env.action_count]))
 
 
 _WORKER_STATE: dict = {}

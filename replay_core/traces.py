@@ -15,8 +15,7 @@ import numpy as np
 
 from replay_core.bank import Bank
 from replay_core.controller import ControllerFactory
-from replay_core.env import ReplayEnv
-from replay_core.evaluate import _shuffled
+from replay_core.evaluate import episode_env
 from replay_core.votes import plurality
 
 
@@ -36,10 +35,7 @@ def run_traced(bank: Bank, factory: ControllerFactory, beta: float, questions: n
                seeds: np.ndarray) -> list[Trace]:
     ep_q = np.tile(np.asarray(questions), len(seeds))
     ep_s = np.repeat(np.asarray(seeds), len(questions))
-    order = np.full((len(ep_q), bank.max_traj), -1, np.int64)
-    for i, (q, s) in enumerate(zip(ep_q, ep_s)):
-        order[i, :bank.n_traj[q]] = _shuffled(int(bank.n_traj[q]), int(s))
-    env = ReplayEnv(bank, ep_q, order)
+    env = episode_env(bank, ep_q, ep_s)
     controller = factory(beta)
     live_only = bool(getattr(controller, "live_only", False))
     traces = [Trace(int(q), int(s)) for q, s in zip(ep_q, ep_s)]
