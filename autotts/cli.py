@@ -17,7 +17,7 @@ from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
 from replay_core.env import InvalidAction
 from replay_core.evaluate import default_workers, evaluate
-from replay_core.metrics import Point, pareto_frontier, summarize
+from replay_core.metrics import Point, summarize
 from trajectories.schema import FormatError
 from warehouse.db import WarehouseBusy
 

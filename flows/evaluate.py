@@ -1,7 +1,6 @@
 """The evaluate flow: controllers x betas x permutation blocks, fanned out, written back once."""
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import numpy as np
@@ -9,12 +8,12 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from replay_core.baselines import BASELINES
 from replay_core.evaluate import EpisodeResults, default_workers
 from replay_core.metrics import summarize
 from tasks.evaluate import ControllerSpec, _bank, replay_block, snapshot_bank, write_run_results
 from tasks.report import publish_report
-from warehouse.results import ControllerRecord, CurveResult, finish_run, start_run
+from warehouse.bank_io import bank_ids_by_group
+from warehouse.results import CurveResult, finish_run, start_run
 
 
 def task_runner(executor: str, workers: int | None = None) -> TaskRunner:
@@ -32,14 +31,6 @@ def task_runner(executor: str, workers: int | None = None) -> TaskRunner:
         return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
                                               "dashboard_address": None})
     raise ValueError(f"unknown executor {executor!r}: use process, dask or dask://HOST:PORT")
-
-
-def controller_record(spec: ControllerSpec, origin: str | None = None) -> ControllerRecord:
-    name, _ = spec.factory()
-    if spec.target in BASELINES:
-        source = inspect.getsource(inspect.getmodule(BASELINES[spec.target].make_controller))
-        return ControllerRecord(name, origin or "baseline", source, spec.knobs)
-    return ControllerRecord(name, origin or "user", Path(spec.target).read_text(), spec.knobs)
 
 
 @task(name="start-run")
@@ -87,10 +78,10 @@ def evaluate_flow(warehouse: str, controllers: list[str], knobs: dict[str, dict]
     bank = _bank(bank_path)
     replayed = replay_flow.with_options(task_runner=task_runner(executor, workers))(
         bank_path, specs, beta_grid, permutations, block, executor == "process")
-    bank_of = {(bank.benchmarks[q], bank.models[q]): bank.meta["bank_of_question"][q] for q in range(bank.n_questions)}
+    bank_of = bank_ids_by_group(bank)
     curves = []
     for spec, blocks in zip(specs, replayed):
-        record = controller_record(spec)
+        record = spec.record()
         if isinstance(blocks, str):
             curves.append(CurveResult(record, bank_of, [], error=blocks))
             continue

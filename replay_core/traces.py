@@ -86,7 +86,6 @@ def diagnose(bank: Bank, traces: list[Trace], beta: float, max_chars: int = 1500
     q = np.array([t.question for t in traces])
     tokens = np.array([t.tokens for t in traces], float)
     correct = np.array([t.correct for t in traces])
-    answer = np.array([t.answer for t in traces])
     majority_right = np.array([majority[i] >= 0 and bank.class_correct[i, majority[i]] for i in q])
     lines = [f"beta={beta:g}: accuracy {100 * correct.mean():.1f}% at {tokens.mean() / 1000:.1f}k tokens/question, "
              f"{np.mean([len(t.rounds) for t in traces]):.1f} rounds."]

@@ -15,7 +15,8 @@ from replay_core.candidate import evaluate_candidate
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
 from replay_core.sandbox import Limits
-from tasks.evaluate import _bank
+from tasks.evaluate import ControllerSpec, _bank
+from warehouse.bank_io import bank_ids_by_group
 from warehouse.db import connect, now, transaction
 from warehouse.results import ControllerRecord, CurveResult, write_results
 
@@ -34,22 +35,12 @@ class SearchSettings:
     parallel: int = 2
 
 
-def bank_of(bank) -> dict[tuple[str, str], str]:
-    return {(bank.benchmarks[q], bank.models[q]): bank.meta["bank_of_question"][q] for q in range(bank.n_questions)}
-
-
-def baseline_record(name: str) -> ControllerRecord:
-    import inspect
-
-    return ControllerRecord(name, "baseline", inspect.getsource(inspect.getmodule(BASELINES[name].make_controller)), {})
-
-
 @task(name="baseline-curves")
 def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[float], permutations: int,
                     baselines: tuple[str, ...] = SEARCH_BASELINES) -> list[dict]:
     """The bar candidates must clear. Evaluated once per run; a resumed run reads them back."""
     bank = _bank(bank_path)
-    groups = set(bank_of(bank))
+    groups = set(bank_ids_by_group(bank))
     with connect(warehouse, read_only=True) as con:
         rows = con.execute("SELECT e.beta, e.benchmark, e.model, e.accuracy, e.tokens, e.rounds, e.seq_tokens, "
                            "e.accuracy_low, e.accuracy_high, e.questions, e.permutations FROM evaluations e "
@@ -61,7 +52,7 @@ def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[flo
     curves = []
     for name in baselines:
         results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
-        curves.append(CurveResult(baseline_record(name), bank_of(bank), summarize(bank, results)))
+        curves.append(CurveResult(ControllerSpec(name, {}).record(), bank_ids_by_group(bank), summarize(bank, results)))
     write_results(warehouse, run_id, curves, frontier=False)
     return [p.as_dict() for c in curves for p in c.points]
 
@@ -107,7 +98,7 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
             program.score, program.gain, _ = scoring.score(curve)
             program.status, program.feedback = "evaluated", result.feedback
             write_results(warehouse, run_id, [CurveResult(ControllerRecord(f"candidate-{program.controller_id}",
-                          "explorer", program.source, {}), bank_of(bank), curve)], scoring, frontier=False)
+                          "explorer", program.source, {}), bank_ids_by_group(bank), curve)], scoring, frontier=False)
         db.record(program)
         return program
 
@@ -147,11 +138,11 @@ def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dic
         if BASELINES[name].needs_confidence and not bank.has_confidence:
             continue
         results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
-        curves.append(CurveResult(baseline_record(name), bank_of(bank), summarize(bank, results)))
+        curves.append(CurveResult(ControllerSpec(name, {}).record(), bank_ids_by_group(bank), summarize(bank, results)))
     for cid, source in sources.items():
         result = evaluate_candidate(bank, source, betas, permutations, Limits(round_seconds=60, total_seconds=1800))
         record = ControllerRecord(f"candidate-{cid}", "explorer", source, {})
-        curves.append(CurveResult(record, bank_of(bank), summarize(bank, result.results) if result.ok else [],
+        curves.append(CurveResult(record, bank_ids_by_group(bank), summarize(bank, result.results) if result.ok else [],
                                   error=result.error))
     write_results(warehouse, run_id, curves)
     return [{"controller": c.controller.name, "origin": c.controller.origin, "error": c.error,

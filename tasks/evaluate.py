@@ -1,6 +1,7 @@
 """Tasks of the evaluate flow: snapshot the bank once, replay blocks in parallel, write once."""
 from __future__ import annotations
 
+import inspect
 import pickle
 import tempfile
 from dataclasses import dataclass
@@ -13,10 +14,11 @@ import numpy as np
 from prefect import task
 
 from replay_core.bank import Bank
+from replay_core.baselines import BASELINES
 from replay_core.controller import resolve
 from replay_core.evaluate import EpisodeResults, default_workers, run_batch
 from warehouse.bank_io import load_bank
-from warehouse.results import CurveResult, write_results
+from warehouse.results import ControllerRecord, CurveResult, write_results
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,14 @@ class ControllerSpec:
 
     def factory(self):
         return resolve(self.target, self.knobs)
+
+    def record(self, origin: str | None = None) -> ControllerRecord:
+        """The warehouse's view of it: name, origin and source (a baseline's module source)."""
+        name, _ = self.factory()
+        if self.target in BASELINES:
+            source = inspect.getsource(inspect.getmodule(BASELINES[self.target].make_controller))
+            return ControllerRecord(name, origin or "baseline", source, self.knobs)
+        return ControllerRecord(name, origin or "user", Path(self.target).read_text(), self.knobs)
 
 
 _BANKS: dict[str, Bank] = {}

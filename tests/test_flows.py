@@ -42,8 +42,8 @@ def test_evaluate_flow_writes_curves_scores_and_frontier(evaluated):
     assert run_sql(warehouse, "SELECT count(*) AS n FROM pareto_frontier").to_pylist()[0]["n"] >= 6
     status = run_sql(warehouse, "SELECT status FROM runs").to_pylist()
     assert status == [{"status": "completed"}]
-    stored = run_sql(warehouse, f"SELECT accuracy FROM evaluations e JOIN controllers c USING (controller_id) "
-                                f"WHERE c.name = 'sc' ORDER BY benchmark, model, beta").column("accuracy").to_pylist()
+    stored = run_sql(warehouse, "SELECT accuracy FROM evaluations e JOIN controllers c USING (controller_id) "
+                                "WHERE c.name = 'sc' ORDER BY benchmark, model, beta").column("accuracy").to_pylist()
     points = sorted(result["curves"][0]["points"], key=lambda p: (p["benchmark"], p["model"], p["beta"]))
     assert stored == [p["accuracy"] for p in points]
 
