@@ -13,11 +13,14 @@ class BankSelectionError(ValueError):
     """The requested questions are missing or ambiguous in the warehouse."""
 
 
-def _where(bank_ids, benchmarks, models) -> tuple[str, list]:
+def selection_sql(bank_ids, benchmarks, models, table: str = "") -> tuple[str, list]:
+    """A WHERE condition (and its parameters) selecting banks, benchmarks and models; `table`
+    qualifies the columns when a query joins several tables."""
+    prefix = f"{table}." if table else ""
     clauses, params = [], []
     for column, values in (("bank_id", bank_ids), ("benchmark", benchmarks), ("model", models)):
         if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            clauses.append(f"{prefix}{column} IN ({', '.join('?' * len(values))})")
             params.extend(values)
     return (" AND ".join(clauses) or "TRUE"), params
 
@@ -25,7 +28,7 @@ def _where(bank_ids, benchmarks, models) -> tuple[str, list]:
 def load_bank(warehouse: str | Path, bank_ids: list[str] | None = None, benchmarks: list[str] | None = None,
               models: list[str] | None = None) -> Bank:
     """The selected questions as one bank. Each (benchmark, model) must come from one ingested bank."""
-    where, params = _where(bank_ids, benchmarks, models)
+    where, params = selection_sql(bank_ids, benchmarks, models)
     with connect(warehouse, read_only=True) as con:
         q = con.sql(f"SELECT bank_id, benchmark, model, question_id, gold, n_trajectories FROM questions "
                     f"WHERE {where} ORDER BY benchmark, model, question_id, bank_id", params=params).fetchall()

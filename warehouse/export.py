@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse.bank_io import _where
+from warehouse.bank_io import selection_sql
 from warehouse.db import connect
 
 EXPORT_SQL = """
@@ -35,9 +35,8 @@ ORDER BY t.benchmark, t.model, t.question_id, t.traj_id
 def export_parquet(warehouse: str | Path, out: str | Path, bank_ids: list[str] | None = None,
                    benchmarks: list[str] | None = None, models: list[str] | None = None) -> int:
     """Write the selected trajectories to `out` (atomically); returns the number of rows."""
-    where, params = _where(bank_ids, benchmarks, models)
-    where_t, params_t = _where(bank_ids, benchmarks, models)
-    where_t = where_t.replace("bank_id", "t.bank_id").replace("benchmark", "t.benchmark").replace("model", "t.model")
+    where, params = selection_sql(bank_ids, benchmarks, models)
+    where_t, params_t = selection_sql(bank_ids, benchmarks, models, table="t")
     with connect(warehouse, read_only=True) as con:
         table = con.sql(EXPORT_SQL.format(where=where, where_t=where_t), params=params + params_t).to_arrow_table()
     if table.num_rows == 0:
