@@ -45,6 +45,7 @@ def scaling_figure(data: ReportData, x: str, title: str, log_x: bool) -> go.Figu
         members = [c for c in data.curves if (c["benchmark"], c["model"]) == (bench, model)]
         for name, pts in _by_controller(members).items():
             pts = sorted(pts, key=lambda p: p[x])
+            first = name not in colors  # one legend entry per controller, at its first panel
             color = colors.setdefault(name, next(palette))
             xs = [p[x] for p in pts]
             dash = "solid" if pts[0]["origin"] != "baseline" else "dot"
@@ -53,7 +54,7 @@ def scaling_figure(data: ReportData, x: str, title: str, log_x: bool) -> go.Figu
                                      opacity=0.12, line={"width": 0}, hoverinfo="skip", showlegend=False,
                                      legendgroup=name), row=row, col=col)
             fig.add_trace(go.Scatter(x=xs, y=[100 * p["accuracy"] for p in pts], mode="lines+markers", name=name,
-                                     legendgroup=name, showlegend=i == 0 or name not in _seen(fig),
+                                     legendgroup=name, showlegend=first,
                                      line={"color": color, "dash": dash, "width": 3 if dash == "solid" else 2},
                                      customdata=[[p["beta"], p["tokens"], p["rounds"]] for p in pts],
                                      hovertemplate=f"{name}<br>β=%{{customdata[0]:.2f}}<br>accuracy %{{y:.1f}}%<br>"
@@ -70,10 +71,6 @@ def scaling_figure(data: ReportData, x: str, title: str, log_x: bool) -> go.Figu
     fig.update_layout(height=360 * rows + 80, template="plotly_white", legend={"orientation": "h", "y": -0.08},
                       margin={"t": 60, "l": 50, "r": 20, "b": 60})
     return fig
-
-
-def _seen(fig: go.Figure) -> set[str]:
-    return {t.name for t in fig.data[:-1] if t.showlegend}
 
 
 def progress_figure(data: ReportData) -> go.Figure | None:
