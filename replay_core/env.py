@@ -62,7 +62,7 @@ class BankSource:
 
 class ReplayEnv:
     """E episodes over a source of trajectories: stored ones (`BankSource`, via the constructor
-    below) or a live engine (`live.LiveSource`). `order[e, b]` is the trajectory that episode e
+    below) or a live engine (`live.runtime.LiveSource`). `order[e, b]` is the trajectory that episode e
     opens as its b-th branch (a permutation of the question's trajectories, padded with -1).
 
     Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False.

@@ -35,6 +35,12 @@ class SearchSettings:
     parallel: int = 2
 
 
+def baseline_curve(bank, name: str, betas: list[float], permutations: int) -> CurveResult:
+    """A built-in baseline's curve at its default knobs."""
+    results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
+    return CurveResult(ControllerSpec(name, {}).record(), bank_ids_by_group(bank), summarize(bank, results))
+
+
 @task(name="baseline-curves")
 def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[float], permutations: int,
                     baselines: tuple[str, ...] = SEARCH_BASELINES) -> list[dict]:
@@ -51,8 +57,7 @@ def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[flo
         return [p.as_dict() for p in stored]
     curves = []
     for name in baselines:
-        results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
-        curves.append(CurveResult(ControllerSpec(name, {}).record(), bank_ids_by_group(bank), summarize(bank, results)))
+        curves.append(baseline_curve(bank, name, betas, permutations))
     write_results(warehouse, run_id, curves, frontier=False)
     return [p.as_dict() for c in curves for p in c.points]
 
@@ -137,8 +142,7 @@ def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dic
     for name in BASELINES:
         if BASELINES[name].needs_confidence and not bank.has_confidence:
             continue
-        results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
-        curves.append(CurveResult(ControllerSpec(name, {}).record(), bank_ids_by_group(bank), summarize(bank, results)))
+        curves.append(baseline_curve(bank, name, betas, permutations))
     for cid, source in sources.items():
         result = evaluate_candidate(bank, source, betas, permutations, Limits(round_seconds=60, total_seconds=1800))
         record = ControllerRecord(f"candidate-{cid}", "explorer", source, {})
