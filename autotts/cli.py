@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, sampling_from
 from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
 from replay_core.env import InvalidAction
@@ -231,19 +233,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_collect(args: argparse.Namespace) -> int:
     from flows.collect import collect_flow
 
+    sampling = asdict(sampling_from(args))
     path = collect_flow(problems=args.problems, model=args.model, out=args.out, warehouse=args.warehouse, n=args.n,
-                        chunk_tokens=args.chunk_tokens, engine=args.engine, python=args.python)
+                        chunk_tokens=sampling.pop("chunk_tokens"), engine=args.engine, python=args.python,
+                        sampling=sampling)
     console.print(f"collected into {path}" + (f" and ingested into {args.warehouse}" if args.warehouse else ""))
     return 0
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from collection.__main__ import make_engine
     from live.runtime import solve
 
     knobs = dict(parse_knob(item) for item in args.set or [])
     name, factory = resolve(args.controller, knobs)
-    engine = make_engine(args.engine, args.model, args.chunk_tokens, args.max_tokens, args.seed)
+    engine = make_engine(args.engine, args.model, sampling_from(args))
     prompt = f"{args.problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
     result = solve(engine, factory, args.beta, prompt, max_branches=args.max_branches)
     if args.json:
@@ -430,11 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--problems", required=True, metavar="FILE.jsonl", help="question_id, benchmark, problem, gold per line")
     col.add_argument("--model", required=True)
     col.add_argument("--n", type=int, default=64, help="trajectories per question (default 64)")
-    col.add_argument("--chunk-tokens", type=int, default=256)
-    col.add_argument("--engine", default="vllm", help="vllm (in --python's environment) or openai:URL (`vllm serve`)")
+    col.add_argument("--engine", default="vllm", help=f"{ENGINE_HELP}; runs in --python's environment")
     col.add_argument("--python", help="interpreter of the GPU environment that has vLLM (default: this one)")
     col.add_argument("--out", required=True, metavar="FILE.parquet")
     col.add_argument("--warehouse", metavar="W.duckdb", help="ingest the result here")
+    add_sampling_arguments(col)
     col.set_defaults(func=cmd_collect)
 
     sol = sub.add_parser("solve", help="answer one problem live with any controller (same code as in replay)")
@@ -443,12 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("--set", action="append", metavar="KNOB=VALUE")
     sol.add_argument("--problem", required=True, help="the question text")
     sol.add_argument("--model", required=True)
-    sol.add_argument("--engine", default="vllm", help="vllm or openai:URL")
-    sol.add_argument("--chunk-tokens", type=int, default=256)
-    sol.add_argument("--max-tokens", type=int, default=32_768)
+    sol.add_argument("--engine", default="vllm", help=ENGINE_HELP)
     sol.add_argument("--max-branches", type=int, default=64)
-    sol.add_argument("--seed", type=int, default=0)
     sol.add_argument("--json", action="store_true")
+    add_sampling_arguments(sol)
     sol.set_defaults(func=cmd_solve)
 
     rep = sub.add_parser("report", help="a self-contained HTML report: curves, Pareto frontiers, discovery progress")

@@ -16,7 +16,8 @@ CHAT_TEMPLATE = "{problem}\n\nPlease reason step by step, and put your final ans
 def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
                      prompt_template: str = CHAT_TEMPLATE) -> list[TrajectoryRecord]:
     """N trajectories of one question, advanced a chunk at a time, each probed after every chunk.
-    A trajectory still running after `max_chunks` is cut there (finished = false, no final answer)."""
+    A trajectory still running after `max_chunks`, or ended at the engine's token cap, is cut
+    (finished = false, no final answer)."""
     prompt = prompt_template.format(problem=problem.problem)
     handles = [engine.open(prompt) for _ in range(n)]
     chunks: list[list] = [[] for _ in range(n)]
@@ -27,28 +28,30 @@ def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_c
         if not running:
             break
         produced = engine.extend([handles[i] for i in running], [1] * len(running))
-        ended = []
+        ended, to_probe = [], []
         for i, out in zip(running, produced):
             if not out:
                 ended.append(i)
                 continue
             chunks[i].append(out[0])
             if out[0].finished:
-                finals[i] = out[0].answer
-                probes[i].append((out[0].answer, 0))  # at its end a trajectory's probe is its answer
                 ended.append(i)
-        alive = [i for i in running if i not in ended]
-        if alive:
-            for i, answer in zip(alive, engine.probe([handles[i] for i in alive])):
+            if out[0].finished and not out[0].cut:
+                finals[i] = out[0].answer
+                probes[i].append((out[0].answer, 0))  # at its natural end a trajectory's probe is its answer
+            else:
+                to_probe.append(i)  # still running, or cut at the cap: ask what it would answer
+        if to_probe:
+            for i, answer in zip(to_probe, engine.probe([handles[i] for i in to_probe])):
                 probes[i].append(answer)
         for i in ended:
             engine.close(handles[i])
-        running = alive
+        running = [i for i in running if i not in ended]
     for i in running:
         engine.close(handles[i])
     records = []
     for t in range(n):
-        finished = bool(chunks[t]) and chunks[t][-1].finished
+        finished = bool(chunks[t]) and chunks[t][-1].finished and not chunks[t][-1].cut
         confidence = [c.confidence for c in chunks[t]]
         records.append(TrajectoryRecord(
             question_id=problem.question_id, benchmark=problem.benchmark, model=model, gold=problem.gold, traj_id=t,

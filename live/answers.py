@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 
+CUE = "\n\n**Final Answer**: \\boxed{"
+"""Appended to a sequence to force it to state its current answer (a probe)."""
+
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?")
 
 

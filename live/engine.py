@@ -19,12 +19,15 @@ class Sampling:
 
 @dataclass(frozen=True)
 class Chunk:
-    """One generated chunk: its tokens, confidence, and the final answer if the sequence ended."""
+    """One generated chunk: its tokens, confidence, and the final answer if the sequence ended.
+    `finished` says the sequence has no more chunks; `cut` that it ended at the token cap rather
+    than naturally (the data contract's `finished` is `finished and not cut`)."""
 
     tokens: int
     confidence: float = float("nan")
     finished: bool = False
     answer: str | None = None
+    cut: bool = False
 
 
 class Engine(Protocol):

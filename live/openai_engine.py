@@ -10,10 +10,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from live.answers import extract_answer, probe_answer
+from live.answers import CUE, extract_answer, probe_answer
 from live.engine import Chunk, Sampling
-
-CUE = "\n\n**Final Answer**: \\boxed{"
 
 
 @dataclass
@@ -61,7 +59,7 @@ class OpenAIEngine:
                 ended = choice.get("finish_reason") == "stop" or self.generated[handle] >= sampling.max_tokens
                 finished = choice.get("finish_reason") == "stop"
                 answer = extract_answer(self.texts[handle][self.prompts[handle]:]) if finished else None
-                produced.append(Chunk(tokens, confidence, ended, answer))
+                produced.append(Chunk(tokens, confidence, ended, answer, cut=ended and not finished))
                 if ended:
                     break
             out.append(produced)

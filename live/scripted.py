@@ -35,7 +35,8 @@ class ScriptedEngine:
                     cost = rec.chunk_tokens[depth - 1]
                 spent += cost
                 conf = rec.chunk_confidence[depth - 1] if rec.chunk_confidence else float("nan")
-                produced.append(Chunk(cost, conf, depth == n, rec.final_answer if depth == n else None))
+                produced.append(Chunk(cost, conf, depth == n, rec.final_answer if depth == n else None,
+                                      cut=depth == n and not rec.finished))
                 k -= 1
             self.opened[handle] = (t, depth, spent)
             out.append(produced)

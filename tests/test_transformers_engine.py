@@ -1,0 +1,129 @@
+"""The transformers engine on a tiny randomly initialised model (SYNTHETIC, built here; no hub):
+real chat templating, tokenisation, left-padded batched generation, log-probs, chunking and
+probing, through collection, ingest, evaluation and `autotts solve`."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch", reason="the transformers engine needs PyTorch (`pip install .[transformers]`)")
+pytest.importorskip("transformers", reason="the transformers engine needs transformers (`pip install .[transformers]`)")
+
+import torch  # noqa: E402
+
+from autotts.cli import main  # noqa: E402
+from live.answers import CUE  # noqa: E402
+from live.engine import Sampling  # noqa: E402
+from live.tiny_model import build_tiny_model  # noqa: E402
+from live.transformers_engine import TransformersEngine  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
+
+PROMPTS = ["What is 2+2?", "Find the remainder when 7^{2024} is divided by 5, and explain every step.", "x"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> str:
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny-random")))
+
+
+def engine(tiny: str, **sampling) -> TransformersEngine:
+    return TransformersEngine(tiny, Sampling(**{"temperature": 1.0, "probe_tokens": 6, **sampling}), device="cpu")
+
+
+def model_logprobs(e: TransformersEngine, handle: int) -> list[float]:
+    """Each generated token's log-probability, from one unpadded forward pass of the whole sequence."""
+    ids = e.tokens[handle]
+    with torch.inference_mode():
+        logp = torch.log_softmax(e.model(torch.tensor([ids])).logits[0].float(), dim=-1)
+    start = e.prompt_length[handle]
+    return [logp[i - 1, ids[i]].item() for i in range(start, len(ids))]
+
+
+def test_prompts_go_through_the_models_chat_template(tiny):
+    e = engine(tiny)
+    handle = e.open("What is 2+2?")
+    assert e.tokenizer.decode(e.tokens[handle]) == "<|user|>\nWhat is 2+2?<|end|>\n<|assistant|>\n"
+
+
+def test_chunks_are_the_sequences_tokens_and_confidence_is_the_models_logprob(tiny):
+    e = engine(tiny, chunk_tokens=12, max_tokens=40)
+    handles = [e.open(p) for p in PROMPTS]  # different lengths: the batch is left-padded
+    produced = e.extend(handles, [2, 1, 4])
+    for handle, chunks, asked in zip(handles, produced, [2, 1, 4]):
+        assert sum(c.tokens for c in chunks) == e.generated(handle) <= 40
+        ended = [c.finished for c in chunks]
+        assert ended[:-1] == [False] * (len(chunks) - 1)
+        assert len(chunks) == asked or ended[-1]  # fewer chunks only when the sequence ended
+        stopped_at_eos = e.tokens[handle][-1] in e.eos
+        assert all(c.tokens == 12 for c in chunks[:-1]) and (chunks[-1].tokens in (12, 4) or stopped_at_eos)
+        logprobs, start = model_logprobs(e, handle), 0
+        for chunk in chunks:
+            mean = sum(logprobs[start:start + chunk.tokens]) / chunk.tokens
+            assert chunk.confidence == pytest.approx(mean, abs=1e-4)
+            start += chunk.tokens
+    assert e.generated(handles[2]) == 40 and produced[2][-1].finished  # cut at max_tokens
+
+
+def test_probe_is_a_greedy_answer_after_the_cue_and_leaves_the_sequence_alone(tiny):
+    e = engine(tiny, chunk_tokens=8, max_tokens=64)
+    handles = [e.open(p) for p in PROMPTS]
+    e.extend(handles, [1, 2, 3])
+    before = {h: list(e.tokens[h]) for h in handles}
+    batched = e.probe(handles)
+    assert {h: e.tokens[h] for h in handles} == before
+    assert batched == [e.probe([h])[0] for h in handles]  # padding does not change a probe
+    cue = e.tokenizer.encode(CUE, add_special_tokens=False)
+    for handle, (answer, tokens) in zip(handles, batched):
+        with torch.inference_mode():
+            greedy = e.model.generate(torch.tensor([e.tokens[handle] + cue]), do_sample=False, max_new_tokens=6,
+                                      pad_token_id=e.pad)[0, len(e.tokens[handle]) + len(cue):].tolist()
+        assert tokens == len(greedy) <= 6
+        text = e.tokenizer.decode(greedy, skip_special_tokens=True)
+        assert answer == (text[:text.index("}")].strip() or None if "}" in text else None)
+
+
+def test_same_seed_same_sequences_other_seed_others(tiny):
+    def run(seed: int) -> list[list[int]]:
+        e = engine(tiny, chunk_tokens=10, max_tokens=30, seed=seed)
+        handles = [e.open(p) for p in PROMPTS]
+        e.extend(handles, [3, 3, 3])
+        return [e.tokens[h] for h in handles]
+
+    assert run(0) == run(0) != run(1)
+
+
+def test_collection_with_the_tiny_model_ingests_and_evaluates(tiny, tmp_path, prefect_harness):
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text("".join(json.dumps({"question_id": f"q{i}", "benchmark": "synthetic-tiny",
+                                            "problem": f"What is {i}+{i}?", "gold": str(2 * i)}) + "\n"
+                                for i in range(3)))
+    warehouse = tmp_path / "w.duckdb"
+    assert main(["collect", "--problems", str(problems), "--model", tiny, "--engine", "transformers:cpu", "--n", "4",
+                 "--chunk-tokens", "16", "--max-tokens", "48", "--probe-tokens", "4", "--temperature", "1.0",
+                 "--out", str(tmp_path / "tiny.parquet"), "--warehouse", str(warehouse)]) == 0
+    from warehouse.queries import run_sql
+
+    rows = run_sql(warehouse, "SELECT count(*) AS n, max(total_tokens) AS longest, count(*) FILTER "
+                              "(WHERE total_tokens = 48 AND NOT finished AND final_answer IS NULL) AS cut "
+                              "FROM trajectories").to_pylist()[0]
+    assert rows["n"] == 12 and rows["longest"] <= 48 and rows["cut"] >= 1  # noise rarely ends by itself
+    probes = run_sql(warehouse, "SELECT count(*) AS n, max(probe_tokens) AS most FROM probes").to_pylist()[0]
+    assert probes["most"] <= 4 and probes["n"] == run_sql(warehouse, "SELECT sum(n_chunks) AS n FROM trajectories"
+                                                          ).to_pylist()[0]["n"]
+    done = subprocess.run([sys.executable, "-m", "autotts.cli", "evaluate", "--bank", str(tmp_path / "tiny.parquet"),
+                           "--controller", "sc", "--set", "k=4", "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    (point,) = result["points"]
+    assert result["synthetic"] is True  # the benchmark's name marks the noise as synthetic
+    assert point["questions"] == 3 and 0 < point["tokens"] <= 4 * 48 + 3 * 4 * 4
+
+
+def test_solve_live_with_the_tiny_model(tiny, capsys):
+    assert main(["solve", "--controller", "sc", "--set", "k=3", "--problem", "What is 3+4?", "--model", tiny,
+                 "--engine", "transformers:cpu", "--chunk-tokens", "16", "--max-tokens", "32", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert 3 <= result["tokens"] <= 3 * 32 and result["rounds"] >= 1
