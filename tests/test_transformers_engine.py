@@ -1,9 +1,12 @@
 """The transformers engine on a tiny randomly initialised model (SYNTHETIC, built here; no hub):
 real chat templating, tokenisation, left-padded batched generation, log-probs, chunking and
-probing, through collection, ingest, evaluation and `autotts solve`."""
+probing, through collection, ingest, evaluation and `autotts solve`.
+
+AUTOTTS_TEST_DEVICE=cuda runs them on a GPU (scripts/gpu_check.sh does)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -14,13 +17,13 @@ pytest.importorskip("transformers", reason="the transformers engine needs transf
 
 import torch  # noqa: E402
 
-from autotts.cli import main  # noqa: E402
 from live.answers import CUE  # noqa: E402
 from live.engine import Sampling  # noqa: E402
 from live.tiny_model import build_tiny_model  # noqa: E402
 from live.transformers_engine import TransformersEngine  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
+DEVICE = os.environ.get("AUTOTTS_TEST_DEVICE", "cpu")
 PROMPTS = ["What is 2+2?", "Find the remainder when 7^{2024} is divided by 5, and explain every step.", "x"]
 
 
@@ -30,7 +33,7 @@ def tiny(tmp_path_factory) -> str:
 
 
 def engine(tiny: str, **sampling) -> TransformersEngine:
-    return TransformersEngine(tiny, Sampling(**{"temperature": 1.0, "probe_tokens": 6, **sampling}), device="cpu")
+    return TransformersEngine(tiny, Sampling(**{"temperature": 1.0, "probe_tokens": 6, **sampling}), device=DEVICE)
 
 
 def model_logprobs(e: TransformersEngine, handle: int) -> list[float]:
@@ -96,12 +99,14 @@ def test_same_seed_same_sequences_other_seed_others(tiny):
 
 
 def test_collection_with_the_tiny_model_ingests_and_evaluates(tiny, tmp_path, prefect_harness):
+    from autotts.cli import main
+
     problems = tmp_path / "problems.jsonl"
     problems.write_text("".join(json.dumps({"question_id": f"q{i}", "benchmark": "synthetic-tiny",
                                             "problem": f"What is {i}+{i}?", "gold": str(2 * i)}) + "\n"
                                 for i in range(3)))
     warehouse = tmp_path / "w.duckdb"
-    assert main(["collect", "--problems", str(problems), "--model", tiny, "--engine", "transformers:cpu", "--n", "4",
+    assert main(["collect", "--problems", str(problems), "--model", tiny, "--engine", f"transformers:{DEVICE}", "--n", "4",
                  "--chunk-tokens", "16", "--max-tokens", "48", "--probe-tokens", "4", "--temperature", "1.0",
                  "--out", str(tmp_path / "tiny.parquet"), "--warehouse", str(warehouse)]) == 0
     from warehouse.queries import run_sql
@@ -123,7 +128,9 @@ def test_collection_with_the_tiny_model_ingests_and_evaluates(tiny, tmp_path, pr
 
 
 def test_solve_live_with_the_tiny_model(tiny, capsys):
+    from autotts.cli import main
+
     assert main(["solve", "--controller", "sc", "--set", "k=3", "--problem", "What is 3+4?", "--model", tiny,
-                 "--engine", "transformers:cpu", "--chunk-tokens", "16", "--max-tokens", "32", "--json"]) == 0
+                 "--engine", f"transformers:{DEVICE}", "--chunk-tokens", "16", "--max-tokens", "32", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert 3 <= result["tokens"] <= 3 * 32 and result["rounds"] >= 1
