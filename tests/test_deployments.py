@@ -82,3 +82,16 @@ def test_deployment_served_from_prefect_yaml_runs_through_the_api(tmp_path, synt
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def test_every_deployment_in_prefect_yaml_passes_its_flow_valid_parameters():
+    import importlib
+
+    import yaml
+
+    deployments = yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
+    assert {d["name"] for d in deployments} >= {"ingest", "evaluate", "collect", "nightly-discovery"}
+    for deployment in deployments:
+        path, _, name = deployment["entrypoint"].partition(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+        flow.validate_parameters(deployment.get("parameters") or {})  # raises on unknown or mistyped ones
