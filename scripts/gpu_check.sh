@@ -25,8 +25,8 @@ print("GPU:", torch.cuda.get_device_name(0))
 PY
 
 echo "== engine tests on the GPU (float32, so log-probs match an unpadded forward pass) =="
-AUTOTTS_TEST_DEVICE=cuda "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_transformers_engine.py \
-    -k "not collection and not solve"
+AUTOTTS_TEST_DEVICE=cuda "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_token_engines.py \
+    -k "not collection and not solve and not vllm"
 
 run() {  # name, then engine_throughput arguments
     local name=$1; shift

@@ -1,6 +1,8 @@
-"""The transformers engine on a tiny randomly initialised model (SYNTHETIC, built here; no hub):
-real chat templating, tokenisation, left-padded batched generation, log-probs, chunking and
-probing, through collection, ingest, evaluation and `autotts solve`.
+"""The token engines on a tiny randomly initialised model (SYNTHETIC, built here; no hub).
+
+The transformers engine: real chat templating, tokenisation, left-padded batched generation,
+log-probs, chunking and probing, through collection, ingest, evaluation and `autotts solve`. The
+vLLM engine's own code, over a stand-in for vLLM backed by the same model (vLLM needs a GPU).
 
 AUTOTTS_TEST_DEVICE=cuda runs them on a GPU (scripts/gpu_check.sh does)."""
 from __future__ import annotations
@@ -36,13 +38,32 @@ def engine(tiny: str, **sampling) -> TransformersEngine:
     return TransformersEngine(tiny, Sampling(**{"temperature": 1.0, "probe_tokens": 6, **sampling}), device=DEVICE)
 
 
-def model_logprobs(e: TransformersEngine, handle: int) -> list[float]:
+def model_logprobs(e, model, handle: int) -> list[float]:
     """Each generated token's log-probability, from one unpadded forward pass of the whole sequence."""
     ids = e.tokens[handle]
     with torch.inference_mode():
-        logp = torch.log_softmax(e.model(torch.tensor([ids])).logits[0].float(), dim=-1)
+        logp = torch.log_softmax(model(torch.tensor([ids], device=model.device)).logits[0].float(), dim=-1)
     start = e.prompt_length[handle]
     return [logp[i - 1, ids[i]].item() for i in range(start, len(ids))]
+
+
+def assert_confidence_is_the_chunks_mean_logprob(e, model, handle: int, chunks) -> None:
+    logprobs, start = model_logprobs(e, model, handle), 0
+    for chunk in chunks:
+        mean = sum(logprobs[start:start + chunk.tokens]) / chunk.tokens
+        assert chunk.confidence == pytest.approx(mean, abs=1e-4)
+        start += chunk.tokens
+
+
+def assert_ended_at_the_cap_or_eos(e, handle: int, last) -> None:
+    """Asked for more than the 40-token cap allows: the sequence ended, cut at the cap unless the
+    model happened to emit its end-of-sequence token first."""
+    eos = e.tokenizer.eos_token_id
+    assert last.finished
+    if e.tokens[handle][-1] == eos:
+        assert not last.cut and e.generated(handle) <= 40
+    else:
+        assert last.cut and e.generated(handle) == 40 and last.answer is None
 
 
 def test_prompts_go_through_the_models_chat_template(tiny):
@@ -62,12 +83,8 @@ def test_chunks_are_the_sequences_tokens_and_confidence_is_the_models_logprob(ti
         assert len(chunks) == asked or ended[-1]  # fewer chunks only when the sequence ended
         stopped_at_eos = e.tokens[handle][-1] in e.eos
         assert all(c.tokens == 12 for c in chunks[:-1]) and (chunks[-1].tokens in (12, 4) or stopped_at_eos)
-        logprobs, start = model_logprobs(e, handle), 0
-        for chunk in chunks:
-            mean = sum(logprobs[start:start + chunk.tokens]) / chunk.tokens
-            assert chunk.confidence == pytest.approx(mean, abs=1e-4)
-            start += chunk.tokens
-    assert e.generated(handles[2]) == 40 and produced[2][-1].finished  # cut at max_tokens
+        assert_confidence_is_the_chunks_mean_logprob(e, e.model, handle, chunks)
+    assert_ended_at_the_cap_or_eos(e, handles[2], produced[2][-1])
 
 
 def test_probe_is_a_greedy_answer_after_the_cue_and_leaves_the_sequence_alone(tiny):
@@ -134,3 +151,25 @@ def test_solve_live_with_the_tiny_model(tiny, capsys):
                  "--engine", f"transformers:{DEVICE}", "--chunk-tokens", "16", "--max-tokens", "32", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert 3 <= result["tokens"] <= 3 * 32 and result["rounds"] >= 1
+
+
+def test_vllm_engine_code_over_a_stand_in_for_vllm(tiny, monkeypatch):
+    """VLLMEngine's own code (TokensPrompt, per-request SamplingParams, the sampled token's
+    log-prob, finish reasons) over tests/vllm_on_transformers.py, since vLLM needs a GPU."""
+    from live.vllm_engine import VLLMEngine
+    from tests import vllm_on_transformers
+
+    vllm_on_transformers.install(monkeypatch)
+    sampling = Sampling(chunk_tokens=12, max_tokens=40, temperature=1.0, probe_tokens=6)
+    batched, alone = VLLMEngine(tiny, sampling), VLLMEngine(tiny, sampling)
+    handles = [batched.open(p) for p in PROMPTS]
+    assert [alone.open(p) for p in PROMPTS] == handles
+    produced = batched.extend(handles, [2, 1, 4])
+    for handle, chunks in zip(handles, produced):
+        assert sum(c.tokens for c in chunks) == batched.generated(handle) <= 40
+        assert_confidence_is_the_chunks_mean_logprob(batched, batched.llm.model, handle, chunks)
+    for handle, asked in zip(reversed(handles), [4, 1, 2]):  # per-request seeds: batch-mates do not matter
+        alone.extend([handle], [asked])
+    assert [alone.tokens[h] for h in handles] == [batched.tokens[h] for h in handles]
+    assert_ended_at_the_cap_or_eos(batched, handles[2], produced[2][-1])
+    assert batched.probe(handles) == [alone.probe([h])[0] for h in handles]
