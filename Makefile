@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean gpu-env
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The tests also run the transformers engine on a tiny model: torch is pinned to the CPU build
-# this kind of machine carries (constraints/test.txt); elsewhere pip takes that release from PyPI.
-$(TEST_STAMP): $(STAMP) constraints/test.txt
-	$(BIN)/pip install --quiet -c constraints/test.txt -e '.[dev,transformers]'
+# this kind of machine carries (requirements/test-constraints.txt); elsewhere pip takes that
+# release from PyPI.
+$(TEST_STAMP): $(STAMP) requirements/test-constraints.txt
+	$(BIN)/pip install --quiet -c requirements/test-constraints.txt -e '.[dev,transformers]'
 	touch $(TEST_STAMP)
 
 demo: $(STAMP)  ## Synthesise the bundled default bank and evaluate every baseline on it.
@@ -31,6 +32,11 @@ test: $(TEST_STAMP)  ## Run the test suite (under CI, as root, it first installs
 bench: $(STAMP)  ## Replay speed on the real stores in ../shared (skips if absent), ingest speed.
 	$(BIN)/python bench/replay_speed.py
 	$(BIN)/python bench/ingest_speed.py
+
+gpu-env:  ## On a GPU machine: .venv-gpu with vLLM and the collection code, without Prefect (DESIGN §6).
+	$(PYTHON) -m venv .venv-gpu
+	.venv-gpu/bin/pip install --quiet --no-deps -e .
+	.venv-gpu/bin/pip install --quiet -r requirements/gpu.txt
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -117,3 +117,21 @@ def test_collection_command_reports_bad_problems_clearly(tmp_path):
                            "--engine", "openai:http://127.0.0.1:9", "--out", str(tmp_path / "o.parquet")],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "row 1, field 'gold'" in done.stderr
+
+
+def test_the_collection_side_imports_nothing_from_the_prefect_side():
+    """The GPU environment (requirements/gpu.txt) has no Prefect, DuckDB, math-verify, plotly or
+    anthropic: `python -m collection` and every engine must import without them. (rich may appear:
+    httpx imports it when it is installed, and does without it.)"""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    probe = ("import sys, collection.__main__, live.engines, live.vllm_engine, live.transformers_engine, "
+             "live.openai_engine, live.tiny_model; print(sorted({m.split('.')[0] for m in sys.modules}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    imported = set(eval(done.stdout))
+    assert imported & {"numpy", "pyarrow", "collection", "live"} == {"numpy", "pyarrow", "collection", "live"}
+    assert not imported & {"prefect", "duckdb", "math_verify", "plotly", "anthropic", "warehouse", "flows", "tasks"}
