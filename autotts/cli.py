@@ -431,11 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     col = sub.add_parser("collect", help="sample chunked, probed trajectories with vLLM (GPU) or an HTTP endpoint")
     col.add_argument("--problems", required=True, metavar="FILE.jsonl", help="question_id, benchmark, problem, gold per line")
-    col.add_argument("--model", required=True)
+    col.add_argument("--model", required=True, help="model id or local checkpoint directory")
     col.add_argument("--n", type=int, default=64, help="trajectories per question (default 64)")
     col.add_argument("--engine", default="vllm", help=f"{ENGINE_HELP}; runs in --python's environment")
     col.add_argument("--python", help="interpreter of the GPU environment that has vLLM (default: this one)")
-    col.add_argument("--out", required=True, metavar="FILE.parquet")
+    col.add_argument("--out", required=True, metavar="FILE.parquet",
+                     help="interchange Parquet to write (per-question parts beside it make reruns resume)")
     col.add_argument("--warehouse", metavar="W.duckdb", help="ingest the result here")
     add_sampling_arguments(col)
     col.set_defaults(func=cmd_collect)
@@ -445,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("--beta", type=float, default=0.5)
     sol.add_argument("--set", action="append", metavar="KNOB=VALUE")
     sol.add_argument("--problem", required=True, help="the question text")
-    sol.add_argument("--model", required=True)
+    sol.add_argument("--model", required=True, help="model id or local checkpoint directory")
     sol.add_argument("--engine", default="vllm", help=ENGINE_HELP)
     sol.add_argument("--max-branches", type=int, default=64)
     sol.add_argument("--json", action="store_true")

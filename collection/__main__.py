@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from collection.collector import collect, merge
@@ -33,11 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     parts = out.with_suffix(".parts")
     sampling = sampling_from(args)
     engine = make_engine(args.engine, args.model, sampling)
-    done = [0]
+    done, clock = [0], [time.perf_counter()]
 
-    def progress(problem, what):
+    def progress(problem, what: str, tokens: int) -> None:
         done[0] += 1
-        print(f"[{done[0]}/{len(problems)}] {problem.benchmark}/{problem.question_id}: {what}", file=sys.stderr, flush=True)
+        now, seconds = time.perf_counter(), time.perf_counter() - clock[0]
+        clock[0] = now
+        rate = f": {tokens:,} tokens in {seconds:.0f} s ({tokens / max(seconds, 1e-9):,.0f} tokens/s)" if tokens else ""
+        print(f"[{done[0]}/{len(problems)}] {problem.benchmark}/{problem.question_id} {what}{rate}",
+              file=sys.stderr, flush=True)
 
     max_chunks = -(-sampling.max_tokens // sampling.chunk_tokens)
     written = collect(engine, problems, args.model, args.n, max_chunks, parts, on_question=progress)

@@ -63,9 +63,10 @@ def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_c
 
 
 def collect(engine: Engine, problems: list[Problem], model: str, n: int, max_chunks: int, parts: Path,
-            on_question: Callable[[Problem, str], None] | None = None) -> list[Path]:
+            on_question: Callable[[Problem, str, int], None] | None = None) -> list[Path]:
     """Collect every problem into its own Parquet part under `parts`; parts already there are
-    kept (resume). An engine error stops the run with everything finished so far on disk."""
+    kept (resume). An engine error stops the run with everything finished so far on disk.
+    `on_question(problem, "kept" | "collected", tokens generated)` reports progress."""
     parts.mkdir(parents=True, exist_ok=True)
     written = []
     for problem in problems:
@@ -73,12 +74,13 @@ def collect(engine: Engine, problems: list[Problem], model: str, n: int, max_chu
         if part.exists():
             written.append(part)
             if on_question:
-                on_question(problem, "kept")
+                on_question(problem, "kept", 0)
             continue
-        write_parquet(collect_question(engine, problem, model, n, max_chunks), part)
+        records = collect_question(engine, problem, model, n, max_chunks)
+        write_parquet(records, part)
         written.append(part)
         if on_question:
-            on_question(problem, "collected")
+            on_question(problem, "collected", sum(r.length for r in records))
     return written
 
 

@@ -42,6 +42,7 @@ def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
              "probe_tokens": "tokens a probe may use to state its answer", "seed": "sampling seed"}
     for f in fields(Sampling):
         parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
+                            metavar="N" if isinstance(f.default, int) else "X",
                             help=f"{helps[f.name]} (default {f.default})")
 
 

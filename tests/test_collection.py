@@ -93,7 +93,7 @@ def test_engine_failure_keeps_finished_questions_and_resumes(tmp_path):
     client, _ = completions(ok * 2)
     seen = []
     parts = collect(OpenAIEngine("http://engine", "m", client=client), problems, "m", 1, 5, tmp_path / "parts",
-                    on_question=lambda p, what: seen.append((p.question_id, what)))
+                    on_question=lambda p, what, tokens: seen.append((p.question_id, what)))
     assert len(parts) == 3 and seen == [("q0", "kept"), ("q1", "collected"), ("q2", "collected")]
 
 
