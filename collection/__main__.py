@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from collection.collector import collect, merge
+from collection.collector import EngineFailed, QuestionStats, collect, merge
 from collection.problems import read_problems
 from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, sampling_from
 from trajectories.schema import FormatError
@@ -36,18 +36,39 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(args.engine, args.model, sampling)
     done, clock = [0], [time.perf_counter()]
 
-    def progress(problem, what: str, tokens: int) -> None:
+    def progress(problem, stats: QuestionStats | None) -> None:
         done[0] += 1
         now, seconds = time.perf_counter(), time.perf_counter() - clock[0]
         clock[0] = now
-        rate = f": {tokens:,} tokens in {seconds:.0f} s ({tokens / max(seconds, 1e-9):,.0f} tokens/s)" if tokens else ""
-        print(f"[{done[0]}/{len(problems)}] {problem.benchmark}/{problem.question_id} {what}{rate}",
-              file=sys.stderr, flush=True)
+        line = f"[{done[0]}/{len(problems)}] {problem.benchmark}/{problem.question_id}"
+        if stats is None:
+            line += " kept from an earlier run"
+        else:
+            line += (f": {stats.tokens:,} tokens in {seconds:.0f} s ({stats.tokens / max(seconds, 1e-9):,.0f} tokens/s)"
+                     f", {stats.cut}/{stats.trajectories} cut at --max-tokens")
+            for warning in stats_warnings(stats, sampling.probe_tokens):
+                line += f"\n  warning: {warning}"
+        print(line, file=sys.stderr, flush=True)
 
     max_chunks = -(-sampling.max_tokens // sampling.chunk_tokens)
-    written = collect(engine, problems, args.model, args.n, max_chunks, parts, on_question=progress)
+    try:
+        written = collect(engine, problems, args.model, args.n, max_chunks, parts, on_question=progress)
+    except EngineFailed as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(f"wrote {merge(written, out)} trajectories to {out}", file=sys.stderr)
     return 0
+
+
+def stats_warnings(stats: QuestionStats, probe_tokens: int) -> list[str]:
+    """Plain-language warnings for numbers that usually mean a misconfigured run."""
+    warnings = []
+    if stats.probes and stats.unanswered_probes > stats.probes / 2:
+        warnings.append(f"{stats.unanswered_probes} of {stats.probes} probes stated no answer: the model did not "
+                        f"close \\boxed{{ within --probe-tokens {probe_tokens}; raise it, or check the chat template")
+    if stats.trajectories and stats.cut == stats.trajectories:
+        warnings.append("every trajectory reached --max-tokens: none has a final answer; raise --max-tokens")
+    return warnings
 
 
 if __name__ == "__main__":

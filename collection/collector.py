@@ -1,6 +1,7 @@
 """Collect trajectories through an engine, one question at a time, resumably."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -11,6 +12,33 @@ from trajectories.schema import TrajectoryRecord
 from trajectories.writers import write_parquet
 
 CHAT_TEMPLATE = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+
+
+class EngineFailed(RuntimeError):
+    """The engine failed on a question; every question finished before it is on disk."""
+
+    def __init__(self, problem: Problem, kept: int, parts: Path, cause: Exception):
+        reason = (str(cause).splitlines() or [""])[0]
+        super().__init__(f"the engine failed on {problem.benchmark}/{problem.question_id} "
+                         f"({type(cause).__name__}: {reason}); {kept} finished question(s) are kept in {parts}: "
+                         f"rerun the same command to resume")
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    """What one question's collection produced, and the signs of a misconfigured run."""
+
+    trajectories: int
+    tokens: int
+    probes: int
+    unanswered_probes: int  # the model did not close `\boxed{` within the probe's tokens
+    cut: int  # trajectories that reached the token cap
+
+    @classmethod
+    def of(cls, records: list[TrajectoryRecord]) -> "QuestionStats":
+        probes = [a for r in records for a in r.probe_answers]
+        return cls(len(records), sum(r.length for r in records), len(probes),
+                   sum(a is None for a in probes), sum(not r.finished for r in records))
 
 
 def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
@@ -63,10 +91,10 @@ def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_c
 
 
 def collect(engine: Engine, problems: list[Problem], model: str, n: int, max_chunks: int, parts: Path,
-            on_question: Callable[[Problem, str, int], None] | None = None) -> list[Path]:
+            on_question: Callable[[Problem, QuestionStats | None], None] | None = None) -> list[Path]:
     """Collect every problem into its own Parquet part under `parts`; parts already there are
-    kept (resume). An engine error stops the run with everything finished so far on disk.
-    `on_question(problem, "kept" | "collected", tokens generated)` reports progress."""
+    kept (resume). An engine error raises `EngineFailed` with everything finished so far on disk.
+    `on_question(problem, stats)` reports progress (stats None: the part was kept from before)."""
     parts.mkdir(parents=True, exist_ok=True)
     written = []
     for problem in problems:
@@ -74,13 +102,16 @@ def collect(engine: Engine, problems: list[Problem], model: str, n: int, max_chu
         if part.exists():
             written.append(part)
             if on_question:
-                on_question(problem, "kept", 0)
+                on_question(problem, None)
             continue
-        records = collect_question(engine, problem, model, n, max_chunks)
+        try:
+            records = collect_question(engine, problem, model, n, max_chunks)
+        except Exception as err:  # any engine failure: report it with what is safe on disk
+            raise EngineFailed(problem, len(written), parts, err) from err
         write_parquet(records, part)
         written.append(part)
         if on_question:
-            on_question(problem, "collected", sum(r.length for r in records))
+            on_question(problem, QuestionStats.of(records))
     return written
 
 

@@ -7,7 +7,8 @@ import json
 import httpx
 import pytest
 
-from collection.collector import collect, collect_question, merge
+from collection.__main__ import stats_warnings
+from collection.collector import EngineFailed, QuestionStats, collect, collect_question, merge
 from collection.problems import Problem, read_problems
 from live.answers import extract_answer, probe_answer
 from live.engine import Sampling
@@ -87,14 +88,15 @@ def test_engine_failure_keeps_finished_questions_and_resumes(tmp_path):
     ok = [(200, "\\boxed{1}", 10, "stop")]
     client, _ = completions(ok + [(500, "", 0, "")])
     engine = OpenAIEngine("http://engine", "m", client=client)
-    with pytest.raises(httpx.HTTPStatusError):
+    with pytest.raises(EngineFailed, match=r"failed on b/q1 \(HTTPStatusError.*1 finished question\(s\) are kept") as err:
         collect(engine, problems, "m", 1, 5, tmp_path / "parts")
+    assert isinstance(err.value.__cause__, httpx.HTTPStatusError)
     assert [p.name for p in sorted((tmp_path / "parts").glob("*.parquet"))] == ["b__q0.parquet"]
     client, _ = completions(ok * 2)
     seen = []
     parts = collect(OpenAIEngine("http://engine", "m", client=client), problems, "m", 1, 5, tmp_path / "parts",
-                    on_question=lambda p, what, tokens: seen.append((p.question_id, what)))
-    assert len(parts) == 3 and seen == [("q0", "kept"), ("q1", "collected"), ("q2", "collected")]
+                    on_question=lambda p, stats: seen.append((p.question_id, stats and stats.tokens)))
+    assert len(parts) == 3 and seen == [("q0", None), ("q1", 10), ("q2", 10)]
 
 
 def test_problems_file_errors_are_located(tmp_path):
@@ -135,3 +137,27 @@ def test_the_collection_side_imports_nothing_from_the_prefect_side():
     imported = set(eval(done.stdout))
     assert imported & {"numpy", "pyarrow", "collection", "live"} == {"numpy", "pyarrow", "collection", "live"}
     assert not imported & {"prefect", "duckdb", "math_verify", "plotly", "anthropic", "warehouse", "flows", "tasks"}
+
+
+def test_collection_command_reports_an_unreachable_engine_clearly(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"question_id": "1", "benchmark": "b", "problem": "x", "gold": "2"}\n')
+    done = subprocess.run([sys.executable, "-m", "collection", "--problems", str(path), "--model", "m",
+                           "--engine", "openai:http://127.0.0.1:9", "--out", str(tmp_path / "o.parquet")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "error: the engine failed on b/1 (ConnectError" in done.stderr and "rerun the same command" in done.stderr
+
+
+def test_warnings_name_the_setting_behind_unanswered_probes_and_cut_trajectories():
+    healthy = QuestionStats(trajectories=4, tokens=900, probes=12, unanswered_probes=2, cut=1)
+    assert stats_warnings(healthy, 24) == []
+    never_closes = QuestionStats(trajectories=4, tokens=900, probes=12, unanswered_probes=11, cut=4)
+    first, second = stats_warnings(never_closes, 8)
+    assert "11 of 12 probes stated no answer" in first and "--probe-tokens 8" in first
+    assert "--max-tokens" in second

@@ -173,3 +173,16 @@ def test_vllm_engine_code_over_a_stand_in_for_vllm(tiny, monkeypatch):
     assert [alone.tokens[h] for h in handles] == [batched.tokens[h] for h in handles]
     assert_ended_at_the_cap_or_eos(batched, handles[2], produced[2][-1])
     assert batched.probe(handles) == [alone.probe([h])[0] for h in handles]
+
+
+def test_collection_command_warns_when_the_model_never_closes_its_box(tiny, tmp_path):
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps({"question_id": "q", "benchmark": "synthetic-tiny", "problem": "1+1?", "gold": "2"}))
+    done = subprocess.run([sys.executable, "-m", "collection", "--problems", str(problems), "--model", tiny,
+                           "--engine", f"transformers:{DEVICE}", "--n", "3", "--chunk-tokens", "8", "--max-tokens", "16",
+                           "--probe-tokens", "2", "--out", str(tmp_path / "o.parquet")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    # noise rarely closes `\boxed{` within 2 tokens; the count and the setting to change are named
+    assert "probes stated no answer" in done.stderr and "--probe-tokens 2" in done.stderr
+    assert (tmp_path / "o.parquet").is_file()
