@@ -108,7 +108,7 @@ def test_problems_file_errors_are_located(tmp_path):
 
 
 @pytest.mark.parametrize("row, status, message", [
-    ({"question_id": "1", "benchmark": "b", "problem": "x"}, 2, "error: row 1, field 'gold'"),
+    ({"question_id": "1", "benchmark": "b", "problem": "x"}, 2, "p.jsonl, row 1, field 'gold': missing"),
     ({"question_id": "1", "benchmark": "b", "problem": "x", "gold": "2"}, 1,
      "error: the engine failed on b/1 (ConnectError"),  # nothing listens on port 9
 ])
