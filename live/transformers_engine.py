@@ -34,10 +34,12 @@ class TransformersEngine(TokenEngine):
         super().__init__(tokenizer, sampling)
 
     def _sample(self, prompts: list[list[int]], max_new: list[int], seeds: list[int]) -> list[Generation]:
-        self.torch.manual_seed(zlib.crc32(repr(seeds).encode()))
         sp = self.sampling
-        return self._generate(prompts, max_new, dict(do_sample=True, temperature=sp.temperature, top_p=sp.top_p),
-                              logprobs=True)
+        devices = [self.model.device] if self.model.device.type == "cuda" else []
+        with self.torch.random.fork_rng(devices=devices):  # seed our draws without touching the caller's RNG
+            self.torch.manual_seed(zlib.crc32(repr(seeds).encode()))
+            return self._generate(prompts, max_new, dict(do_sample=True, temperature=sp.temperature, top_p=sp.top_p),
+                                  logprobs=True)
 
     def _greedy(self, prompts: list[list[int]], max_new: int) -> list[Generation]:
         return self._generate(prompts, [max_new] * len(prompts), dict(do_sample=False), logprobs=False)

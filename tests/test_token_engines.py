@@ -105,14 +105,16 @@ def test_probe_is_a_greedy_answer_after_the_cue_and_leaves_the_sequence_alone(ti
         assert answer == (text[:text.index("}")].strip() or None if "}" in text else None)
 
 
-def test_same_seed_same_sequences_other_seed_others(tiny):
+def test_same_seed_same_sequences_other_seed_others_and_the_callers_rng_untouched(tiny):
     def run(seed: int) -> list[list[int]]:
         e = engine(tiny, chunk_tokens=10, max_tokens=30, seed=seed)
         handles = [e.open(p) for p in PROMPTS]
         e.extend(handles, [3, 3, 3])
         return [e.tokens[h] for h in handles]
 
+    state = torch.get_rng_state()
     assert run(0) == run(0) != run(1)
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_collection_with_the_tiny_model_ingests_and_evaluates(tiny, tmp_path, prefect_harness):
