@@ -236,7 +236,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     sampling = asdict(sampling_from(args))
     path = collect_flow(problems=args.problems, model=args.model, out=args.out, warehouse=args.warehouse, n=args.n,
                         chunk_tokens=sampling.pop("chunk_tokens"), engine=args.engine, python=args.python,
-                        sampling=sampling)
+                        sampling=sampling, concurrent_questions=args.concurrent_questions)
     console.print(f"collected into {path}" + (f" and ingested into {args.warehouse}" if args.warehouse else ""))
     return 0
 
@@ -435,6 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--n", type=int, default=64, help="trajectories per question (default 64)")
     col.add_argument("--engine", default="vllm", help=f"{ENGINE_HELP}; runs in --python's environment")
     col.add_argument("--python", help="interpreter of the GPU environment that has vLLM (default: this one)")
+    col.add_argument("--concurrent-questions", type=int, default=1, metavar="K",
+                     help="questions collected together, so each engine call batches K x N sequences (default 1)")
     col.add_argument("--out", required=True, metavar="FILE.parquet",
                      help="interchange Parquet to write (per-question parts beside it make reruns resume)")
     col.add_argument("--warehouse", metavar="W.duckdb", help="ingest the result here")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from collection.collector import EngineFailed, QuestionStats, collect, merge
@@ -22,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="model id or local checkpoint directory")
     parser.add_argument("--n", type=int, default=64, help="trajectories per question (default 64)")
     parser.add_argument("--engine", default="vllm", help=ENGINE_HELP)
+    parser.add_argument("--concurrent-questions", type=int, default=1, metavar="K",
+                        help="questions collected together, so each engine call batches K x N sequences (default 1)")
     parser.add_argument("--out", required=True, help="interchange Parquet to write; per-question parts go beside it")
     add_sampling_arguments(parser)
     args = parser.parse_args(argv)
@@ -34,25 +35,24 @@ def main(argv: list[str] | None = None) -> int:
     parts = out.with_suffix(".parts")
     sampling = sampling_from(args)
     engine = make_engine(args.engine, args.model, sampling)
-    done, clock = [0], [time.perf_counter()]
+    done = [0]
 
     def progress(problem, stats: QuestionStats | None) -> None:
         done[0] += 1
-        now, seconds = time.perf_counter(), time.perf_counter() - clock[0]
-        clock[0] = now
         line = f"[{done[0]}/{len(problems)}] {problem.benchmark}/{problem.question_id}"
         if stats is None:
             line += " kept from an earlier run"
         else:
-            line += (f": {stats.tokens:,} tokens in {seconds:.0f} s ({stats.tokens / max(seconds, 1e-9):,.0f} tokens/s)"
-                     f", {stats.cut}/{stats.trajectories} cut at --max-tokens")
+            line += (f": {stats.tokens:,} tokens, {stats.cut}/{stats.trajectories} cut at --max-tokens "
+                     f"({stats.batch_tokens_per_s:,.0f} tokens/s)")
             for warning in stats_warnings(stats, sampling.probe_tokens):
                 line += f"\n  warning: {warning}"
         print(line, file=sys.stderr, flush=True)
 
     max_chunks = -(-sampling.max_tokens // sampling.chunk_tokens)
     try:
-        written = collect(engine, problems, args.model, args.n, max_chunks, parts, on_question=progress)
+        written = collect(engine, problems, args.model, args.n, max_chunks, parts, on_question=progress,
+                          concurrent=args.concurrent_questions)
     except EngineFailed as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

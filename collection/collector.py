@@ -1,6 +1,7 @@
 """Collect trajectories through an engine, one question at a time, resumably."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,13 +16,13 @@ CHAT_TEMPLATE = "{problem}\n\nPlease reason step by step, and put your final ans
 
 
 class EngineFailed(RuntimeError):
-    """The engine failed on a question; every question finished before it is on disk."""
+    """The engine failed on a batch of questions; every question finished before it is on disk."""
 
-    def __init__(self, problem: Problem, kept: int, parts: Path, cause: Exception):
+    def __init__(self, batch: list[Problem], kept: int, parts: Path, cause: Exception):
         reason = (str(cause).splitlines() or [""])[0]
-        super().__init__(f"the engine failed on {problem.benchmark}/{problem.question_id} "
-                         f"({type(cause).__name__}: {reason}); {kept} finished question(s) are kept in {parts}: "
-                         f"rerun the same command to resume")
+        names = ", ".join(f"{p.benchmark}/{p.question_id}" for p in batch)
+        super().__init__(f"the engine failed on {names} ({type(cause).__name__}: {reason}); {kept} finished "
+                         f"question(s) are kept in {parts}: rerun the same command to resume")
 
 
 @dataclass(frozen=True)
@@ -33,37 +34,39 @@ class QuestionStats:
     probes: int
     unanswered_probes: int  # the model did not close `\boxed{` within the probe's tokens
     cut: int  # trajectories that reached the token cap
+    batch_tokens_per_s: float  # throughput of the batch of questions collected together with it
 
     @classmethod
-    def of(cls, records: list[TrajectoryRecord]) -> "QuestionStats":
+    def of(cls, records: list[TrajectoryRecord], batch_tokens_per_s: float) -> "QuestionStats":
         probes = [a for r in records for a in r.probe_answers]
-        return cls(len(records), sum(r.length for r in records), len(probes),
-                   sum(a is None for a in probes), sum(not r.finished for r in records))
+        return cls(len(records), sum(r.length for r in records), len(probes), sum(a is None for a in probes),
+                   sum(not r.finished for r in records), batch_tokens_per_s)
 
 
-def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
-                     prompt_template: str = CHAT_TEMPLATE) -> list[TrajectoryRecord]:
-    """N trajectories of one question, advanced a chunk at a time, each probed after every chunk.
-    A trajectory still running after `max_chunks`, or ended at the engine's token cap, is cut
-    (finished = false, no final answer)."""
-    prompt = prompt_template.format(problem=problem.problem)
-    handles = [engine.open(prompt) for _ in range(n)]
-    chunks: list[list] = [[] for _ in range(n)]
-    probes: list[list] = [[] for _ in range(n)]
-    finals: list[str | None] = [None] * n
-    running = list(range(n))
+def collect_questions(engine: Engine, problems: list[Problem], model: str, n: int, max_chunks: int,
+                      prompt_template: str = CHAT_TEMPLATE) -> list[list[TrajectoryRecord]]:
+    """N trajectories of each question, all advanced together a chunk at a time and probed after
+    every chunk: one engine call per chunk depth covers every running sequence of every question,
+    so the engine can batch across questions. A trajectory still running after `max_chunks`, or
+    ended at the engine's token cap, is cut (finished = false, no final answer)."""
+    owner = [(q, t) for q in range(len(problems)) for t in range(n)]
+    handles = [engine.open(prompt_template.format(problem=problems[q].problem)) for q, _ in owner]
+    chunks: list[list] = [[] for _ in owner]
+    probes: list[list] = [[] for _ in owner]
+    finals: list[str | None] = [None] * len(owner)
+    running = list(range(len(owner)))
     for _ in range(max_chunks):
         if not running:
             break
         produced = engine.extend([handles[i] for i in running], [1] * len(running))
-        ended, to_probe = [], []
+        ended, to_probe = set(), []
         for i, out in zip(running, produced):
             if not out:
-                ended.append(i)
+                ended.add(i)
                 continue
             chunks[i].append(out[0])
             if out[0].finished:
-                ended.append(i)
+                ended.add(i)
             if out[0].finished and not out[0].cut:
                 finals[i] = out[0].answer
                 probes[i].append((out[0].answer, 0))  # at its natural end a trajectory's probe is its answer
@@ -77,42 +80,60 @@ def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_c
         running = [i for i in running if i not in ended]
     for i in running:
         engine.close(handles[i])
-    records = []
-    for t in range(n):
-        finished = bool(chunks[t]) and chunks[t][-1].finished and not chunks[t][-1].cut
-        confidence = [c.confidence for c in chunks[t]]
-        records.append(TrajectoryRecord(
+    records: list[list[TrajectoryRecord]] = [[] for _ in problems]
+    for i, (q, t) in enumerate(owner):
+        problem = problems[q]
+        finished = bool(chunks[i]) and chunks[i][-1].finished and not chunks[i][-1].cut
+        confidence = [c.confidence for c in chunks[i]]
+        records[q].append(TrajectoryRecord(
             question_id=problem.question_id, benchmark=problem.benchmark, model=model, gold=problem.gold, traj_id=t,
-            chunk_tokens=tuple(c.tokens for c in chunks[t]), probe_answers=tuple(a for a, _ in probes[t]),
-            probe_tokens=tuple(k for _, k in probes[t]), final_answer=finals[t], finished=finished,
+            chunk_tokens=tuple(c.tokens for c in chunks[i]), probe_answers=tuple(a for a, _ in probes[i]),
+            probe_tokens=tuple(k for _, k in probes[i]), final_answer=finals[i], finished=finished,
             problem=problem.problem, answer_type=problem.answer_type,
             chunk_confidence=tuple(confidence) if all(c == c for c in confidence) else None))
     return records
 
 
+def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
+                     prompt_template: str = CHAT_TEMPLATE) -> list[TrajectoryRecord]:
+    """N trajectories of one question (see `collect_questions`)."""
+    return collect_questions(engine, [problem], model, n, max_chunks, prompt_template)[0]
+
+
+def part_path(parts: Path, problem: Problem) -> Path:
+    return parts / f"{problem.benchmark}__{problem.question_id}.parquet".replace("/", "_")
+
+
 def collect(engine: Engine, problems: list[Problem], model: str, n: int, max_chunks: int, parts: Path,
-            on_question: Callable[[Problem, QuestionStats | None], None] | None = None) -> list[Path]:
-    """Collect every problem into its own Parquet part under `parts`; parts already there are
-    kept (resume). An engine error raises `EngineFailed` with everything finished so far on disk.
-    `on_question(problem, stats)` reports progress (stats None: the part was kept from before)."""
+            on_question: Callable[[Problem, QuestionStats | None], None] | None = None,
+            concurrent: int = 1) -> list[Path]:
+    """Collect every problem into its own Parquet part under `parts`, `concurrent` questions at a
+    time; parts already there are kept (resume). An engine error raises `EngineFailed` with every
+    finished question on disk. `on_question(problem, stats)` reports progress (stats None: the part
+    was kept from an earlier run)."""
     parts.mkdir(parents=True, exist_ok=True)
-    written = []
+    todo = []
     for problem in problems:
-        part = parts / f"{problem.benchmark}__{problem.question_id}.parquet".replace("/", "_")
-        if part.exists():
-            written.append(part)
+        if part_path(parts, problem).exists():
             if on_question:
                 on_question(problem, None)
-            continue
+        else:
+            todo.append(problem)
+    kept = len(problems) - len(todo)
+    for start in range(0, len(todo), concurrent):
+        batch = todo[start:start + concurrent]
+        clock = time.perf_counter()
         try:
-            records = collect_question(engine, problem, model, n, max_chunks)
+            collected = collect_questions(engine, batch, model, n, max_chunks)
         except Exception as err:  # any engine failure: report it with what is safe on disk
-            raise EngineFailed(problem, len(written), parts, err) from err
-        write_parquet(records, part)
-        written.append(part)
-        if on_question:
-            on_question(problem, QuestionStats.of(records))
-    return written
+            raise EngineFailed(batch, kept, parts, err) from err
+        rate = sum(r.length for records in collected for r in records) / max(time.perf_counter() - clock, 1e-9)
+        for problem, records in zip(batch, collected):
+            write_parquet(records, part_path(parts, problem))
+            kept += 1
+            if on_question:
+                on_question(problem, QuestionStats.of(records, rate))
+    return [part_path(parts, problem) for problem in problems]
 
 
 def merge(parts: list[Path], out: Path) -> int:

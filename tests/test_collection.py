@@ -17,6 +17,7 @@ from live.scripted import ScriptedEngine
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import evaluate
 from trajectories.banking import group_records, load_bank
+from trajectories.readers import read_parquet
 from trajectories.schema import FormatError
 from trajectories.synthetic import generate
 
@@ -38,6 +39,44 @@ def test_scripted_collection_reproduces_the_stored_trajectories_and_evaluates(tm
     bank = load_bank([tmp_path / "all.parquet"])
     result = evaluate(bank, BASELINES["sc"].make_controller, [1.0], permutations=2)[1.0]
     assert len(result) == 6
+
+
+class QuestionsEngine:
+    """Several stored questions behind one engine (each prompt names its question), counting the
+    sequences in every extend call."""
+
+    def __init__(self, stored: dict[str, list]):
+        self.engines = {q: ScriptedEngine(trajs, list(range(len(trajs)))) for q, trajs in stored.items()}
+        self.handles: list[tuple[ScriptedEngine, int]] = []
+        self.batches: list[int] = []
+
+    def open(self, prompt: str) -> int:
+        engine = self.engines[prompt.split("\n")[0]]
+        self.handles.append((engine, engine.open(prompt)))
+        return len(self.handles) - 1
+
+    def extend(self, handles, chunks):
+        self.batches.append(len(handles))
+        return [self.handles[h][0].extend([self.handles[h][1]], [k])[0] for h, k in zip(handles, chunks)]
+
+    def probe(self, handles):
+        return [self.handles[h][0].probe([self.handles[h][1]])[0] for h in handles]
+
+    def close(self, handle):
+        pass
+
+
+def test_concurrent_questions_batch_across_questions_and_collect_the_same(tmp_path):
+    stored = {trajs[0].question_id: trajs for trajs in group_records(generate(questions=2, trajectories=6, seed=4)).values()}
+    problems = [Problem(q, trajs[0].benchmark, q, trajs[0].gold, trajs[0].answer_type) for q, trajs in stored.items()]
+    results, engines = {}, {}
+    for concurrent in (1, 4):
+        engines[concurrent] = QuestionsEngine(stored)
+        parts = collect(engines[concurrent], problems, "m", 6, 200, tmp_path / f"c{concurrent}", concurrent=concurrent)
+        results[concurrent] = [r for part in parts for r in read_parquet(part)]
+    assert results[1] == results[4] and len(results[1]) == 6 * len(problems)
+    assert max(engines[1].batches) == 6 and max(engines[4].batches) == 6 * 4  # 4 questions per engine call
+    assert len(engines[4].batches) < len(engines[1].batches)
 
 
 def test_answer_extraction():
@@ -145,9 +184,9 @@ def test_the_collection_side_imports_nothing_from_the_prefect_side():
 
 
 def test_warnings_name_the_setting_behind_unanswered_probes_and_cut_trajectories():
-    healthy = QuestionStats(trajectories=4, tokens=900, probes=12, unanswered_probes=2, cut=1)
+    healthy = QuestionStats(trajectories=4, tokens=900, probes=12, unanswered_probes=2, cut=1, batch_tokens_per_s=1.0)
     assert stats_warnings(healthy, 24) == []
-    never_closes = QuestionStats(trajectories=4, tokens=900, probes=12, unanswered_probes=11, cut=4)
+    never_closes = QuestionStats(trajectories=4, tokens=900, probes=12, unanswered_probes=11, cut=4, batch_tokens_per_s=1.0)
     first, second = stats_warnings(never_closes, 8)
     assert "11 of 12 probes stated no answer" in first and "--probe-tokens 8" in first
     assert "--max-tokens" in second
