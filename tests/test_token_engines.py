@@ -188,3 +188,21 @@ def test_collection_command_warns_when_the_model_never_closes_its_box(tiny, tmp_
     # noise rarely closes `\boxed{` within 2 tokens; the count and the setting to change are named
     assert "probes stated no answer" in done.stderr and "--probe-tokens 2" in done.stderr
     assert (tmp_path / "o.parquet").is_file()
+
+
+def test_vllm_engine_collects_the_same_records_one_question_at_a_time_or_together(tiny, tmp_path, monkeypatch):
+    from collection.collector import collect
+    from collection.problems import Problem
+    from live.vllm_engine import VLLMEngine
+    from tests import vllm_on_transformers
+    from trajectories.readers import read_parquet
+
+    vllm_on_transformers.install(monkeypatch)
+    problems = [Problem(f"q{i}", "synthetic-tiny", f"What is {i} + 1?", str(i + 1)) for i in range(3)]
+    sampling = Sampling(chunk_tokens=8, max_tokens=24, temperature=1.0, probe_tokens=4)
+    collected = {}
+    for concurrent in (1, 3):
+        parts = collect(VLLMEngine(tiny, sampling), problems, "tiny", 2, 3, tmp_path / str(concurrent),
+                        concurrent=concurrent)
+        collected[concurrent] = [r for part in parts for r in read_parquet(part)]
+    assert collected[1] == collected[3] and len(collected[1]) == 6
