@@ -2,7 +2,8 @@
 
 Collects `--questions` x `--n` chunked, probed trajectories through the real engine code and
 reports sampled tokens per second, probe tokens per second, and, side by side in the same run,
-how much faster one batched probe call over all sequences is than probing them one at a time.
+how much faster collecting all questions together is than one at a time, and one batched probe
+call over all sequences than probing them one at a time.
 On a GPU machine `scripts/gpu_check.sh` runs it; here it runs on the CPU.
 
     python bench/engine_throughput.py [--device cuda] [--hidden 512 --layers 8] [--json out.json]
@@ -19,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collection.collector import collect_question  # noqa: E402
+from collection.collector import collect_question, collect_questions  # noqa: E402
 from collection.problems import Problem  # noqa: E402
 from live.engine import Sampling  # noqa: E402
 from live.tiny_model import build_tiny_model  # noqa: E402
@@ -97,17 +98,21 @@ def main(argv: list[str] | None = None) -> int:
         engine = TransformersEngine(str(model_dir), sampling, device=args.device, dtype=args.dtype)
         parameters = engine.model.num_parameters()
         collect_question(engine, Problem("warmup", "synthetic-tiny", "Say hi.", "0"), "tiny", 2, 1)  # first-call costs
-        timed = Timed(engine)
-        start = time.perf_counter()
-        for q in range(args.questions):
-            problem = Problem(f"q{q}", "synthetic-tiny", f"What is {q} + {q}? Show your work.", str(2 * q))
-            collect_question(timed, problem, "tiny", args.n, -(-args.max_tokens // args.chunk_tokens))
-        wall = time.perf_counter() - start
+        problems = [Problem(f"q{q}", "synthetic-tiny", f"What is {q} + {q}? Show your work.", str(2 * q))
+                    for q in range(args.questions)]
+        max_chunks = -(-args.max_tokens // args.chunk_tokens)
+        timed, wall = Timed(engine), {}
+        for concurrent in (1, args.questions):  # one question per engine call, then all of them together
+            clock = time.perf_counter()
+            for start in range(0, len(problems), concurrent):
+                collect_questions(timed if concurrent == 1 else engine, problems[start:start + concurrent], "tiny",
+                                  args.n, max_chunks)
+            wall[concurrent] = time.perf_counter() - clock
         ratio = batching_ratio(engine, args.n, 2)
     figures = {
         "synthetic": True, "device": engine.device, "host": platform.node(), "dtype": str(engine.model.dtype),
         "parameters": parameters, "questions": args.questions, "n": args.n, "chunk_tokens": args.chunk_tokens,
-        "max_tokens": args.max_tokens, "wall_s": wall,
+        "max_tokens": args.max_tokens, "wall_s": wall[1], "wall_s_questions_together": wall[args.questions],
         "sampled_tokens": timed.tokens["sample"], "sample_s": timed.seconds["sample"],
         "sampled_tokens_per_s": timed.tokens["sample"] / timed.seconds["sample"],
         "probe_tokens": timed.tokens["probe"], "probe_s": timed.seconds["probe"],
@@ -119,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"SYNTHETIC tiny random model, {parameters:,} parameters, {figures['dtype']} on "
           f"{figures.get('gpu', engine.device)}")
     print(f"  {args.questions} questions x {args.n} trajectories, {args.chunk_tokens}-token chunks, cap "
-          f"{args.max_tokens}: {wall:.1f} s")
+          f"{args.max_tokens}: {wall[1]:.1f} s one question at a time, {wall[args.questions]:.1f} s all together "
+          f"({wall[1] / wall[args.questions]:.1f}x)")
     print(f"  sampling: {figures['sampled_tokens']:,} tokens in {figures['sample_s']:.2f} s = "
           f"{figures['sampled_tokens_per_s']:,.0f} tokens/s")
     print(f"  probing:  {figures['probe_tokens']:,} tokens in {figures['probe_s']:.2f} s = "
