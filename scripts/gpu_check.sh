@@ -34,4 +34,4 @@ run() {  # name, then engine_throughput arguments
     "$PYTHON" bench/engine_throughput.py --device cuda "$@" ${OUT_DIR:+--json "$OUT_DIR/$name.json"}
 }
 run tiny-fp32 --hidden 256 --layers 4 --n 64 --chunk-tokens 256 --max-tokens 1024 --questions 2
-run small-bf16 --dtype bfloat16 --hidden 1024 --layers 16 --n 64 --chunk-tokens 256 --max-tokens 2048 --questions 2
+run small-bf16 --dtype bfloat16 --hidden 1024 --layers 16 --n 64 --chunk-tokens 256 --max-tokens 1024 --questions 2
