@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable, Protocol
 
+from live.answers import CUE
+
 
 @dataclass(frozen=True)
 class Sampling:
@@ -15,6 +17,14 @@ class Sampling:
     top_p: float = 0.95
     probe_tokens: int = 24
     seed: int = 0
+    probe_cue: str = CUE  # e.g. "</think>" + CUE makes a thinking model leave its thoughts to answer
+
+    def __post_init__(self) -> None:
+        if not self.probe_cue.endswith("\\boxed{"):
+            raise ValueError(f"the probe cue must end with \\boxed{{ (the answer is read up to its closing "
+                             f"brace); got {self.probe_cue!r}")
+        if min(self.chunk_tokens, self.max_tokens, self.probe_tokens) < 1:
+            raise ValueError("chunk_tokens, max_tokens and probe_tokens must be at least 1")
 
 
 @dataclass(frozen=True)

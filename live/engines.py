@@ -35,15 +35,40 @@ def make_engine(spec: str, model: str, sampling: Sampling) -> Engine:
     raise ValueError(f"unknown engine {spec!r}: use {ENGINE_HELP}")
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _cue(text: str) -> str:
+    """A probe cue from the command line, where `\\n` stands for a newline (other backslashes, as in
+    `\\boxed{`, stay as typed)."""
+    text = text.replace("\\n", "\n")
+    if not text.endswith("\\boxed{"):
+        raise argparse.ArgumentTypeError("must end with \\boxed{ (the answer is read up to its closing brace)")
+    return text
+
+
+_OPTIONS = {  # field: (type, metavar, help)
+    "chunk_tokens": (_positive, "N", "tokens per chunk; a probe follows each"),
+    "max_tokens": (_positive, "N", "tokens per trajectory at most"),
+    "temperature": (float, "X", "sampling temperature"),
+    "top_p": (float, "X", "nucleus sampling mass"),
+    "probe_tokens": (_positive, "N", "tokens a probe may use to state its answer"),
+    "seed": (int, "N", "sampling seed"),
+    "probe_cue": (_cue, "TEXT", "appended to a sequence to force its answer; \\n is a newline"),
+}
+
+
 def add_sampling_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--chunk-tokens`, `--max-tokens`, `--temperature`, `--top-p`, `--probe-tokens`, `--seed`."""
-    helps = {"chunk_tokens": "tokens per chunk; a probe follows each", "max_tokens": "tokens per trajectory at most",
-             "temperature": "sampling temperature", "top_p": "nucleus sampling mass",
-             "probe_tokens": "tokens a probe may use to state its answer", "seed": "sampling seed"}
+    """One option per `Sampling` field: `--chunk-tokens`, `--max-tokens`, ..., `--probe-cue`."""
     for f in fields(Sampling):
-        parser.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default,
-                            metavar="N" if isinstance(f.default, int) else "X",
-                            help=f"{helps[f.name]} (default {f.default})")
+        kind, metavar, text = _OPTIONS[f.name]
+        shown = str(f.default).replace("\n", "\\n")
+        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default, metavar=metavar,
+                            help=f"{text} (default {shown})".replace("%", "%%"))
 
 
 def sampling_from(args: argparse.Namespace) -> Sampling:

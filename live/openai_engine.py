@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from live.answers import CUE, extract_answer, probe_answer
+from live.answers import extract_answer, probe_answer
 from live.engine import Chunk, Sampling
 
 
@@ -68,7 +68,7 @@ class OpenAIEngine:
     def probe(self, handles: list[int]) -> list[tuple[str | None, int]]:
         out = []
         for handle in handles:
-            body = self._complete(self.texts[handle] + CUE, self.sampling.probe_tokens, 0.0, 0)
+            body = self._complete(self.texts[handle] + self.sampling.probe_cue, self.sampling.probe_tokens, 0.0, 0)
             out.append((probe_answer(body["choices"][0]["text"]), int(body.get("usage", {}).get("completion_tokens", 0))))
         return out
 

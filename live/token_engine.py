@@ -11,7 +11,7 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from live.answers import CUE, extract_answer, probe_answer
+from live.answers import extract_answer, probe_answer
 from live.engine import Chunk, Sampling
 
 
@@ -33,7 +33,7 @@ class TokenEngine(ABC):
         self.tokens: dict[int, list[int]] = {}
         self.prompt_length: dict[int, int] = {}
         self.chunks_done: dict[int, int] = {}
-        self._cue = tokenizer.encode(CUE, add_special_tokens=False)
+        self._cue = tokenizer.encode(sampling.probe_cue, add_special_tokens=False)
         self._ids = itertools.count()
 
     @abstractmethod

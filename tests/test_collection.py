@@ -190,3 +190,24 @@ def test_warnings_name_the_setting_behind_unanswered_probes_and_cut_trajectories
     first, second = stats_warnings(never_closes, 8)
     assert "11 of 12 probes stated no answer" in first and "--probe-tokens 8" in first
     assert "--max-tokens" in second
+
+
+def test_sampling_options_round_trip_through_the_command_line_and_the_cue_is_what_probes_send():
+    import argparse
+
+    from live.engines import add_sampling_arguments, sampling_argv, sampling_from
+
+    parser = argparse.ArgumentParser()
+    add_sampling_arguments(parser)
+    thinking = Sampling(chunk_tokens=128, max_tokens=4096, temperature=0.7, top_p=0.8, probe_tokens=12, seed=3,
+                        probe_cue="</think>\n\n**Final Answer**: \\boxed{")
+    assert sampling_from(parser.parse_args(sampling_argv(thinking))) == thinking
+    typed = parser.parse_args(["--probe-cue", "</think>\\n\\nAnswer: \\boxed{"])  # as typed in a shell
+    assert typed.probe_cue == "</think>\n\nAnswer: \\boxed{"
+    with pytest.raises(ValueError, match="must end with"):
+        Sampling(probe_cue="Answer:")
+    client, calls = completions([(200, "step", 10, "length"), (200, "5}", 2, "stop")])
+    engine = OpenAIEngine("http://engine", "m", Sampling(chunk_tokens=10, probe_cue=thinking.probe_cue), client=client)
+    (record,) = collect_question(engine, Problem("q", "b", "x", "5"), "m", 1, 1)
+    assert calls[1]["prompt"] == "x\n\nPlease reason step by step, and put your final answer within \\boxed{}.step" \
+        + thinking.probe_cue and record.probe_answers == ("5",)

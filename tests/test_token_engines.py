@@ -19,7 +19,6 @@ pytest.importorskip("transformers", reason="the transformers engine needs transf
 
 import torch  # noqa: E402
 
-from live.answers import CUE  # noqa: E402
 from live.engine import Sampling  # noqa: E402
 from live.tiny_model import build_tiny_model  # noqa: E402
 from live.transformers_engine import TransformersEngine  # noqa: E402
@@ -95,7 +94,7 @@ def test_probe_is_a_greedy_answer_after_the_cue_and_leaves_the_sequence_alone(ti
     batched = e.probe(handles)
     assert {h: e.tokens[h] for h in handles} == before
     assert batched == [e.probe([h])[0] for h in handles]  # padding does not change a probe
-    cue = e.tokenizer.encode(CUE, add_special_tokens=False)
+    cue = e.tokenizer.encode(e.sampling.probe_cue, add_special_tokens=False)
     for handle, (answer, tokens) in zip(handles, batched):
         with torch.inference_mode():
             greedy = e.model.generate(torch.tensor([e.tokens[handle] + cue]), do_sample=False, max_new_tokens=6,
