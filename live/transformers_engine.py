@@ -35,11 +35,13 @@ class TransformersEngine(TokenEngine):
 
     def _sample(self, prompts: list[list[int]], max_new: list[int], seeds: list[int]) -> list[Generation]:
         sp = self.sampling
+        # exactly temperature and top-p, as vLLM applies them: top_k=0 turns off transformers' default top-50
+        how = dict(do_sample=True, temperature=sp.temperature, top_p=sp.top_p, top_k=0) if sp.temperature > 0 else \
+            dict(do_sample=False)
         devices = [self.model.device] if self.model.device.type == "cuda" else []
         with self.torch.random.fork_rng(devices=devices):  # seed our draws without touching the caller's RNG
             self.torch.manual_seed(zlib.crc32(repr(seeds).encode()))
-            return self._generate(prompts, max_new, dict(do_sample=True, temperature=sp.temperature, top_p=sp.top_p),
-                                  logprobs=True)
+            return self._generate(prompts, max_new, how, logprobs=True)
 
     def _greedy(self, prompts: list[list[int]], max_new: int) -> list[Generation]:
         return self._generate(prompts, [max_new] * len(prompts), dict(do_sample=False), logprobs=False)

@@ -104,6 +104,28 @@ def test_probe_is_a_greedy_answer_after_the_cue_and_leaves_the_sequence_alone(ti
         assert answer == (text[:text.index("}")].strip() or None if "}" in text else None)
 
 
+def test_sampling_is_temperature_and_top_p_and_nothing_else(tiny):
+    """No hidden top-k (transformers' default is 50): at top_p=1 tokens far down the ranking are
+    drawn; at top_p=0.5 every drawn token lies inside the nucleus."""
+    def ranks_and_mass_above(top_p: float) -> list[tuple[int, float]]:
+        e = engine(tiny, chunk_tokens=100, max_tokens=100, top_p=top_p)
+        handles = [e.open(p) for p in PROMPTS]
+        e.extend(handles, [1] * len(handles))
+        out = []
+        for h in handles:
+            ids, start = e.tokens[h], e.prompt_length[h]
+            with torch.inference_mode():
+                probs = torch.softmax(e.model(torch.tensor([ids], device=e.model.device)).logits[0].float(), -1)
+            for i in range(start, len(ids)):
+                p = probs[i - 1]
+                above = p > p[ids[i]]
+                out.append((int(above.sum()), float(p[above].sum())))
+        return out
+
+    assert max(rank for rank, _ in ranks_and_mass_above(1.0)) > 50
+    assert max(mass for _, mass in ranks_and_mass_above(0.5)) < 0.5
+
+
 def test_same_seed_same_sequences_other_seed_others_and_the_callers_rng_untouched(tiny):
     def run(seed: int) -> list[list[int]]:
         e = engine(tiny, chunk_tokens=10, max_tokens=30, seed=seed)
