@@ -48,7 +48,7 @@ class LLM:
     def _one(self, prompt: list[int], sp: SamplingParams):
         torch = self.torch
         torch.manual_seed(self.seed if sp.seed is None else sp.seed)
-        how = dict(do_sample=True, temperature=sp.temperature, top_p=sp.top_p) if sp.temperature > 0 else {}
+        how = dict(do_sample=True, temperature=sp.temperature, top_p=sp.top_p, top_k=0) if sp.temperature > 0 else {}
         with torch.inference_mode():
             out = self.model.generate(torch.tensor([prompt]), max_new_tokens=sp.max_tokens, output_logits=True,
                                       return_dict_in_generate=True, pad_token_id=self.tokenizer.pad_token_id, **how)
