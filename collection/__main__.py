@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     parts = out.with_suffix(".parts")
     sampling = sampling_from(args)
-    engine = make_engine(args.engine, args.model, sampling)
+    try:
+        engine = make_engine(args.engine, args.model, sampling)
+    except ValueError as err:  # an unknown spec, or an engine whose library is not installed here
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     done = [0]
 
     def progress(problem, stats: QuestionStats | None) -> None:

@@ -17,17 +17,29 @@ from live.engine import Engine, Sampling
 ENGINE_HELP = "vllm | transformers[:DEVICE] | openai:URL (a `vllm serve` endpoint)"
 
 
+class EngineUnavailable(ValueError):
+    """The library an engine needs is not installed in this environment."""
+
+
 def make_engine(spec: str, model: str, sampling: Sampling) -> Engine:
     """The engine a spec names; heavy libraries are imported only for the one chosen."""
     kind, _, rest = spec.partition(":")
-    if kind == "vllm" and not rest:
-        from live.vllm_engine import VLLMEngine
+    try:
+        if kind == "vllm" and not rest:
+            from live.vllm_engine import VLLMEngine
 
-        return VLLMEngine(model, sampling)
-    if kind == "transformers":
-        from live.transformers_engine import TransformersEngine
+            return VLLMEngine(model, sampling)
+        if kind == "transformers":
+            from live.transformers_engine import TransformersEngine
 
-        return TransformersEngine(model, sampling, device=rest or None)
+            return TransformersEngine(model, sampling, device=rest or None)
+    except ModuleNotFoundError as err:
+        if err.name not in ("vllm", "torch", "transformers"):
+            raise
+        hint = ("vLLM lives in the GPU environment (`make gpu-env`; it cannot share one with Prefect): "
+                "collect with `--python .venv-gpu/bin/python`, or serve the model with `vllm serve MODEL` "
+                "and use --engine openai:URL" if err.name == "vllm" else "pip install '.[transformers]'")
+        raise EngineUnavailable(f"the {kind} engine needs {err.name}, which is not installed here: {hint}") from err
     if kind == "openai" and rest:
         from live.openai_engine import OpenAIEngine
 

@@ -2,6 +2,7 @@
 over a mock transport (real client code), with bad input and engine failures."""
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import httpx
@@ -146,12 +147,18 @@ def test_problems_file_errors_are_located(tmp_path):
         read_problems(path)
 
 
-@pytest.mark.parametrize("row, status, message", [
-    ({"question_id": "1", "benchmark": "b", "problem": "x"}, 2, "p.jsonl, row 1, field 'gold': missing"),
-    ({"question_id": "1", "benchmark": "b", "problem": "x", "gold": "2"}, 1,
-     "error: the engine failed on b/1 (ConnectError"),  # nothing listens on port 9
+GOOD_ROW = {"question_id": "1", "benchmark": "b", "problem": "x", "gold": "2"}
+
+
+@pytest.mark.parametrize("row, engine, status, message", [
+    ({**GOOD_ROW, "gold": None}, "openai:http://127.0.0.1:9", 2, "p.jsonl, row 1, field 'gold': missing"),
+    (GOOD_ROW, "openai:http://127.0.0.1:9", 1, "error: the engine failed on b/1 (ConnectError"),  # port 9: nobody
+    (GOOD_ROW, "vllm", 2, "error: the vllm engine needs vllm, which is not installed here"),
+    (GOOD_ROW, "tgi:http://x", 2, "error: unknown engine 'tgi:http://x'"),
 ])
-def test_collection_command_reports_bad_input_in_one_line(tmp_path, row, status, message):
+def test_collection_command_reports_bad_input_in_one_line(tmp_path, row, engine, status, message):
+    if engine == "vllm" and importlib.util.find_spec("vllm"):
+        pytest.skip("vLLM is installed in this environment")
     import subprocess
     import sys
 
@@ -160,7 +167,7 @@ def test_collection_command_reports_bad_input_in_one_line(tmp_path, row, status,
     path = tmp_path / "p.jsonl"
     path.write_text(json.dumps(row) + "\n")
     done = subprocess.run([sys.executable, "-m", "collection", "--problems", str(path), "--model", "m",
-                           "--engine", "openai:http://127.0.0.1:9", "--out", str(tmp_path / "o.parquet")],
+                           "--engine", engine, "--out", str(tmp_path / "o.parquet")],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == status and message in done.stderr and "Traceback" not in done.stderr
 
