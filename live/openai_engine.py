@@ -1,11 +1,14 @@
 """An engine over an OpenAI-compatible completions endpoint (e.g. `vllm serve MODEL`).
 
 Each sequence keeps its text; a chunk is one completion of `chunk_tokens` tokens continuing it; a
-probe is a short greedy completion after the forced cue. Confidence is the chunk's mean token
-log-probability when the server returns log-probs."""
+probe is a short greedy completion after the forced cue. The requests of one round (every
+sequence's next chunk, or every probe) are sent concurrently, so the server can batch them as
+vLLM's scheduler does. Confidence is the chunk's mean token log-probability when the server
+returns log-probs."""
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -20,13 +23,16 @@ class OpenAIEngine:
     model: str
     sampling: Sampling = Sampling()
     client: httpx.Client | None = None
+    max_concurrency: int = 64
     texts: dict[int, str] = field(default_factory=dict)
     prompts: dict[int, int] = field(default_factory=dict)
     generated: dict[int, int] = field(default_factory=dict)
+    chunks_done: dict[int, int] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
         self.client = self.client or httpx.Client(base_url=self.base_url, timeout=600)
+        self._pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="openai-engine")
 
     def _complete(self, prompt: str, max_tokens: int, temperature: float, seed: int) -> dict:
         response = self.client.post("/v1/completions", json={
@@ -35,42 +41,49 @@ class OpenAIEngine:
         response.raise_for_status()
         return response.json()
 
+    def _round(self, requests: list[tuple[str, int, float, int]]) -> list[dict]:
+        """Send one round's requests concurrently; replies in request order (the first error raises)."""
+        return list(self._pool.map(lambda r: self._complete(*r), requests))
+
     def open(self, prompt: str) -> int:
         handle = next(self._ids)
         self.texts[handle] = prompt
         self.prompts[handle] = len(prompt)
         self.generated[handle] = 0
+        self.chunks_done[handle] = 0
         return handle
 
     def extend(self, handles: list[int], chunks: list[int]) -> list[list[Chunk]]:
-        out = []
-        for handle, k in zip(handles, chunks):
-            produced = []
-            for _ in range(k):
-                sampling = self.sampling
-                budget = min(sampling.chunk_tokens, sampling.max_tokens - self.generated[handle])
-                body = self._complete(self.texts[handle], budget, sampling.temperature, sampling.seed + 7919 * handle)
+        sp = self.sampling
+        produced: dict[int, list[Chunk]] = {h: [] for h in handles}
+        pending = {h: k for h, k in zip(handles, chunks) if k > 0 and self.generated[h] < sp.max_tokens}
+        while pending:
+            batch = list(pending)
+            replies = self._round([(self.texts[h], min(sp.chunk_tokens, sp.max_tokens - self.generated[h]),
+                                    sp.temperature, sp.seed + 7919 * h + self.chunks_done[h]) for h in batch])
+            for h, body in zip(batch, replies):
                 choice = body["choices"][0]
                 tokens = int(body.get("usage", {}).get("completion_tokens", 0))
-                self.texts[handle] += choice["text"]
-                self.generated[handle] += tokens
+                self.texts[h] += choice["text"]
+                self.generated[h] += tokens
+                self.chunks_done[h] += 1
                 logprobs = (choice.get("logprobs") or {}).get("token_logprobs") or []
                 confidence = sum(logprobs) / len(logprobs) if logprobs else float("nan")
-                ended = choice.get("finish_reason") == "stop" or self.generated[handle] >= sampling.max_tokens
                 finished = choice.get("finish_reason") == "stop"
-                answer = extract_answer(self.texts[handle][self.prompts[handle]:]) if finished else None
-                produced.append(Chunk(tokens, confidence, ended, answer, cut=ended and not finished))
-                if ended:
-                    break
-            out.append(produced)
-        return out
+                ended = finished or self.generated[h] >= sp.max_tokens
+                answer = extract_answer(self.texts[h][self.prompts[h]:]) if finished else None
+                produced[h].append(Chunk(tokens, confidence, ended, answer, cut=ended and not finished))
+                pending[h] -= 1
+                if ended or pending[h] == 0:
+                    del pending[h]
+        return [produced[h] for h in handles]
 
     def probe(self, handles: list[int]) -> list[tuple[str | None, int]]:
-        out = []
-        for handle in handles:
-            body = self._complete(self.texts[handle] + self.sampling.probe_cue, self.sampling.probe_tokens, 0.0, 0)
-            out.append((probe_answer(body["choices"][0]["text"]), int(body.get("usage", {}).get("completion_tokens", 0))))
-        return out
+        replies = self._round([(self.texts[h] + self.sampling.probe_cue, self.sampling.probe_tokens, 0.0, 0)
+                               for h in handles])
+        return [(probe_answer(body["choices"][0]["text"]), int(body.get("usage", {}).get("completion_tokens", 0)))
+                for body in replies]
 
     def close(self, handle: int) -> None:
-        self.texts.pop(handle, None)
+        for table in (self.texts, self.prompts, self.generated, self.chunks_done):
+            table.pop(handle, None)

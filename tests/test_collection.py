@@ -218,3 +218,23 @@ def test_sampling_options_round_trip_through_the_command_line_and_the_cue_is_wha
     (record,) = collect_question(engine, Problem("q", "b", "x", "5"), "m", 1, 1)
     assert calls[1]["prompt"] == "x\n\nPlease reason step by step, and put your final answer within \\boxed{}.step" \
         + thinking.probe_cue and record.probe_answers == ("5",)
+
+
+def test_openai_engine_sends_a_rounds_requests_concurrently_with_distinct_seeds():
+    import threading
+
+    together = threading.Barrier(4, timeout=10)  # breaks unless all four chunk requests are in flight at once
+    seeds = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        together.wait()
+        seeds.append(body["seed"])
+        return httpx.Response(200, json={"choices": [{"text": " step", "finish_reason": "length"}],
+                                         "usage": {"completion_tokens": 5}})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler), base_url="http://engine")
+    engine = OpenAIEngine("http://engine", "m", Sampling(chunk_tokens=5, max_tokens=100), client=client)
+    handles = [engine.open("x") for _ in range(4)]
+    assert [len(out) for out in engine.extend(handles, [2] * 4)] == [2] * 4
+    assert len(set(seeds)) == 8  # every sequence and chunk draws with its own seed
