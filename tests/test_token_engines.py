@@ -60,9 +60,9 @@ def assert_ended_at_the_cap_or_eos(e, handle: int, last) -> None:
     eos = e.tokenizer.eos_token_id
     assert last.finished
     if e.tokens[handle][-1] == eos:
-        assert not last.cut and e.generated(handle) <= 40
+        assert not last.cut and e.generated[handle] <= 40
     else:
-        assert last.cut and e.generated(handle) == 40 and last.answer is None
+        assert last.cut and e.generated[handle] == 40 and last.answer is None
 
 
 def test_prompts_go_through_the_models_chat_template(tiny):
@@ -76,7 +76,7 @@ def test_chunks_are_the_sequences_tokens_and_confidence_is_the_models_logprob(ti
     handles = [e.open(p) for p in PROMPTS]  # different lengths: the batch is left-padded
     produced = e.extend(handles, [2, 1, 4])
     for handle, chunks, asked in zip(handles, produced, [2, 1, 4]):
-        assert sum(c.tokens for c in chunks) == e.generated(handle) <= 40
+        assert sum(c.tokens for c in chunks) == e.generated[handle] <= 40
         ended = [c.finished for c in chunks]
         assert ended[:-1] == [False] * (len(chunks) - 1)
         assert len(chunks) == asked or ended[-1]  # fewer chunks only when the sequence ended
@@ -189,7 +189,7 @@ def test_vllm_engine_code_over_a_stand_in_for_vllm(tiny, monkeypatch):
     assert [alone.open(p) for p in PROMPTS] == handles
     produced = batched.extend(handles, [2, 1, 4])
     for handle, chunks in zip(handles, produced):
-        assert sum(c.tokens for c in chunks) == batched.generated(handle) <= 40
+        assert sum(c.tokens for c in chunks) == batched.generated[handle] <= 40
         assert_confidence_is_the_chunks_mean_logprob(batched, batched.llm.model, handle, chunks)
     for handle, asked in zip(reversed(handles), [4, 1, 2]):  # per-request seeds: batch-mates do not matter
         alone.extend([handle], [asked])
