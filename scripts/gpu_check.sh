@@ -25,8 +25,9 @@ print("GPU:", torch.cuda.get_device_name(0))
 PY
 
 echo "== engine tests on the GPU (float32, so log-probs match an unpadded forward pass) =="
+tests=0  # a failing test is reported at the end; the throughput figures are still measured
 AUTOTTS_TEST_DEVICE=cuda "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_token_engines.py \
-    -k "not collection and not solve and not vllm"
+    -k "not collection and not solve and not vllm" || tests=$?
 
 run() {  # name, then engine_throughput arguments
     local name=$1; shift
@@ -35,3 +36,5 @@ run() {  # name, then engine_throughput arguments
 }
 run tiny-fp32 --hidden 256 --layers 4 --n 64 --chunk-tokens 256 --max-tokens 1024 --questions 2
 run small-bf16 --dtype bfloat16 --hidden 1024 --layers 16 --n 64 --chunk-tokens 256 --max-tokens 1024 --questions 2
+if [ "$tests" -ne 0 ]; then echo "engine tests FAILED on the GPU (pytest exit $tests)"; exit "$tests"; fi
+echo "engine tests passed on the GPU"
