@@ -1,11 +1,14 @@
-"""A tiny randomly initialised causal LM with a real tokenizer, written to a local directory.
+"""A tiny causal LM with a real tokenizer, written to a local directory.
 
-It lets the transformers engine's real code (chat template, tokenisation, batched generation,
-log-probs, chunking, probing) run on a CPU with no model hub: the tokenizer is a byte-level BPE
-trained here on a few lines of math text, the model a small Llama with random weights. Its
-output is noise, so it exercises mechanics and measures throughput; it answers nothing."""
+It lets the engines' real code (chat template, tokenisation, batched generation, log-probs,
+chunking, probing) run on a CPU with no model hub: the tokenizer is a byte-level BPE trained here
+on a few lines of math text, the model a small Llama. With random weights its output is noise.
+With `train_steps`, it is first trained for a few seconds on synthetic addition dialogues, so it
+writes a short sum, a `\\boxed{n}` and an end-of-sequence token: trajectories end, probes state
+numbers, and answers differ between samples (its sums are mostly wrong; it is SYNTHETIC either way)."""
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 CORPUS = (
@@ -19,19 +22,22 @@ CORPUS = (
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}"
                  "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
 SPECIAL = ["<pad>", "<|end|>", "<|user|>", "<|assistant|>"]
-CARD = """# tiny-random (synthetic)
+CARD = """# tiny (synthetic)
 
-A randomly initialised {layers}-layer Llama ({parameters:,} parameters) with a byte-level BPE
-tokenizer of {vocab} tokens trained on a few lines of math text, written by
-`live.tiny_model.build_tiny_model` (seed {seed}). SYNTHETIC: its output is noise. It exists to
-run AutoTTS's engine code and measure throughput without downloading a model.
+A {layers}-layer Llama ({parameters:,} parameters) with a byte-level BPE tokenizer of {vocab} tokens
+trained on a few lines of math text, written by `live.tiny_model.build_tiny_model` (seed {seed}).
+Weights: {training}.
+
+SYNTHETIC: it exists to run AutoTTS's engine code and measure throughput without downloading a
+model; its answers mean nothing.
 """
 
 
 def build_tiny_model(directory: str | Path, *, hidden: int = 64, layers: int = 2, heads: int = 4,
-                     vocab_size: int = 512, seed: int = 0) -> Path:
+                     vocab_size: int = 512, seed: int = 0, train_steps: int = 0) -> Path:
     """Write the tokenizer, the model and a model card to `directory`; load it with
-    `TransformersEngine(str(directory))` like any local checkpoint."""
+    `TransformersEngine(str(directory))` like any local checkpoint. `train_steps` > 0 trains it on
+    synthetic addition dialogues first (a few hundred steps take seconds on a CPU)."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -53,8 +59,39 @@ def build_tiny_model(directory: str | Path, *, hidden: int = 64, layers: int = 2
     model = LlamaForCausalLM(config)
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if train_steps:
+        _train_on_sums(model, tokenizer, train_steps, seed)
     tokenizer.save_pretrained(directory)
     model.save_pretrained(directory)
+    training = f"random, then trained {train_steps} steps on synthetic addition dialogues" if train_steps else "random"
     (directory / "README.md").write_text(CARD.format(layers=layers, parameters=model.num_parameters(),
-                                                     vocab=len(tokenizer), seed=seed))
+                                                     vocab=len(tokenizer), seed=seed, training=training))
     return directory
+
+
+def _train_on_sums(model, tokenizer, steps: int, seed: int, batch: int = 16) -> None:
+    """Teach the model the shape of an answer: a sentence, `\\boxed{n}`, end of sequence."""
+    import torch
+
+    rng = random.Random(seed)
+
+    def dialogue() -> list[int]:
+        a, b = rng.randint(0, 20), rng.randint(0, 20)
+        question = f"What is {a} + {b}?\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
+                                               add_generation_prompt=True)
+        reply = f"We add {a} and {b}. The sum is {a + b}, so the answer is \\boxed{{{a + b}}}.<|end|>"
+        return tokenizer.encode(prompt + reply, add_special_tokens=False)
+
+    pad = tokenizer.pad_token_id
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(steps):
+        rows = [dialogue() for _ in range(batch)]
+        width = max(map(len, rows))
+        ids = torch.tensor([row + [pad] * (width - len(row)) for row in rows])
+        mask = (ids != pad).long()
+        model(input_ids=ids, attention_mask=mask, labels=ids.masked_fill(mask == 0, -100)).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()

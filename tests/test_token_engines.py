@@ -21,6 +21,7 @@ import torch  # noqa: E402
 
 from live.engine import Sampling  # noqa: E402
 from live.tiny_model import build_tiny_model  # noqa: E402
+from replay_core.baselines import BASELINES  # noqa: E402
 from live.transformers_engine import TransformersEngine  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
@@ -31,6 +32,12 @@ PROMPTS = ["What is 2+2?", "Find the remainder when 7^{2024} is divided by 5, an
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> str:
     return str(build_tiny_model(tmp_path_factory.mktemp("tiny-random")))
+
+
+@pytest.fixture(scope="module")
+def talker(tmp_path_factory) -> str:
+    """The tiny model trained a few seconds on addition dialogues: it writes `\\boxed{n}` and stops."""
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny-talker"), train_steps=200))
 
 
 def engine(tiny: str, **sampling) -> TransformersEngine:
@@ -227,3 +234,40 @@ def test_vllm_engine_collects_the_same_records_one_question_at_a_time_or_togethe
                         concurrent=concurrent)
         collected[concurrent] = [r for part in parts for r in read_parquet(part)]
     assert collected[1] == collected[3] and len(collected[1]) == 6
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_served_live_over_vllm_a_controller_does_what_replay_of_that_engines_bank_says(talker, monkeypatch, name):
+    """Collect a bank with VLLMEngine (over the stand-in), then serve each baseline live with a fresh
+    engine: per-request seeds regenerate the very trajectories replay reads, so answers, tokens,
+    rounds and latency must be equal — the live runtime and replay are one environment."""
+    import dataclasses
+
+    import numpy as np
+
+    from collection.collector import CHAT_TEMPLATE, collect_question
+    from collection.problems import Problem
+    from live.runtime import solve
+    from live.vllm_engine import VLLMEngine
+    from replay_core.evaluate import _shuffled, run_episodes
+    from tests import vllm_on_transformers
+    from trajectories.banking import build_bank
+    from trajectories.equivalence import equivalent
+
+    vllm_on_transformers.install(monkeypatch)
+    sampling = Sampling(chunk_tokens=8, max_tokens=40, temperature=1.0, probe_tokens=12)
+    problem = Problem("q", "synthetic-tiny", "What is 2 + 2?", "4")
+    n, seed = 16, 3
+    collected = collect_question(VLLMEngine(talker, sampling), problem, "tiny", n, 5)
+    order = _shuffled(n, seed)  # replay's branch b reads trajectory order[b]; live branch b is handle b
+    bank = build_bank([dataclasses.replace(collected[b], traj_id=int(order[b])) for b in range(n)], synthetic=True)
+    assert sum(r.finished for r in collected) >= n // 2 and len(bank.class_texts[0]) >= 3  # not a trivial bank
+    for beta in (0.0, 1.0):
+        factory = BASELINES[name].make_controller
+        replayed = run_episodes(bank, factory, beta, np.array([0]), np.array([seed]))
+        live = solve(VLLMEngine(talker, sampling), factory, beta, CHAT_TEMPLATE.format(problem=problem.problem),
+                     max_branches=n)
+        assert (live.tokens, live.rounds, live.seq_tokens) == \
+            (replayed.tokens[0], replayed.rounds[0], replayed.seq_tokens[0])
+        expected = bank.class_texts[0][replayed.answers[0]] if replayed.answers[0] >= 0 else None
+        assert live.answer is not None and equivalent(live.answer, expected)
