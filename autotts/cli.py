@@ -231,12 +231,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from flows.collect import collect_flow
+    from flows.collect import CollectionFailed, collect_flow
 
     sampling = asdict(sampling_from(args))
-    path = collect_flow(problems=args.problems, model=args.model, out=args.out, warehouse=args.warehouse, n=args.n,
-                        chunk_tokens=sampling.pop("chunk_tokens"), engine=args.engine, python=args.python,
-                        sampling=sampling, concurrent_questions=args.concurrent_questions)
+    try:
+        path = collect_flow(problems=args.problems, model=args.model, out=args.out, warehouse=args.warehouse, n=args.n,
+                            chunk_tokens=sampling.pop("chunk_tokens"), engine=args.engine, python=args.python,
+                            sampling=sampling, concurrent_questions=args.concurrent_questions)
+    except CollectionFailed as err:
+        console.print(f"[red]error:[/] {escape(str(err))}", soft_wrap=True)
+        return err.status
     console.print(f"collected into {path}" + (f" and ingested into {args.warehouse}" if args.warehouse else ""))
     return 0
 

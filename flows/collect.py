@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from prefect import flow, task
 
@@ -15,13 +16,42 @@ from live.engine import Sampling
 from live.engines import sampling_argv
 
 
-@task(name="collect-trajectories", retries=1)
+ENGINE_FAILED = 1  # `python -m collection`'s exit status when the engine failed (2: bad input)
+
+
+class CollectionFailed(RuntimeError):
+    """`python -m collection` stopped; its own one-line error is in the output above."""
+
+    def __init__(self, status: int, out: str):
+        self.status = status
+        if status == ENGINE_FAILED:
+            advice = (f"the engine failed (its message is above); finished questions are kept in "
+                      f"{Path(out).with_suffix('.parts')}: rerun the same command to resume")
+        else:
+            advice = "its input or options were rejected (the message is above): fix them and rerun"
+        super().__init__(f"collection stopped with exit status {status}: {advice}")
+
+
+def _engine_failed(task, task_run, state) -> bool:
+    """Retry only an engine failure (it resumes where it stopped); bad input would fail again."""
+    try:
+        state.result()
+    except CollectionFailed as err:
+        return err.status == ENGINE_FAILED
+    except Exception:  # noqa: BLE001 (anything else is not ours to judge)
+        return True
+    return False
+
+
+@task(name="collect-trajectories", retries=1, retry_condition_fn=_engine_failed)
 def run_collection(python: str, problems: str, model: str, n: int, engine: str, sampling: Sampling, out: str,
                    concurrent_questions: int = 1) -> str:
     """Collection is resumable per question, so a retry continues where a failure stopped."""
-    subprocess.run([python, "-m", "collection", "--problems", problems, "--model", model, "--n", str(n),
-                    "--engine", engine, "--out", out, "--concurrent-questions", str(concurrent_questions),
-                    *sampling_argv(sampling)], check=True)
+    done = subprocess.run([python, "-m", "collection", "--problems", problems, "--model", model, "--n", str(n),
+                           "--engine", engine, "--out", out, "--concurrent-questions", str(concurrent_questions),
+                           *sampling_argv(sampling)])
+    if done.returncode:
+        raise CollectionFailed(done.returncode, out)
     return out
 
 

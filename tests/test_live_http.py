@@ -64,3 +64,47 @@ def test_collect_flow_over_http_then_ingest(server, tmp_path, prefect_harness):
     assert rows == {"n": 8, "chunks": 16, "done": True, "answer": "7"}
     probes = run_sql(warehouse, "SELECT probe_answer, probe_tokens FROM probes WHERE chunk = 1").to_pylist()
     assert all(p == {"probe_answer": "7", "probe_tokens": 2} for p in probes)
+
+
+class _Broken(BaseHTTPRequestHandler):
+    """An endpoint that fails every request, counting them."""
+
+    requests = 0
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        type(self).requests += 1
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("row, status, requests", [
+    ({"question_id": "1", "benchmark": "b", "problem": "x", "gold": "2"}, 1, 2),  # engine failed: retried once
+    ({"question_id": "1", "benchmark": "b", "problem": "x"}, 2, 0),  # bad input: the engine is never asked
+])
+def test_collect_command_stops_with_the_collections_status_and_retries_an_engine_failure(tmp_path, prefect_harness, row, status,
+                                                                        requests):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _Broken.requests = 0
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps(row) + "\n")
+    try:
+        assert main(["collect", "--problems", str(problems), "--model", "m", "--n", "1", "--engine",
+                     f"openai:http://127.0.0.1:{httpd.server_address[1]}", "--out", str(tmp_path / "b.parquet")]) == status
+    finally:
+        httpd.shutdown()
+    assert _Broken.requests == requests
+
+
+def test_only_an_engine_failure_is_worth_a_retry():
+    from prefect.states import Failed
+
+    from flows.collect import CollectionFailed, _engine_failed
+
+    assert _engine_failed(None, None, Failed(data=CollectionFailed(1, "b.parquet")))
+    assert not _engine_failed(None, None, Failed(data=CollectionFailed(2, "b.parquet")))
