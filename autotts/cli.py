@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, sampling_from
+from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
 from replay_core.env import InvalidAction
@@ -436,10 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     col = sub.add_parser("collect", help="sample chunked, probed trajectories with vLLM (GPU) or an HTTP endpoint")
     col.add_argument("--problems", required=True, metavar="FILE.jsonl", help="question_id, benchmark, problem, gold per line")
     col.add_argument("--model", required=True, help="model id or local checkpoint directory")
-    col.add_argument("--n", type=int, default=64, help="trajectories per question (default 64)")
+    col.add_argument("--n", type=positive_int, default=64, help="trajectories per question (default 64)")
     col.add_argument("--engine", default="vllm", help=f"{ENGINE_HELP}; runs in --python's environment")
     col.add_argument("--python", help="interpreter of the GPU environment that has vLLM (default: this one)")
-    col.add_argument("--concurrent-questions", type=int, default=1, metavar="K",
+    col.add_argument("--concurrent-questions", type=positive_int, default=1, metavar="K",
                      help="questions collected together, so each engine call batches K x N sequences (default 1)")
     col.add_argument("--out", required=True, metavar="FILE.parquet",
                      help="interchange Parquet to write (per-question parts beside it make reruns resume)")

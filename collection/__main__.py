@@ -11,7 +11,7 @@ from pathlib import Path
 
 from collection.collector import EngineFailed, QuestionStats, collect, merge
 from collection.problems import read_problems
-from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, sampling_from
+from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from trajectories.schema import FormatError
 
 
@@ -19,9 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m collection", description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", required=True, help="JSONL: question_id, benchmark, problem, gold per line")
     parser.add_argument("--model", required=True, help="model id or local checkpoint directory")
-    parser.add_argument("--n", type=int, default=64, help="trajectories per question (default 64)")
+    parser.add_argument("--n", type=positive_int, default=64, help="trajectories per question (default 64)")
     parser.add_argument("--engine", default="vllm", help=ENGINE_HELP)
-    parser.add_argument("--concurrent-questions", type=int, default=1, metavar="K",
+    parser.add_argument("--concurrent-questions", type=positive_int, default=1, metavar="K",
                         help="questions collected together, so each engine call batches K x N sequences (default 1)")
     parser.add_argument("--out", required=True, help="interchange Parquet to write; per-question parts go beside it")
     add_sampling_arguments(parser)

@@ -47,7 +47,8 @@ def make_engine(spec: str, model: str, sampling: Sampling) -> Engine:
     raise ValueError(f"unknown engine {spec!r}: use {ENGINE_HELP}")
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type for counts that must be at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
@@ -64,11 +65,11 @@ def _cue(text: str) -> str:
 
 
 _OPTIONS = {  # field: (type, metavar, help)
-    "chunk_tokens": (_positive, "N", "tokens per chunk; a probe follows each"),
-    "max_tokens": (_positive, "N", "tokens per trajectory at most"),
+    "chunk_tokens": (positive_int, "N", "tokens per chunk; a probe follows each"),
+    "max_tokens": (positive_int, "N", "tokens per trajectory at most"),
     "temperature": (float, "X", "sampling temperature"),
     "top_p": (float, "X", "nucleus sampling mass"),
-    "probe_tokens": (_positive, "N", "tokens a probe may use to state its answer"),
+    "probe_tokens": (positive_int, "N", "tokens a probe may use to state its answer"),
     "seed": (int, "N", "sampling seed"),
     "probe_cue": (_cue, "TEXT", "appended to a sequence to force its answer; \\n is a newline"),
 }
