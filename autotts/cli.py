@@ -454,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("--problem", required=True, help="the question text")
     sol.add_argument("--model", required=True, help="model id or local checkpoint directory")
     sol.add_argument("--engine", default="vllm", help=ENGINE_HELP)
-    sol.add_argument("--max-branches", type=int, default=64)
+    sol.add_argument("--max-branches", type=positive_int, default=64, help="trajectories a controller may open (default 64)")
     sol.add_argument("--json", action="store_true")
     add_sampling_arguments(sol)
     sol.set_defaults(func=cmd_solve)
