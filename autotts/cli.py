@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from live.answers import PROMPT_TEMPLATE
 from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
@@ -251,8 +252,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     knobs = dict(parse_knob(item) for item in args.set or [])
     name, factory = resolve(args.controller, knobs)
     engine = make_engine(args.engine, args.model, sampling_from(args))
-    prompt = f"{args.problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
-    result = solve(engine, factory, args.beta, prompt, max_branches=args.max_branches)
+    result = solve(engine, factory, args.beta, PROMPT_TEMPLATE.format(problem=args.problem),
+                   max_branches=args.max_branches)
     if args.json:
         print(json.dumps({"controller": name, "beta": args.beta, **result.__dict__}))
     else:

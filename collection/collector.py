@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Callable
 
 from collection.problems import Problem
+from live.answers import PROMPT_TEMPLATE
 from live.engine import Engine
 from trajectories.readers import read_parquet
 from trajectories.schema import TrajectoryRecord
 from trajectories.writers import write_parquet
-
-CHAT_TEMPLATE = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
-
 
 class EngineFailed(RuntimeError):
     """The engine failed on a batch of questions; every question finished before it is on disk."""
@@ -44,7 +42,7 @@ class QuestionStats:
 
 
 def collect_questions(engine: Engine, problems: list[Problem], model: str, n: int, max_chunks: int,
-                      prompt_template: str = CHAT_TEMPLATE) -> list[list[TrajectoryRecord]]:
+                      prompt_template: str = PROMPT_TEMPLATE) -> list[list[TrajectoryRecord]]:
     """N trajectories of each question, all advanced together a chunk at a time and probed after
     every chunk: one engine call per chunk depth covers every running sequence of every question,
     so the engine can batch across questions. A trajectory still running after `max_chunks`, or
@@ -95,7 +93,7 @@ def collect_questions(engine: Engine, problems: list[Problem], model: str, n: in
 
 
 def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
-                     prompt_template: str = CHAT_TEMPLATE) -> list[TrajectoryRecord]:
+                     prompt_template: str = PROMPT_TEMPLATE) -> list[TrajectoryRecord]:
     """N trajectories of one question (see `collect_questions`)."""
     return collect_questions(engine, [problem], model, n, max_chunks, prompt_template)[0]
 

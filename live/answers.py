@@ -1,7 +1,11 @@
-"""Answer extraction from generated text: the boxed answer, else the last number."""
+"""How answers are asked for and read: the question prompt, the probe cue, and extraction from
+generated text (the boxed answer, else the last number)."""
 from __future__ import annotations
 
 import re
+
+PROMPT_TEMPLATE = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+"""How a question is asked, in collection and live serving alike, so both read answers the same way."""
 
 CUE = "\n\n**Final Answer**: \\boxed{"
 """Appended to a sequence to force it to state its current answer (a probe)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from live.answers import PROMPT_TEMPLATE
+
 CORPUS = (
     "Let x be a real number such that 2x + 3 = 11. Then x = 4, so the answer is \\boxed{4}.",
     "Find the remainder when 7^{2024} is divided by 5. The powers cycle 2, 4, 3, 1; so \\boxed{1}.",
@@ -77,7 +79,7 @@ def _train_on_sums(model, tokenizer, steps: int, seed: int, batch: int = 16) -> 
 
     def dialogue() -> list[int]:
         a, b = rng.randint(0, 20), rng.randint(0, 20)
-        question = f"What is {a} + {b}?\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+        question = PROMPT_TEMPLATE.format(problem=f"What is {a} + {b}?")
         prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
                                                add_generation_prompt=True)
         reply = f"We add {a} and {b}. The sum is {a + b}, so the answer is \\boxed{{{a + b}}}.<|end|>"

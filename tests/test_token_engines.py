@@ -19,6 +19,7 @@ pytest.importorskip("transformers", reason="the transformers engine needs transf
 
 import torch  # noqa: E402
 
+from live.answers import PROMPT_TEMPLATE  # noqa: E402
 from live.engine import Sampling  # noqa: E402
 from live.tiny_model import build_tiny_model  # noqa: E402
 from replay_core.baselines import BASELINES  # noqa: E402
@@ -245,7 +246,7 @@ def test_served_live_over_vllm_a_controller_does_what_replay_of_that_engines_ban
 
     import numpy as np
 
-    from collection.collector import CHAT_TEMPLATE, collect_question
+    from collection.collector import collect_question
     from collection.problems import Problem
     from live.runtime import solve
     from live.vllm_engine import VLLMEngine
@@ -265,7 +266,7 @@ def test_served_live_over_vllm_a_controller_does_what_replay_of_that_engines_ban
     for beta in (0.0, 1.0):
         factory = BASELINES[name].make_controller
         replayed = run_episodes(bank, factory, beta, np.array([0]), np.array([seed]))
-        live = solve(VLLMEngine(talker, sampling), factory, beta, CHAT_TEMPLATE.format(problem=problem.problem),
+        live = solve(VLLMEngine(talker, sampling), factory, beta, PROMPT_TEMPLATE.format(problem=problem.problem),
                      max_branches=n)
         assert (live.tokens, live.rounds, live.seq_tokens) == \
             (replayed.tokens[0], replayed.rounds[0], replayed.seq_tokens[0])
