@@ -7,6 +7,14 @@ from typing import Hashable, Protocol
 from live.answers import CUE
 
 
+def check_probe_cue(cue: str) -> str:
+    """A probe's answer is read up to the brace closing `\\boxed{`, so the cue must end with it."""
+    if not cue.endswith("\\boxed{"):
+        raise ValueError(f"the probe cue must end with \\boxed{{ (the answer is read up to its closing brace); "
+                         f"got {cue!r}")
+    return cue
+
+
 @dataclass(frozen=True)
 class Sampling:
     """How an engine samples: shared by every real engine."""
@@ -20,9 +28,7 @@ class Sampling:
     probe_cue: str = CUE  # e.g. "</think>" + CUE makes a thinking model leave its thoughts to answer
 
     def __post_init__(self) -> None:
-        if not self.probe_cue.endswith("\\boxed{"):
-            raise ValueError(f"the probe cue must end with \\boxed{{ (the answer is read up to its closing "
-                             f"brace); got {self.probe_cue!r}")
+        check_probe_cue(self.probe_cue)
         if min(self.chunk_tokens, self.max_tokens, self.probe_tokens) < 1:
             raise ValueError("chunk_tokens, max_tokens and probe_tokens must be at least 1")
 

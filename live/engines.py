@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, fields
 
-from live.engine import Engine, Sampling
+from live.engine import Engine, Sampling, check_probe_cue
 
 ENGINE_HELP = "vllm | transformers[:DEVICE] | openai:URL (a `vllm serve` endpoint)"
 
@@ -58,10 +58,10 @@ def positive_int(text: str) -> int:
 def _cue(text: str) -> str:
     """A probe cue from the command line, where `\\n` stands for a newline (other backslashes, as in
     `\\boxed{`, stay as typed)."""
-    text = text.replace("\\n", "\n")
-    if not text.endswith("\\boxed{"):
-        raise argparse.ArgumentTypeError("must end with \\boxed{ (the answer is read up to its closing brace)")
-    return text
+    try:
+        return check_probe_cue(text.replace("\\n", "\n"))
+    except ValueError as err:  # argparse shows an ArgumentTypeError's message, not a ValueError's
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 _OPTIONS = {  # field: (type, metavar, help)
