@@ -1,4 +1,4 @@
-"""Collect trajectories through an engine, one question at a time, resumably."""
+"""Collect trajectories through an engine, a batch of questions at a time, resumably per question."""
 from __future__ import annotations
 
 import time

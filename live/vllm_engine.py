@@ -14,7 +14,6 @@ class VLLMEngine(TokenEngine):
     def __init__(self, model: str, sampling: Sampling = Sampling(), **llm_kwargs):
         from vllm import LLM  # the GPU environment has it; nothing else needs it
 
-        self.model = model
         self.llm = LLM(model=model, enable_prefix_caching=True, seed=sampling.seed, **llm_kwargs)
         super().__init__(self.llm.get_tokenizer(), sampling)
 
