@@ -2,6 +2,7 @@
 for `vllm serve`): `autotts solve` and `autotts collect` (flow, subprocess, ingest)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,13 +37,21 @@ class _Completions(BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]):
+    """A loopback HTTP server with this handler, for the duration; yields its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Completions)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(_Completions) as url:
+        yield url
 
 
 def test_solve_live_over_http(server, capsys):
@@ -88,16 +97,12 @@ class _Broken(BaseHTTPRequestHandler):
 ])
 def test_collect_command_stops_with_the_collections_status_and_retries_an_engine_failure(tmp_path, prefect_harness, row, status,
                                                                         requests):
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     _Broken.requests = 0
     problems = tmp_path / "problems.jsonl"
     problems.write_text(json.dumps(row) + "\n")
-    try:
-        assert main(["collect", "--problems", str(problems), "--model", "m", "--n", "1", "--engine",
-                     f"openai:http://127.0.0.1:{httpd.server_address[1]}", "--out", str(tmp_path / "b.parquet")]) == status
-    finally:
-        httpd.shutdown()
+    with serving(_Broken) as url:
+        assert main(["collect", "--problems", str(problems), "--model", "m", "--n", "1", "--engine", f"openai:{url}",
+                     "--out", str(tmp_path / "b.parquet")]) == status
     assert _Broken.requests == requests
 
 
