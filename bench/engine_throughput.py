@@ -27,6 +27,12 @@ from live.tiny_model import build_tiny_model  # noqa: E402
 from live.transformers_engine import TransformersEngine  # noqa: E402
 
 
+def wait_for_device(engine: TransformersEngine) -> None:
+    """GPU work is asynchronous: finish it before reading the clock."""
+    if engine.device.startswith("cuda"):
+        engine.torch.cuda.synchronize()
+
+
 class Timed:
     """The engine seam with a stopwatch: seconds and tokens spent sampling and probing."""
 
@@ -34,10 +40,6 @@ class Timed:
         self.engine = engine
         self.seconds = {"sample": 0.0, "probe": 0.0}
         self.tokens = {"sample": 0, "probe": 0}
-
-    def _sync(self) -> None:
-        if self.engine.device.startswith("cuda"):
-            self.engine.torch.cuda.synchronize()
 
     def open(self, prompt):
         return self.engine.open(prompt)
@@ -48,7 +50,7 @@ class Timed:
     def extend(self, handles, chunks):
         start = time.perf_counter()
         out = self.engine.extend(handles, chunks)
-        self._sync()
+        wait_for_device(self.engine)
         self.seconds["sample"] += time.perf_counter() - start
         self.tokens["sample"] += sum(c.tokens for produced in out for c in produced)
         return out
@@ -56,7 +58,7 @@ class Timed:
     def probe(self, handles):
         start = time.perf_counter()
         out = self.engine.probe(handles)
-        self._sync()
+        wait_for_device(self.engine)
         self.seconds["probe"] += time.perf_counter() - start
         self.tokens["probe"] += sum(k for _, k in out)
         return out
@@ -71,8 +73,7 @@ def batching_ratio(engine: TransformersEngine, n: int, chunks: int) -> dict:
     for name, calls in (("batched", [live]), ("one_by_one", [[h] for h in live])):
         start = time.perf_counter()
         answers[name] = [a for call in calls for a in engine.probe(call)]
-        if engine.device.startswith("cuda"):
-            engine.torch.cuda.synchronize()
+        wait_for_device(engine)
         seconds[name] = time.perf_counter() - start
     same = sum(a == b for a, b in zip(answers["batched"], answers["one_by_one"]))  # < all: padding numerics
     return {"sequences": len(live), "batched_s": seconds["batched"], "one_by_one_s": seconds["one_by_one"],
