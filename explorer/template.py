@@ -37,11 +37,11 @@ SEEDS: dict[str, dict[str, list[float]]] = {
     # the first finisher of a widening pool (short traces are more often right)
     "first-of-w": {"width": [1, 64], "grow": [0, 0], "max_width": [1, 64], "chunks": [1, 1], "probe_weight": [0, 0],
                    "share": [0.3, 0.3], "min_votes": [1, 3], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120],
-                "conf_weight": [0, 0], "conf_margin": [0, 0]},
+                   "conf_weight": [0, 0], "conf_margin": [0, 0]},
     # stop as soon as the first finishers agree
     "first-agree": {"width": [2, 64], "grow": [0, 0], "max_width": [2, 64], "chunks": [1, 1], "probe_weight": [0, 0],
                     "share": [0.6, 0.75], "min_votes": [1, 4], "stable": [0, 0], "patience": [0, 0], "max_rounds": [120, 120],
-                "conf_weight": [0, 0], "conf_margin": [0, 0]},
+                    "conf_weight": [0, 0], "conf_margin": [0, 0]},
     # Parallel-Probe-like: probe consensus with deviation pruning
     "probe-consensus": {"width": [2, 48], "grow": [0, 0], "max_width": [2, 48], "chunks": [1, 1], "probe_weight": [1, 1],
                         "share": [0.5, 0.7], "min_votes": [1, 16], "stable": [1, 10], "patience": [6, 8], "max_rounds": [60, 120],
