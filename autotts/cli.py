@@ -434,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     _selection(exp)
     exp.set_defaults(func=cmd_export)
 
-    col = sub.add_parser("collect", help="sample chunked, probed trajectories with vLLM (GPU) or an HTTP endpoint")
+    col = sub.add_parser("collect", help="sample chunked, probed trajectories (vLLM, transformers or an HTTP endpoint)")
     col.add_argument("--problems", required=True, metavar="FILE.jsonl", help="question_id, benchmark, problem, gold per line")
     col.add_argument("--model", required=True, help="model id or local checkpoint directory")
     col.add_argument("--n", type=positive_int, default=64, help="trajectories per question (default 64)")
