@@ -311,7 +311,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
                         holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
                         explorer=args.explorer, model=args.model, betas=args.betas, permutations=args.permutations,
                         holdout_permutations=args.holdout_permutations, resume=args.resume,
-                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed)
+                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed,
+                        halving=not args.no_halving)
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
@@ -487,6 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--resume", metavar="RUN_ID", help="continue a killed discovery run")
     disc.add_argument("--no-beta", action="store_true", help="ablation: fixed hyper-parameters instead of beta maps")
     disc.add_argument("--no-feedback", action="store_true", help="ablation: no execution-trace feedback to the explorer")
+    disc.add_argument("--no-halving", action="store_true",
+                      help="score every candidate at full permutations (default: successive halving)")
     disc.add_argument("--seed", type=int, default=0)
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)

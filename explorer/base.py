@@ -22,6 +22,7 @@ class DiscoveryContext:
     baselines: str                    # the baselines' curves on the search split, as a small table
     beta_parameterized: bool = True   # ablation: False asks for fixed hyper-parameters instead
     trace_feedback: bool = True       # ablation: False withholds execution-trace diagnoses
+    rows: int = 11                    # beta steps a candidate's configuration table has (the beta grid)
 
 
 @dataclass(frozen=True)

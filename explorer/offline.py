@@ -1,109 +1,207 @@
-"""The offline explorer: an evolutionary search over the template controller family.
+"""The offline explorer: an evolutionary search over programs of the controller grammar.
 
-No API key, no network: it mutates and recombines the beta maps of earlier candidates (islands,
-tournament selection, periodic migration), seeded from template points that mimic the baselines.
-With trace feedback on, mutations lean towards caution (higher share / more votes / more
-stability) for parents whose diagnosis shows premature answers, and towards thrift for parents
-that wasted budget after their vote had settled.
+No API key, no network. A program is a choice of components (explorer.grammar) plus a table of
+configurations, one per beta step. Each round it proposes, per island (as in FunSearch), children
+of tournament-selected parents by one of four operators:
+
+- *swap* one component for another of its slot (a new mechanism, e.g. a Beta-posterior stop
+  instead of a vote share), its knobs starting from an even ladder;
+- *crossover*: each slot, with its knobs, from one of two parents;
+- *refit*: keep the rows on the parent's own accuracy-cost frontier, in cost order, and replace
+  its dominated rows with variations of their frontier neighbours, so the beta map bends towards
+  the best configuration at every budget;
+- *tune* a few knobs of a few rows.
+
+With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
+parents whose diagnosis shows premature answers, and towards thrift for parents that wasted budget
+after their vote had settled. Round 0 proposes the seed programs, which mimic the baselines.
 """
 from __future__ import annotations
 
-import math
 import random
+import re
 
 from explorer.base import DiscoveryContext, Proposal, Usage
+from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render
 from explorer.programs_db import Program
-from explorer.template import KNOBS, SEEDS, clamp, genome_of, render
 
-CAUTION = ("share", "min_votes", "stable", "width")
-THRIFT = ("share", "min_votes", "stable", "max_rounds")
+CAUTION = ("min_votes", "threshold", "share", "stable", "k_max", "patience")
+
+# Seed programs: components, and knobs whose cheap/thorough ends differ from the generic ladder.
+SEEDS: tuple[tuple[dict[str, str], dict[str, tuple[float, float]]], ...] = (
+    ({"width": "fixed", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "first-k"},
+     {"width": (1, 48), "max_width": (1, 48), "min_votes": (1, 12), "k_max": (64, 64)}),
+    ({"width": "unsure", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "posterior"},
+     {"width": (1, 4), "grow": (1, 2), "max_width": (8, 64), "threshold": (0.55, 0.95), "min_votes": (1, 2),
+      "k_max": (64, 64)}),
+    ({"width": "fixed", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "overlong", "stop": "share"},
+     {"width": (2, 48), "max_width": (2, 48), "share": (0.6, 0.7), "min_votes": (1, 6), "overlong": (1.5, 2.5),
+      "k_max": (2, 24)}),
+    ({"width": "fixed", "depth": "uniform", "probe": "none", "vote": "length", "prune": "none", "stop": "share"},
+     {"width": (2, 48), "max_width": (2, 48), "gamma": (1.0, 0.5), "share": (0.5, 0.6), "min_votes": (1, 8),
+      "k_max": (2, 24)}),
+    ({"width": "fixed", "depth": "uniform", "probe": "every", "vote": "plain", "prune": "deviation", "stop": "streak"},
+     {"width": (2, 48), "max_width": (2, 48), "probe_weight": (1, 1), "patience": (6, 8), "stable": (2, 10),
+      "min_votes": (1, 16), "k_max": (64, 64)}),
+    ({"width": "unsure", "depth": "leader-first", "probe": "every", "vote": "plain", "prune": "deviation",
+      "stop": "momentum"},
+     {"width": (2, 16), "grow": (1, 4), "max_width": (4, 64), "probe_weight": (0.2, 0.3), "patience": (6, 8),
+      "threshold": (0.8, 0.97), "min_votes": (2, 6), "k_max": (64, 64)}),
+    ({"width": "staged", "depth": "uniform", "probe": "none", "vote": "length", "prune": "overlong", "stop": "posterior"},
+     {"width": (2, 16), "grow": (2, 16), "max_width": (4, 64), "threshold": (0.6, 0.95), "min_votes": (1, 3),
+      "overlong": (1.5, 2.5), "k_max": (64, 64)}),
+    ({"width": "fixed", "depth": "uniform", "probe": "close", "vote": "confidence", "prune": "low-confidence",
+      "stop": "posterior"},
+     {"width": (2, 32), "max_width": (2, 32), "threshold": (0.6, 0.95), "min_votes": (1, 4), "k_max": (64, 64)}),
+)
+
+
+def seed_genome(index: int, rows: int) -> Genome:
+    """Seed program `index` with `rows` beta steps."""
+    components, ends = SEEDS[index % len(SEEDS)]
+    genome = ladder(components, rows)
+    table = []
+    for i, row in enumerate(genome.rows):
+        f = i / (rows - 1) if rows > 1 else 0.5
+        row = dict(row)
+        for name, (cheap, thorough) in ends.items():
+            p = PARAMS[name]
+            row[name] = p.clamp(cheap * (thorough / cheap) ** f if p.log else cheap + (thorough - cheap) * f)
+        table.append(row)
+    return Genome(dict(components), tuple(table)).normalized()
 
 
 class OfflineExplorer:
     name = "offline"
 
-    def __init__(self, mutation_scale: float = 0.35):
-        self.scale = mutation_scale
-
     def propose(self, context: DiscoveryContext, k: int) -> tuple[list[Proposal], Usage]:
         rng = random.Random(context.seed * 1_000_003 + context.round)
-        islands = context.db.islands
-        parents = [p for p in context.db.evaluated() if genome_of(p.source)]
+        rows = context.rows if context.beta_parameterized else 1
+        parents = [(p, g) for p in context.db.evaluated() if (g := genome_of(p.source)) and len(g.rows) == rows]
+        known = {p.source for p in context.db.programs.values()}
         out: list[Proposal] = []
-        seeds = list(SEEDS.values())
-        while len(out) < k:
-            island = len(out) % islands
-            pool = [p for p in parents if p.island == island] or parents
-            if not pool:  # the first round: the seed points, then mutations of them
-                genome = seeds[len(out) % len(seeds)] if len(out) < len(seeds) else self._mutate(
-                    rng, seeds[len(out) % len(seeds)], None, context)
-                source = self._source(genome, context)
-                while any(p.source == source for p in out):
-                    source = self._source(self._mutate(rng, genome, None, context, strength=2.0), context)
-                out.append(Proposal(source, island, note="seed"))
-                continue
-            parent = self._tournament(rng, pool)
-            if rng.random() < 0.3 and len(parents) > 1:
-                other = self._tournament(rng, [p for p in parents if p is not parent] or parents)
-                genome = self._crossover(rng, genome_of(parent.source), genome_of(other.source))
-                genome = self._mutate(rng, genome, None, context, strength=0.5)
-                lineage = (parent.controller_id, other.controller_id)
+        for slot in range(k):
+            island = slot % context.db.islands
+            if not parents:  # the first round: the seed programs, then mutations of them
+                genome, lineage, operator = seed_genome(slot, rows), (), "seed"
+                if slot >= len(SEEDS):
+                    genome, operator = self._swap(rng, genome), "seed+swap"
             else:
-                genome = self._mutate(rng, genome_of(parent.source), parent, context)
-                lineage = (parent.controller_id,)
-            if context.round % 3 == 2 and island == context.db.weakest_island() and context.db.best():
-                best = context.db.best()[0]  # migration: the best program seeds the weakest island
-                genome, lineage = self._mutate(rng, genome_of(best.source), best, context), (best.controller_id,)
-            source = self._source(genome, context)
-            known = {p.source for p in context.db.programs.values()} | {p.source for p in out}
-            for _ in range(20):  # never propose a program twice
+                genome, lineage, operator = self._child(rng, parents, island, context)
+            source = render(genome)
+            for _ in range(50):  # never propose a program twice
                 if source not in known:
                     break
-                genome = self._mutate(rng, genome, None, context, strength=2.0)
-                source = self._source(genome, context)
-            out.append(Proposal(source, island, lineage))
+                genome = self._tune(rng, genome, strength=2.0)
+                source = render(genome)
+            else:
+                continue
+            known.add(source)
+            out.append(Proposal(source, island, lineage, note=operator))
         return out, Usage()
 
-    def _source(self, genome: dict, context: DiscoveryContext) -> str:
-        if not context.beta_parameterized:  # ablation: one fixed setting per candidate
-            genome = {name: [sum(v) / 2, sum(v) / 2] for name, v in genome.items()}
-        return render(genome)
+    def _child(self, rng: random.Random, parents: list[tuple[Program, Genome]], island: int,
+               context: DiscoveryContext) -> tuple[Genome, tuple[str, ...], str]:
+        pool = [pg for pg in parents if pg[0].island == island] or parents
+        parent, genome = _tournament(rng, pool)
+        if context.round % 3 == 2 and island == context.db.weakest_island():
+            parent, genome = max(parents, key=lambda pg: _rank(pg[0]))  # migration: the best seeds the weakest
+        lineage: tuple[str, ...] = (parent.controller_id,)
+        roll = rng.random()
+        if roll < 0.2:
+            child, operator = self._swap(rng, genome), "swap"
+        elif roll < 0.4 and len(parents) > 1:
+            other, other_genome = _tournament(rng, [pg for pg in parents if pg[0] is not parent])
+            child, operator = self._crossover(rng, genome, other_genome), "crossover"
+            lineage += (other.controller_id,)
+        elif roll < 0.75 and parent.curve and len(parent.curve) == len(genome.rows) > 2:
+            child, operator = self._refit(rng, genome, parent.curve), "refit"
+        else:
+            child, operator = self._tune(rng, genome), "tune"
+        if context.trace_feedback and parent.feedback:
+            child = self._lean(rng, child, parent.feedback)
+        return child, lineage, operator
 
     @staticmethod
-    def _tournament(rng: random.Random, pool: list[Program], size: int = 3) -> Program:
-        picks = [rng.choice(pool) for _ in range(min(size, len(pool)))]
-        return max(picks, key=lambda p: p.score or 0.0)
+    def _swap(rng: random.Random, genome: Genome) -> Genome:
+        slot = rng.choice(SLOTS)
+        choices = [name for name in BY_SLOT[slot] if name != genome.components[slot]]
+        components = dict(genome.components, **{slot: rng.choice(choices)})
+        fresh = ladder(components, len(genome.rows))
+        rows = tuple({**new, **{n: v for n, v in old.items() if n in new}} for old, new in zip(genome.rows, fresh.rows))
+        return Genome(components, rows).normalized()
 
     @staticmethod
-    def _crossover(rng: random.Random, a: dict, b: dict) -> dict:
-        return {name: list(a[name] if rng.random() < 0.5 else b[name]) for name in KNOBS}
+    def _crossover(rng: random.Random, a: Genome, b: Genome) -> Genome:
+        from_b = [slot for slot in SLOTS if rng.random() < 0.5]
+        components = {slot: (b if slot in from_b else a).components[slot] for slot in SLOTS}
+        taken = {p for slot in from_b for p in BY_SLOT[slot][b.components[slot]].params}
+        rows = tuple({**ra, **{n: v for n, v in rb.items() if n in taken}} for ra, rb in zip(a.rows, b.rows))
+        return Genome(components, rows).normalized()
 
-    def _mutate(self, rng: random.Random, genome: dict, parent: Program | None, context: DiscoveryContext,
-                strength: float = 1.0) -> dict:
-        genome = {name: list(v) for name, v in clamp(genome).items()}
-        direction = 0.0
-        if context.trace_feedback and parent is not None and parent.feedback:
-            premature, wasted = _shares(parent.feedback)
-            direction = 1.0 if premature > wasted else -1.0 if wasted > premature else 0.0
-        names = rng.sample(sorted(KNOBS), rng.randint(1, 3))
-        if direction:
-            names.append(rng.choice(CAUTION if direction > 0 else THRIFT))
-        for name in names:
-            kind, low, high = KNOBS[name]
-            which = rng.choice([0, 1, None])  # the cheap end, the thorough end, or both
-            bias = (0.15 if direction > 0 else -0.15) if name in (CAUTION + THRIFT) and direction else 0.0
-            for end in ([0, 1] if which is None else [which]):
-                if kind == "geometric":
-                    genome[name][end] *= math.exp(rng.gauss(bias, self.scale * strength))
-                else:
-                    genome[name][end] += (high - low) * rng.gauss(bias / 2, 0.12 * strength)
-        return clamp(genome)
+    @staticmethod
+    def _refit(rng: random.Random, genome: Genome, curve: list[list[float]]) -> Genome:
+        """Keep the frontier rows in cost order; spread variations of them over the other rows."""
+        order = sorted(range(len(curve)), key=lambda i: (curve[i][1], -curve[i][2]))
+        frontier, best = [], -1.0
+        for i in order:
+            if curve[i][2] > best:
+                frontier.append(i)
+                best = curve[i][2]
+        n = len(genome.rows)
+        rows = []
+        for j in range(n):
+            source = frontier[min(len(frontier) - 1, j * len(frontier) // n)]
+            row = dict(genome.rows[source])
+            if row in rows:
+                name = rng.choice(genome.params())
+                row[name] = perturb(row[name], name, rng)
+            rows.append(row)
+        return Genome(dict(genome.components), tuple(rows)).normalized()
+
+    @staticmethod
+    def _tune(rng: random.Random, genome: Genome, strength: float = 1.0) -> Genome:
+        rows = [dict(r) for r in genome.rows]
+        names = genome.params()
+        if rng.random() < 0.25:  # move one knob in every row: shifts the whole curve
+            name = rng.choice(names)
+            for row in rows:
+                row[name] = perturb(row[name], name, random.Random(rng.random()), strength)
+        else:
+            for i in rng.sample(range(len(rows)), min(len(rows), rng.randint(1, 3))):
+                for name in rng.sample(names, rng.randint(1, 2)):
+                    rows[i][name] = perturb(rows[i][name], name, rng, strength)
+        return Genome(dict(genome.components), tuple(rows)).normalized()
+
+    @staticmethod
+    def _lean(rng: random.Random, genome: Genome, feedback: str) -> Genome:
+        premature, wasted = _shares(feedback)
+        if premature == wasted:
+            return genome
+        direction = 1 if premature > wasted else -1
+        names = [n for n in CAUTION if n in genome.params()]
+        if not names:
+            return genome
+        name = rng.choice(names)
+        p = PARAMS[name]
+        rows = [dict(r) for r in genome.rows]
+        for i in rng.sample(range(len(rows)), min(len(rows), rng.randint(1, 3))):
+            step = (rows[i][name] * 0.3 if p.log else (p.high - p.low) * 0.08) * direction
+            rows[i][name] = p.clamp(rows[i][name] + (step if abs(step) >= 1 or not p.integer else direction))
+        return Genome(dict(genome.components), tuple(rows)).normalized()
+
+
+def _rank(program: Program) -> float:
+    return program.score or 0.0
+
+
+def _tournament(rng: random.Random, pool: list[tuple[Program, Genome]], size: int = 3) -> tuple[Program, Genome]:
+    picks = [rng.choice(pool) for _ in range(min(size, len(pool)))]
+    return max(picks, key=lambda pg: _rank(pg[0]))
 
 
 def _shares(feedback: str) -> tuple[float, float]:
     """Premature-answer and wasted-budget shares averaged over the betas of a stored diagnosis."""
-    import re
-
     premature = [float(x) for x in re.findall(r"premature answers: (\d+)%", feedback)]
     wasted = [float(x) for x in re.findall(r"wasted budget: (\d+)%", feedback)]
     mean = lambda xs: sum(xs) / len(xs) if xs else 0.0  # noqa: E731

@@ -26,6 +26,10 @@ class Program:
     gain: float | None = None
     error: str | None = None
     feedback: str | None = None
+    permutations: int | None = None         # the fidelity its score was measured at
+    curve: list[list[float]] | None = None  # [beta, tokens, accuracy] per beta, averaged over groups
+    fold_gains: dict[str, float] | None = None  # gain over the best baseline per "benchmark/model"
+    worst_gain: float | None = None         # the smallest fold gain: the selection rule's key
 
 
 class ProgramsDatabase:
@@ -36,11 +40,14 @@ class ProgramsDatabase:
         self.programs: dict[str, Program] = {}
         with connect(self.warehouse) as con:
             rows = con.execute("SELECT controller_id, round, island, source, parents, explorer, status, score, gain, "
-                               "error, feedback FROM candidates WHERE run_id = ? ORDER BY round, proposed_at",
-                               [run_id]).fetchall()
-        for cid, rnd, island, source, parents, explorer, status, score, gain, error, feedback in rows:
+                               "error, feedback, permutations, curve, fold_gains, worst_gain FROM candidates "
+                               "WHERE run_id = ? ORDER BY round, proposed_at", [run_id]).fetchall()
+        for (cid, rnd, island, source, parents, explorer, status, score, gain, error, feedback, permutations, curve,
+             folds, worst) in rows:
             self.programs[cid] = Program(cid, rnd, island, source, json.loads(parents or "[]"), explorer, status,
-                                         score, gain, error, feedback)
+                                         score, gain, error, feedback, permutations,
+                                         json.loads(curve) if curve else None, json.loads(folds) if folds else None,
+                                         worst)
 
     # ------------------------------------------------------------------ queries
     def of_round(self, rnd: int) -> list[Program]:
@@ -52,6 +59,16 @@ class ProgramsDatabase:
     def best(self, n: int = 1, island: int | None = None) -> list[Program]:
         pool = [p for p in self.evaluated() if island is None or p.island == island]
         return sorted(pool, key=lambda p: (-(p.score or 0.0), p.round, p.controller_id))[:n]
+
+    def champions(self, n: int = 1) -> list[Program]:
+        """The selection rule for held-out checks and shipping: among candidates scored at the
+        highest fidelity reached, the best worst-fold gain over the baselines (ties: score)."""
+        pool = self.evaluated()
+        top = max((p.permutations or 0 for p in pool), default=0)
+        pool = [p for p in pool if (p.permutations or 0) == top]
+        key = lambda p: (-(p.worst_gain if p.worst_gain is not None else p.gain or 0.0),  # noqa: E731
+                         -(p.score or 0.0), p.round, p.controller_id)
+        return sorted(pool, key=key)[:n]
 
     def failures(self, n: int = 3) -> list[Program]:
         failed = [p for p in self.programs.values() if p.status == "failed"]
@@ -89,8 +106,10 @@ class ProgramsDatabase:
     def record(self, program: Program) -> None:
         """Store a candidate's outcome (one short transaction)."""
         with transaction(self.warehouse) as con:
-            con.execute("UPDATE candidates SET status = ?, score = ?, gain = ?, error = ?, feedback = ?, evaluated_at = ? "
-                        "WHERE run_id = ? AND controller_id = ?",
+            con.execute("UPDATE candidates SET status = ?, score = ?, gain = ?, error = ?, feedback = ?, evaluated_at = ?, "
+                        "permutations = ?, curve = ?, fold_gains = ?, worst_gain = ? WHERE run_id = ? AND controller_id = ?",
                         [program.status, program.score, program.gain, program.error, program.feedback, now(),
+                         program.permutations, json.dumps(program.curve) if program.curve else None,
+                         json.dumps(program.fold_gains) if program.fold_gains else None, program.worst_gain,
                          self.run_id, program.controller_id])
         self.programs[program.controller_id] = program

@@ -51,21 +51,27 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                   rounds: int = 4, candidates: int = 6, explorer: str = "offline", model: str | None = None,
                   betas: int = 5, permutations: int = 20, holdout_permutations: int = 100, holdout_top: int = 2,
                   seed: int = 0, resume: str | None = None, beta_parameterized: bool = True,
-                  trace_feedback: bool = True, parallel: int = 2, report: str | None = None) -> dict:
+                  trace_feedback: bool = True, parallel: int = 2, report: str | None = None,
+                  halving: bool = True) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
-    models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run."""
+    models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run.
+
+    The candidates held out are the run's champions (`ProgramsDatabase.champions`): among those
+    scored at full fidelity, the best worst-fold gain over the baselines across the search split's
+    (benchmark, model) groups."""
     grid = tuple(float(b) for b in np.linspace(0, 1, betas))
     parameters = {k: v for k, v in locals().items() if k not in ("grid",)}
     run_id, first_round = open_discovery_run(warehouse, resume, parameters)
     search_path = snapshot_bank(warehouse, None, search_benchmarks, search_models)
     baseline_points = baseline_curves(warehouse, run_id, search_path, list(grid), permutations)
     settings = SearchSettings(betas=grid, permutations=permutations, candidates=candidates,
-                              beta_parameterized=beta_parameterized, trace_feedback=trace_feedback, parallel=parallel)
+                              beta_parameterized=beta_parameterized, trace_feedback=trace_feedback, parallel=parallel,
+                              halving=halving)
     the_explorer = make_explorer(explorer, model)
     history = []
     for rnd in range(first_round, rounds):
         history.append(discovery_round(warehouse, run_id, rnd, search_path, baseline_points, the_explorer, settings, seed))
-    best = ProgramsDatabase(warehouse, run_id).best(holdout_top)
+    best = ProgramsDatabase(warehouse, run_id).champions(holdout_top)
     holdout = []
     if best and (holdout_benchmarks or holdout_models):
         holdout_path = snapshot_bank(warehouse, None, holdout_benchmarks or search_benchmarks,
@@ -75,7 +81,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     close_discovery_run(warehouse, run_id)
     report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")))
     summary = {"report": report_path, "run_id": run_id, "rounds": history,
-               "best": [{"candidate": p.controller_id, "score": p.score, "gain": p.gain, "round": p.round} for p in best],
+               "best": [{"candidate": p.controller_id, "score": p.score, "gain": p.gain, "worst_gain": p.worst_gain,
+                         "fold_gains": p.fold_gains, "round": p.round} for p in best],
                "holdout": holdout}
     create_markdown_artifact(_summary_markdown(summary), key="discovery-summary",
                              description=f"Discovery run {run_id}")

@@ -6,6 +6,9 @@ the baselines and candidate controllers.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+from math import comb
+
 import numpy as np
 
 
@@ -39,3 +42,28 @@ def vote_stats(classes: np.ndarray, n_classes: int, weights: np.ndarray | None =
     runner_up = np.where(valid & (classes != winner[:, None]), at_slot, 0.0)
     top2 = runner_up.max(axis=1) if classes.shape[1] else np.zeros(E)
     return winner, top1, top2, counts.sum(axis=1)
+
+
+@lru_cache(maxsize=8)
+def beta_confidence_table(size: int) -> np.ndarray:
+    """table[v1, v2] = P(p1 > p2) under Beta(v1+1, v2+1), i.e. 1 - I_0.5(v1+1, v2+1): how sure a
+    vote of v1 against v2 is that the leader is really ahead (Adaptive-Consistency's stopping rule).
+
+    For integer parameters this is a binomial tail: P(Binomial(v1+v2+1, 1/2) <= v1), computed
+    exactly with integers, so no scipy is needed.
+    """
+    table = np.zeros((size, size))
+    for v1 in range(size):
+        for v2 in range(size):
+            n = v1 + v2 + 1
+            table[v1, v2] = sum(comb(n, j) for j in range(v1 + 1)) / 2 ** n
+    return table
+
+
+def win_probability(top1: np.ndarray, top2: np.ndarray, size: int = 66) -> np.ndarray:
+    """P(leader beats runner-up) per episode under the Beta posterior of `beta_confidence_table`;
+    vote counts are rounded to whole votes and capped at `size - 1`."""
+    table = beta_confidence_table(size)
+    v1 = np.clip(np.rint(top1).astype(np.int64), 0, size - 1)
+    v2 = np.clip(np.rint(top2).astype(np.int64), 0, size - 1)
+    return table[v1, v2]

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from explorer.base import DiscoveryContext, Explorer, candidate_id
+from explorer.halving import promote, rungs
 from explorer.programs_db import Program, ProgramsDatabase
 from replay_core.baselines import BASELINES
 from replay_core.candidate import evaluate_candidate
@@ -33,6 +35,8 @@ class SearchSettings:
     round_seconds: float = 30.0
     total_seconds: float = 600.0
     parallel: int = 2
+    halving: bool = True    # successive halving over permutations (False: every candidate at full fidelity)
+    eta: int = 3            # each rung keeps the best 1/eta
 
 
 def baseline_curve(bank, name: str, betas: list[float], permutations: int) -> CurveResult:
@@ -72,43 +76,58 @@ def baselines_table(points: list[Point]) -> str:
     return "\n".join(lines)
 
 
-@task(name="discovery-round", task_run_name="round {rnd}", retries=0)
+@task(name="discovery-round", task_run_name="round {rnd}", retries=0, cache_policy=NO_CACHE)
 def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, baseline_points: list[dict],
                     explorer: Explorer, settings: SearchSettings, seed: int) -> dict:
-    """Propose K candidates, evaluate them in sandboxes in parallel, score, and record everything.
-    Proposals are stored before evaluation and outcomes as they finish, so a killed round resumes
-    without losing or repeating work."""
+    """Propose K candidates, evaluate them in sandboxes by successive halving (few permutations for
+    all, more for the promising), score, and record everything. Proposals are stored before
+    evaluation and outcomes as they finish, so a killed round resumes without losing or repeating work."""
     started = time.monotonic()
     db = ProgramsDatabase(warehouse, run_id)
     points = [Point(**p) for p in baseline_points]
     scoring = Scoring.from_points(points)
     usage = None
-    pending = [p for p in db.of_round(rnd) if p.status == "proposed"]
     if not db.of_round(rnd):
-        context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized, settings.trace_feedback)
-        proposals, usage = _propose_with_retry(explorer, context, settings.candidates)
-        pending = db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
-                              for p in proposals])
+        context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized,
+                                   settings.trace_feedback, rows=len(settings.betas))
+        proposals, usage = explorer.propose(context, settings.candidates)
+        db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
+                    for p in proposals])
     bank = _bank(bank_path)
     betas = list(settings.betas) if settings.beta_parameterized else [0.5]
     limits = Limits(round_seconds=settings.round_seconds, total_seconds=settings.total_seconds)
+    groups = bank_ids_by_group(bank)
 
-    def run(program: Program) -> Program:
-        result = evaluate_candidate(bank, program.source, betas, settings.permutations, limits,
-                                    trace_betas=(betas[0], betas[-1]) if settings.trace_feedback else ())
+    def run(program: Program, permutations: int, traces: bool) -> Program:
+        result = evaluate_candidate(bank, program.source, betas, permutations, limits,
+                                    trace_betas=(betas[0], betas[-1]) if traces and settings.trace_feedback else ())
         if not result.ok:
             program.status, program.error = "failed", result.error
         else:
             curve = summarize(bank, result.results, bootstrap=200)
-            program.score, program.gain, _ = scoring.score(curve)
-            program.status, program.feedback = "evaluated", result.feedback
-            write_results(warehouse, run_id, [CurveResult(ControllerRecord(f"candidate-{program.controller_id}",
-                          "explorer", program.source, {}), bank_ids_by_group(bank), curve)], scoring, frontier=False)
+            program.score, program.gain, folds = scoring.score(curve)
+            program.fold_gains = {f"{bench}/{model}": gain for (bench, model), (_, gain) in folds.items()}
+            program.worst_gain = min(program.fold_gains.values(), default=None)
+            program.curve = mean_curve(curve)
+            program.status, program.permutations = "evaluated", permutations
+            program.feedback = result.feedback or program.feedback
+            final[program.controller_id] = curve
         db.record(program)
         return program
 
-    with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
-        done = list(pool.map(run, pending))
+    final: dict[str, list[Point]] = {}
+    plan = rungs(settings.permutations, settings.eta) if settings.halving else [settings.permutations]
+    contenders = [p for p in db.of_round(rnd) if p.status != "failed"]
+    for level, permutations in enumerate(plan):
+        if level:
+            scored = {p.controller_id: p.score or 0.0 for p in contenders if p.status == "evaluated"}
+            promoted = set(promote(scored, settings.eta))
+            _write_curves(warehouse, run_id, groups, scoring, db, final, keep=promoted)
+            contenders = [p for p in contenders if p.controller_id in promoted]
+        todo = [p for p in contenders if (p.permutations or 0) < permutations]
+        with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
+            list(pool.map(lambda p: run(p, permutations, traces=level == 0), todo))
+    _write_curves(warehouse, run_id, groups, scoring, db, final, keep=set())
     round_programs = db.of_round(rnd)
     failures = sum(p.status == "failed" for p in round_programs)
     best = max((p.score for p in db.evaluated()), default=None)
@@ -117,20 +136,28 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
                     [run_id, rnd, explorer.name, len(round_programs), failures, best,
                      usage.input_tokens if usage else 0, usage.output_tokens if usage else 0,
                      usage.cost_usd if usage else 0.0, time.monotonic() - started, now()])
-    return {"round": rnd, "evaluated": len(done), "failures": failures, "best_score": best,
+    return {"round": rnd, "evaluated": len(round_programs), "failures": failures, "best_score": best,
+            "promoted": sum((p.permutations or 0) == settings.permutations for p in round_programs),
             "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else []}
 
 
-def _propose_with_retry(explorer: Explorer, context: DiscoveryContext, k: int):
-    """The explorer call, retried on transient failures (the SDK retries HTTP errors itself)."""
-    last = None
-    for attempt in range(3):
-        try:
-            return explorer.propose(context, k)
-        except (ConnectionError, TimeoutError) as err:
-            last = err
-            time.sleep(2 ** attempt)
-    raise RuntimeError(f"the explorer failed three times: {last}")
+def mean_curve(points: list[Point]) -> list[list[float]]:
+    """[beta, tokens, accuracy] per beta, averaged over the (benchmark, model) groups."""
+    by_beta: dict[float, list[Point]] = {}
+    for p in points:
+        by_beta.setdefault(p.beta, []).append(p)
+    return [[beta, float(np.mean([p.tokens for p in ps])), float(np.mean([p.accuracy for p in ps]))]
+            for beta, ps in sorted(by_beta.items())]
+
+
+def _write_curves(warehouse: str, run_id: str, groups, scoring: Scoring, db: ProgramsDatabase,
+                  curves: dict[str, list[Point]], keep: set[str]) -> None:
+    """Store the curves of candidates that go no further (their final fidelity) and forget them."""
+    done = [cid for cid in curves if cid not in keep]
+    results = [CurveResult(ControllerRecord(f"candidate-{cid}", "explorer", db.programs[cid].source, {}), groups,
+                           curves.pop(cid)) for cid in done]
+    if results:
+        write_results(warehouse, run_id, results, scoring, frontier=False)
 
 
 @task(name="holdout-evaluation")

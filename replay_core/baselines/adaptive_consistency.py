@@ -3,30 +3,12 @@ for Efficient Reasoning and Coding with LLMs", EMNLP): sample one trajectory at 
 once a Beta posterior says the leading answer beats the runner-up with probability > threshold."""
 from __future__ import annotations
 
-from functools import lru_cache
-from math import comb
-
 import numpy as np
 
 from replay_core.actions import FULL, Actions
 from replay_core.baselines._beta import linear
 from replay_core.observation import Observation
-from replay_core.votes import vote_stats
-
-
-@lru_cache(maxsize=8)
-def beta_confidence_table(size: int) -> np.ndarray:
-    """table[v1, v2] = P(p1 > p2) under Beta(v1+1, v2+1), i.e. 1 - I_0.5(v1+1, v2+1).
-
-    For integer parameters this is a binomial tail: P(Binomial(v1+v2+1, 1/2) <= v1), computed
-    exactly with integers, so no scipy is needed.
-    """
-    table = np.zeros((size, size))
-    for v1 in range(size):
-        for v2 in range(size):
-            n = v1 + v2 + 1
-            table[v1, v2] = sum(comb(n, j) for j in range(v1 + 1)) / 2 ** n
-    return table
+from replay_core.votes import beta_confidence_table, vote_stats
 
 
 def make_controller(beta: float, threshold: float | None = None, max_samples: int = 64) -> "AdaptiveConsistency":

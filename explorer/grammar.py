@@ -1,0 +1,399 @@
+"""The offline explorer's program grammar: controllers assembled from small, readable components.
+
+A controller is one choice per *slot* (how wide, how deep, when to probe, how to vote, what to
+prune, when to stop), each rendered into the candidate module as a plain function, plus a *table*
+of numeric configurations, one per beta step, cheapest first. `make_controller(beta)` picks the
+table row nearest to beta, so a candidate's beta map can bend: every row is searched on its own,
+and rows that the candidate's own frontier shows to be dominated are replaced (see
+`explorer.offline`). Special cases of the grammar are the built-in baselines (SC@k,
+first-k-to-finish, Adaptive-Consistency, Parallel-Probe), so search starts from them.
+
+The module a genome renders to carries the genome as a literal (`GENOME = {...}`), which
+`genome_of` reads back: the source is the single record of a program.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import math
+from dataclasses import dataclass, field
+
+SLOTS = ("width", "depth", "probe", "vote", "prune", "stop")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A numeric knob: its range, whether it is a whole number, and whether it moves on a log scale."""
+
+    low: float
+    high: float
+    integer: bool = False
+    log: bool = False
+
+    def clamp(self, value: float) -> float:
+        value = min(max(float(value), self.low), self.high)
+        return float(round(value)) if self.integer else round(value, 3)
+
+    def at(self, fraction: float) -> float:
+        """The value a `fraction` of the way from low to high (geometrically for log knobs)."""
+        if self.log:
+            return self.clamp(self.low * (self.high / self.low) ** fraction)
+        return self.clamp(self.low + (self.high - self.low) * fraction)
+
+
+PARAMS: dict[str, Param] = {
+    # always present: the width and the budget caps
+    "width": Param(1, 64, integer=True, log=True),        # branches opened at the start
+    "max_width": Param(1, 64, integer=True, log=True),    # branches opened at most
+    "chunks": Param(1, 8, integer=True, log=True),        # chunks a branch generates per round
+    "k_max": Param(1, 64, integer=True, log=True),        # answer once this many branches finished
+    "max_rounds": Param(4, 200, integer=True, log=True),  # answer after this many rounds at the latest
+    # per component
+    "grow": Param(1, 16, integer=True, log=True),
+    "extra": Param(1, 4, integer=True),
+    "probe_weight": Param(0.05, 1.0),
+    "margin": Param(0.0, 0.6),
+    "gamma": Param(0.0, 3.0),
+    "conf_weight": Param(0.0, 30.0),
+    "patience": Param(1, 12, integer=True),
+    "conf_margin": Param(0.02, 0.5),
+    "overlong": Param(1.05, 3.0),
+    "min_votes": Param(1, 32, integer=True, log=True),
+    "share": Param(0.3, 1.0),
+    "threshold": Param(0.5, 0.999),
+    "stable": Param(0, 12, integer=True),
+    "alpha": Param(0.1, 0.9),
+}
+UNIVERSAL = ("width", "max_width", "chunks", "k_max", "max_rounds")
+
+
+@dataclass(frozen=True)
+class Component:
+    """One way to fill a slot: a function named after the slot's hook, and the knobs it reads."""
+
+    slot: str
+    name: str
+    doc: str
+    code: str
+    params: tuple[str, ...] = ()
+
+
+def _c(slot: str, name: str, doc: str, params: tuple[str, ...], code: str) -> Component:
+    return Component(slot, name, doc, code.strip("\n"), params)
+
+
+COMPONENTS: tuple[Component, ...] = (
+    # ---------------------------------------------------------------- width: how many branches
+    _c("width", "fixed", "keep the opening width; open one more only when no branch is left", (), '''
+def widen(c, obs, sure, keep, can_grow):
+    return np.where(~keep.any(1) & can_grow, 1, 0)
+'''),
+    _c("width", "unsure", "open `grow` more branches every round the vote is unsure", ("grow",), '''
+def widen(c, obs, sure, keep, can_grow):
+    return np.where(can_grow & ~sure, c.grow, 0) + (~keep.any(1) & can_grow)
+'''),
+    _c("width", "staged", "when every branch has ended and the vote is unsure, open a stage of `grow`", ("grow",), '''
+def widen(c, obs, sure, keep, can_grow):
+    return np.where(~keep.any(1) & can_grow, np.where(sure, 1, c.grow), 0)
+'''),
+    # ---------------------------------------------------------------- depth: how far per round
+    _c("depth", "uniform", "every running branch generates `chunks` chunks a round", (), '''
+def chunks_for(c, obs, leader, probes):
+    return np.full(obs.active.shape, c.chunks)
+'''),
+    _c("depth", "leader-first", "branches whose last probe agrees with the leader get `extra` more chunks",
+       ("extra",), '''
+def chunks_for(c, obs, leader, probes):
+    agree = (probes >= 0) & (probes == leader[:, None])
+    return np.where(agree, c.chunks + c.extra, c.chunks)
+'''),
+    # ---------------------------------------------------------------- probe: when to buy probes
+    _c("probe", "none", "never probe; only finished branches vote", (), '''
+def buy_probes(c, obs, top, second, total):
+    return np.zeros(len(top), bool)
+
+
+def probe_votes(c, obs, probes):
+    return 0.0
+'''),
+    _c("probe", "every", "probe every running branch each round; a probe counts `probe_weight` of a vote",
+       ("probe_weight",), '''
+def buy_probes(c, obs, top, second, total):
+    return np.ones(len(top), bool)
+
+
+def probe_votes(c, obs, probes):
+    return c.probe_weight * class_counts(probes, obs.n_classes)
+'''),
+    _c("probe", "close", "probe only while the lead is under `margin` of the votes", ("probe_weight", "margin"), '''
+def buy_probes(c, obs, top, second, total):
+    return (top - second) <= c.margin * np.maximum(total, 1.0)
+
+
+def probe_votes(c, obs, probes):
+    return c.probe_weight * class_counts(probes, obs.n_classes)
+'''),
+    # ---------------------------------------------------------------- vote: what a finished branch weighs
+    _c("vote", "plain", "every finished answer is one vote", (), '''
+def vote_weights(c, obs, finals):
+    return None
+'''),
+    _c("vote", "length", "shorter finished traces weigh more: (shortest length / own length) ** gamma",
+       ("gamma",), '''
+def vote_weights(c, obs, finals):
+    length = np.where(finals >= 0, np.maximum(obs.branch_tokens, 1), np.inf)
+    shortest = length.min(1, keepdims=True)
+    return np.where(finals >= 0, (np.where(np.isfinite(shortest), shortest, 1.0) / length) ** c.gamma, 0.0)
+'''),
+    _c("vote", "confidence", "more confident traces weigh more: exp(conf_weight * (confidence - best))",
+       ("conf_weight",), '''
+def vote_weights(c, obs, finals):
+    conf = obs.mean_confidence
+    if not np.isfinite(conf).any():
+        return None
+    best = np.nanmax(np.where(obs.opened & np.isfinite(conf), conf, -np.inf), axis=1, keepdims=True)
+    return np.where(np.isfinite(conf), np.exp(c.conf_weight * (conf - np.where(np.isfinite(best), best, 0.0))), 1.0)
+'''),
+    # ---------------------------------------------------------------- prune: which branches to stop
+    _c("prune", "none", "never prune", (), '''
+def prune_mask(c, obs, ep, leader, probes):
+    return np.zeros(obs.active.shape, bool)
+'''),
+    _c("prune", "deviation", "stop branches whose probes disagree with the leader `patience` times in a row",
+       ("patience",), '''
+def prune_mask(c, obs, ep, leader, probes):
+    disagree = obs.active & (probes >= 0) & (leader[:, None] >= 0) & (probes != leader[:, None])
+    c.off[ep] = np.where(disagree, c.off[ep] + 1, 0)
+    return c.off[ep] >= c.patience
+'''),
+    _c("prune", "low-confidence", "stop branches less confident than the best by `conf_margin`", ("conf_margin",), '''
+def prune_mask(c, obs, ep, leader, probes):
+    conf = np.where(obs.active & np.isfinite(obs.mean_confidence), obs.mean_confidence, np.inf)
+    best = np.max(np.where(np.isfinite(conf), conf, -np.inf), axis=1, keepdims=True)
+    return obs.active & (obs.depth >= 3) & (conf < best - c.conf_margin)
+'''),
+    _c("prune", "overlong", "once a branch finished, stop branches `overlong` times longer than the shortest finisher",
+       ("overlong",), '''
+def prune_mask(c, obs, ep, leader, probes):
+    ended = obs.done & (obs.final >= 0)
+    shortest = np.where(ended, obs.branch_tokens, np.inf).min(1, keepdims=True)
+    return obs.active & (obs.branch_tokens > c.overlong * shortest)
+'''),
+    # ---------------------------------------------------------------- stop: when to answer
+    _c("stop", "first-k", "answer once `min_votes` branches have finished", ("min_votes",), '''
+def confident(c, obs, ep, top, second, total, streak, finished):
+    return finished >= c.min_votes
+'''),
+    _c("stop", "share", "answer once the leader holds `share` of the votes and at least `min_votes`",
+       ("share", "min_votes"), '''
+def confident(c, obs, ep, top, second, total, streak, finished):
+    return (top >= c.share * np.maximum(total, 1e-9)) & (top >= c.min_votes)
+'''),
+    _c("stop", "posterior", "answer once a Beta posterior puts the leader ahead with probability `threshold` "
+       "(Adaptive-Consistency)", ("threshold", "min_votes"), '''
+def confident(c, obs, ep, top, second, total, streak, finished):
+    return (win_probability(top, second) > c.threshold) & (top >= c.min_votes)
+'''),
+    _c("stop", "streak", "answer once the same leader has led `stable` rounds with at least `min_votes`",
+       ("stable", "min_votes"), '''
+def confident(c, obs, ep, top, second, total, streak, finished):
+    return (streak >= c.stable) & (top >= c.min_votes)
+'''),
+    _c("stop", "momentum", "answer once a moving average (weight `alpha`) of the posterior confidence passes "
+       "`threshold` and is not falling", ("alpha", "threshold", "min_votes"), '''
+def confident(c, obs, ep, top, second, total, streak, finished):
+    now = win_probability(top, second)
+    before = c.ema[ep]
+    c.ema[ep] = np.where(before < 0, now, c.alpha * now + (1 - c.alpha) * before)
+    return (c.ema[ep] > c.threshold) & (c.ema[ep] >= before) & (top >= c.min_votes)
+'''),
+)
+BY_SLOT: dict[str, dict[str, Component]] = {s: {c.name: c for c in COMPONENTS if c.slot == s} for s in SLOTS}
+
+SKELETON = '''
+
+class Controller:
+    """Opens branches, advances them, votes, prunes and stops through the component functions above."""
+
+    live_only = True
+
+    def __init__(self, row):
+        for name, value in row.items():
+            setattr(self, name, int(value) if name in INTEGER else float(value))
+        self.max_width = max(1, self.max_width)
+        self.width = min(max(1, self.width), self.max_width)
+        self.prev = self.streak = self.off = self.ema = None
+
+    def act(self, obs):
+        a = obs.no_actions()
+        ep = obs.episode
+        if self.prev is None:  # the first call sees every episode of the batch
+            self.prev = np.full(len(ep), -1)
+            self.streak = np.zeros(len(ep), int)
+            self.off = np.zeros((len(ep), obs.n_branches), int)
+            self.ema = np.full(len(ep), -1.0)
+        fresh = obs.n_open == 0
+        a.branch[fresh] = np.minimum(self.width, obs.n_unused)[fresh]
+
+        finals = np.where(obs.done & ~obs.pruned, obs.final, -1)
+        probes = np.where(obs.active & (obs.probe_depth > 0), obs.probe, -1)
+        counts = class_counts(finals, obs.n_classes, vote_weights(self, obs, finals)) + probe_votes(self, obs, probes)
+        leader = np.where(counts.max(1) > 0, counts.argmax(1), -1)
+        ranked = np.sort(counts, axis=1)
+        top = ranked[:, -1]
+        second = ranked[:, -2] if counts.shape[1] > 1 else np.zeros(len(top))
+        total = counts.sum(1)
+        self.streak[ep] = np.where((leader >= 0) & (leader == self.prev[ep]), self.streak[ep] + 1, 0)
+        self.prev[ep] = leader
+        finished = (finals >= 0).sum(1)
+
+        can_grow = (obs.n_open < self.max_width) & (obs.n_unused > 0)
+        sure = (leader >= 0) & confident(self, obs, ep, top, second, total, self.streak[ep], finished)
+        exhausted = ~obs.active.any(1) & ~can_grow
+        stop = ~fresh & (sure | exhausted | (finished >= self.k_max) | (obs.rounds >= self.max_rounds))
+        a.answer[stop] = np.where(leader[stop] >= 0, leader[stop], DEFAULT_VOTE)
+
+        go = ~fresh & ~stop
+        drop = go[:, None] & obs.active & prune_mask(self, obs, ep, leader, probes)
+        drop &= (drop.sum(1) < obs.active.sum(1))[:, None]  # never stop the last running branch
+        a.prune[drop] = True
+        keep = obs.active & ~drop
+        room = np.minimum(obs.n_unused, self.max_width - obs.n_open)
+        add = np.where(go, np.minimum(widen(self, obs, sure, keep, can_grow), np.maximum(room, 0)), 0)
+        a.branch[go] = add[go]
+        slots = np.arange(obs.n_branches)[None, :]
+        opening = (slots >= obs.n_open[:, None]) & (slots < (obs.n_open + add)[:, None])
+        grow = (go[:, None] & keep) | (go[:, None] & opening) | (fresh[:, None] & (slots < a.branch[:, None]))
+        a.extend[grow] = chunks_for(self, obs, leader, probes)[grow]
+        a.probe[grow & buy_probes(self, obs, top, second, total)[:, None]] = True
+        stuck = go & ~grow.any(1)
+        a.answer[stuck] = np.where(leader[stuck] >= 0, leader[stuck], DEFAULT_VOTE)
+        return a
+'''
+
+
+@dataclass(frozen=True)
+class Genome:
+    """A program: one component per slot and one configuration row per beta step (cheapest first)."""
+
+    components: dict[str, str]
+    rows: tuple[dict[str, float], ...] = field(default_factory=tuple)
+
+    def params(self) -> tuple[str, ...]:
+        names = list(UNIVERSAL)
+        for slot in SLOTS:
+            names += [p for p in BY_SLOT[slot][self.components[slot]].params if p not in names]
+        return tuple(names)
+
+    def normalized(self) -> "Genome":
+        """Every row holds exactly this program's knobs, each within its range."""
+        names = self.params()
+        rows = tuple({n: PARAMS[n].clamp(row.get(n, default_value(n, i, len(self.rows)))) for n in names}
+                     for i, row in enumerate(self.rows))
+        return Genome(dict(self.components), rows)
+
+    def title(self) -> str:
+        return " / ".join(f"{slot}={self.components[slot]}" for slot in SLOTS)
+
+
+# Where a knob sits at the cheap end (fraction 0) and the thorough end (fraction 1) of a fresh ladder.
+LADDER: dict[str, tuple[float, float]] = {
+    "width": (0.0, 0.85), "max_width": (0.2, 1.0), "chunks": (0.0, 0.0), "k_max": (0.0, 0.75),
+    "max_rounds": (1.0, 1.0), "grow": (0.0, 0.5), "extra": (0.0, 0.4), "probe_weight": (0.3, 0.6),
+    "margin": (0.2, 0.5), "gamma": (0.2, 0.5), "conf_weight": (0.2, 0.4), "patience": (0.4, 0.6),
+    "conf_margin": (0.5, 0.3), "overlong": (0.4, 0.8), "min_votes": (0.0, 0.7), "share": (0.4, 0.6),
+    "threshold": (0.5, 0.98), "stable": (0.1, 0.4), "alpha": (0.5, 0.5),
+}
+
+
+def default_value(name: str, i: int, n: int) -> float:
+    """A knob's value in row i of a fresh n-row ladder: evenly from its cheap to its thorough end."""
+    cheap, thorough = LADDER[name]
+    fraction = cheap + (thorough - cheap) * (i / (n - 1) if n > 1 else 0.5)
+    return PARAMS[name].at(fraction)
+
+
+def ladder(components: dict[str, str], n: int) -> Genome:
+    """A fresh program of these components whose rows climb evenly from cheap to thorough."""
+    return Genome(dict(components), tuple({} for _ in range(n))).normalized()
+
+
+def row_index(beta: float, n: int) -> int:
+    """The table row a beta selects: the nearest of n evenly spaced steps."""
+    return min(n - 1, max(0, int(beta * (n - 1) + 0.5)))
+
+
+MODULE = '''"""{title}
+
+Offline explorer, grammar v2. Components:
+{docs}
+
+make_controller(beta) uses row round(beta * (len(rows) - 1)) of GENOME["rows"]: one configuration per
+beta step, cheapest first, searched row by row on the search split's accuracy-cost frontier.
+"""
+import numpy as np
+
+from replay_core import DEFAULT_VOTE
+from replay_core.votes import class_counts, win_probability
+
+GENOME = {genome}
+INTEGER = {integer}
+
+
+def make_controller(beta):
+    rows = GENOME["rows"]
+    return Controller(rows[min(len(rows) - 1, max(0, int(beta * (len(rows) - 1) + 0.5)))])
+
+
+{functions}
+{skeleton}'''
+
+
+def render(genome: Genome) -> str:
+    """The candidate module's source for a genome."""
+    genome = genome.normalized()
+    chosen = [BY_SLOT[slot][genome.components[slot]] for slot in SLOTS]
+    docs = "\n".join(f"  {c.slot:<6} {c.name}: {c.doc}" for c in chosen)
+    literal = json.dumps({"components": genome.components, "rows": list(genome.rows)}, separators=(", ", ": "))
+    integer = sorted(n for n in genome.params() if PARAMS[n].integer)
+    return MODULE.format(title=f"Grammar controller: {genome.title()}.", docs=docs, genome=literal,
+                         integer=json.dumps(integer), functions="\n\n\n".join(c.code for c in chosen),
+                         skeleton=SKELETON)
+
+
+def genome_of(source: str) -> Genome | None:
+    """Read the GENOME literal back from a grammar module (None for any other source)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "GENOME" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            if not isinstance(value, dict) or not isinstance(value.get("components"), dict):
+                return None
+            components = value["components"]
+            if set(components) != set(SLOTS) or any(components[s] not in BY_SLOT[s] for s in SLOTS):
+                return None
+            rows = value.get("rows")
+            if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+                return None
+            return Genome(dict(components), tuple(rows)).normalized()
+    return None
+
+
+def perturb(value: float, name: str, rng, strength: float = 1.0) -> float:
+    """A random step of a knob: multiplicative for log knobs, a share of the range otherwise."""
+    p = PARAMS[name]
+    if p.log:
+        stepped = value * math.exp(rng.gauss(0.0, 0.35 * strength))
+        if p.integer and round(stepped) == round(value):
+            stepped = value + rng.choice((-1, 1))
+        return p.clamp(stepped)
+    stepped = value + (p.high - p.low) * rng.gauss(0.0, 0.12 * strength)
+    if p.integer and round(stepped) == round(value):
+        stepped = value + rng.choice((-1, 1))
+    return p.clamp(stepped)

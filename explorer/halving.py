@@ -1,0 +1,27 @@
+"""Multi-fidelity evaluation by successive halving: score every new candidate on a few permutations
+of branch order, promote the best third to more, and so on up to the full count.
+
+A round then tries many more candidates in the time full evaluations of a few would take, and
+only promising ones reach full fidelity. Promotion depends only on scores and candidate ids, so a
+seeded run promotes the same candidates every time.
+"""
+from __future__ import annotations
+
+import math
+
+
+def rungs(permutations: int, eta: int = 3, floor: int = 2) -> list[int]:
+    """Permutations per rung, cheapest first, ending at `permutations`: each rung has about `eta`
+    times the permutations of the one before, and the first has at least `floor`."""
+    if permutations < 1:
+        raise ValueError("permutations must be at least 1")
+    out = [permutations]
+    while out[-1] // eta >= floor:
+        out.append(out[-1] // eta)
+    return out[::-1]
+
+
+def promote(scores: dict[str, float], eta: int = 3) -> list[str]:
+    """The ids that go on to the next rung: the best ceil(n / eta) by score, ties by id."""
+    keep = math.ceil(len(scores) / eta)
+    return sorted(scores, key=lambda cid: (-scores[cid], cid))[:keep]

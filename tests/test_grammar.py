@@ -1,0 +1,126 @@
+"""The offline explorer's program grammar, its search operators and successive halving."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from explorer.base import DiscoveryContext
+from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, render, row_index
+from explorer.halving import promote, rungs
+from explorer.offline import SEEDS, OfflineExplorer, seed_genome
+from replay_core.candidate import evaluate_candidate
+from replay_core.controller import load_module_factory
+from replay_core.evaluate import run_batch
+from replay_core.sandbox import Limits
+
+FAST = Limits(round_seconds=5, total_seconds=60, cpu_seconds=40, memory_bytes=2 << 30)
+
+
+def covering_genomes(rows: int = 3) -> list[Genome]:
+    """Few programs that between them use every component of every slot."""
+    widest = max(len(BY_SLOT[slot]) for slot in SLOTS)
+    return [ladder({slot: sorted(BY_SLOT[slot])[i % len(BY_SLOT[slot])] for slot in SLOTS}, rows) for i in range(widest)]
+
+
+def test_every_component_is_used_by_the_covering_programs():
+    used = {(slot, g.components[slot]) for g in covering_genomes() for slot in SLOTS}
+    assert used == {(slot, name) for slot in SLOTS for name in BY_SLOT[slot]}
+
+
+@pytest.mark.parametrize("genome", covering_genomes(), ids=lambda g: g.title())
+def test_every_component_renders_a_module_that_passes_the_sandbox(genome, synthetic_bank, tmp_path):
+    source = render(genome)
+    result = evaluate_candidate(synthetic_bank, source, [0.0, 0.5, 1.0], permutations=2, limits=FAST)
+    assert result.ok, f"{genome.title()}: {result.error}"  # includes the batch-independence check
+    module = tmp_path / "candidate.py"
+    module.write_text(source)
+    direct = run_batch(synthetic_bank, load_module_factory(module), 1.0, np.arange(synthetic_bank.n_questions),
+                       np.arange(2))
+    assert np.array_equal(np.sort(result.results[1.0].tokens), np.sort(direct.tokens))
+
+
+def test_a_module_reads_back_to_its_genome_and_rejects_foreign_source():
+    genome = seed_genome(2, 5)
+    assert genome_of(render(genome)) == genome
+    assert genome_of("GENOME = {'components': {'width': 'magic'}, 'rows': [{}]}") is None
+    assert genome_of("def make_controller(beta):\n    return None\n") is None
+
+
+def test_rows_hold_exactly_the_programs_knobs_within_range():
+    genome = Genome(dict(ladder({s: next(iter(BY_SLOT[s])) for s in SLOTS}, 2).components,
+                         stop="posterior"), ({"width": 500, "threshold": 7.0, "gamma": 1.0}, {}))
+    rows = genome.normalized().rows
+    assert all(set(r) == set(genome.params()) for r in rows)
+    assert rows[0]["width"] == PARAMS["width"].high and rows[0]["threshold"] == PARAMS["threshold"].high
+    assert "gamma" not in rows[0]  # a knob of a component the program does not use
+
+
+def test_beta_selects_the_nearest_row():
+    assert [row_index(b, 11) for b in (0.0, 0.04, 0.06, 0.5, 0.96, 1.0)] == [0, 0, 1, 5, 10, 10]
+    assert row_index(0.7, 1) == 0
+
+
+def test_no_program_is_proposed_twice_across_rounds(tmp_path):
+    from explorer.base import candidate_id
+    from explorer.programs_db import Program, ProgramsDatabase
+    from warehouse.results import start_run
+
+    warehouse = str(tmp_path / "w.duckdb")
+    run_id = start_run(warehouse, "discover", {})
+    explorer, seen = OfflineExplorer(), []
+    scores = random.Random(0)
+    for rnd in range(4):
+        db = ProgramsDatabase(warehouse, run_id)
+        proposals, usage = explorer.propose(DiscoveryContext(db, rnd, 0, "", rows=5), 10)
+        assert len(proposals) == 10 and usage.cost_usd == 0
+        seen += [p.source for p in proposals]
+        fresh = db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents))
+                            for p in proposals])
+        for program in fresh:  # a made-up score and curve stand in for evaluation
+            program.status, program.score, program.permutations = "evaluated", scores.random(), 3
+            program.curve = [[b / 4, 1000.0 * scores.random(), scores.random()] for b in range(5)]
+            db.record(program)
+    assert len(seen) == len(set(seen)) == 40
+    assert {genome_of(s).components["stop"] for s in seen} > {"first-k"}  # mechanisms change, not only knobs
+
+
+def test_round_zero_starts_from_the_seed_programs():
+    from explorer.programs_db import ProgramsDatabase
+
+    class Empty(ProgramsDatabase):
+        def __init__(self):
+            self.programs, self.islands = {}, 3
+
+    proposals, _ = OfflineExplorer().propose(DiscoveryContext(Empty(), 0, 7, "", rows=11), len(SEEDS))
+    assert [genome_of(p.source) for p in proposals] == [seed_genome(i, 11) for i in range(len(SEEDS))]
+    single, _ = OfflineExplorer().propose(DiscoveryContext(Empty(), 0, 7, "", beta_parameterized=False), 2)
+    assert all(len(genome_of(p.source).rows) == 1 for p in single)  # the no-beta ablation: one configuration
+
+
+def test_successive_halving_rungs_and_promotion():
+    assert rungs(20) == [2, 6, 20] and rungs(100) == [3, 11, 33, 100] and rungs(4) == [4]
+    scores = {"b": 0.5, "a": 0.5, "c": 0.9, "d": 0.1, "e": 0.3}
+    assert promote(scores) == ["c", "a"]  # best ceil(5/3), ties by id
+    assert promote(dict(reversed(list(scores.items())))) == ["c", "a"]  # order of arrival does not matter
+    with pytest.raises(ValueError):
+        rungs(0)
+
+
+def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file, prefect_harness):
+    from flows.discover import discover_flow
+    from flows.ingest import ingest_flow
+    from warehouse.db import connect
+
+    outcomes = []
+    for name in ("a", "b"):
+        warehouse = str(tmp_path / f"{name}.duckdb")
+        ingest_flow(paths=[str(synthetic_file)], warehouse=warehouse)
+        discover_flow(warehouse, rounds=1, candidates=6, betas=3, permutations=6, parallel=2, seed=3)
+        with connect(warehouse, read_only=True) as con:
+            outcomes.append(con.execute("SELECT controller_id, status, permutations, score FROM candidates "
+                                        "ORDER BY controller_id").fetchall())
+    assert outcomes[0] == outcomes[1]
+    fidelity = [row[2] for row in outcomes[0] if row[1] == "evaluated"]
+    assert sorted(fidelity) == [2, 2, 2, 2, 6, 6]  # all six on 2 permutations, the best third promoted to 6

@@ -1,0 +1,12 @@
+-- AutoTTS warehouse, schema version 6: multi-fidelity discovery and per-model folds.
+-- A candidate is first scored on a few permutations and promoted to more if it is promising
+-- (successive halving); `permutations` says how many its stored score used. `curve` holds its
+-- search-split curve averaged over groups, one [beta, tokens, accuracy] per beta, which the
+-- offline explorer reads to keep the rows on the candidate's own frontier. `fold_gains` holds the
+-- gain over the best baseline per (benchmark, model) group: the selection rule ranks candidates by
+-- their worst fold, so a controller that only wins on one model is not chosen.
+
+ALTER TABLE candidates ADD COLUMN permutations INTEGER;
+ALTER TABLE candidates ADD COLUMN curve JSON;
+ALTER TABLE candidates ADD COLUMN fold_gains JSON;
+ALTER TABLE candidates ADD COLUMN worst_gain DOUBLE;
