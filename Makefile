@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test bench clean gpu-env
+.PHONY: demo test bench results clean gpu-env
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(TEST_STAMP)  ## Run the test suite (under CI, as root, it first installs
 bench: $(STAMP)  ## Replay speed on the real stores in ../shared (skips if absent), ingest speed.
 	$(BIN)/python bench/replay_speed.py
 	$(BIN)/python bench/ingest_speed.py
+
+results: $(STAMP)  ## Regenerate docs/results.md on the real stores in ../shared: discovery (ships `discovered`), then ablations.
+	$(BIN)/python bench/real_discovery.py --rounds 12 --candidates 8 --seed 0 --ship --out docs/results.md
+	$(BIN)/python bench/ablate.py --seeds 3 --out docs/results.md
 
 gpu-env:  ## On a GPU machine: .venv-gpu with vLLM and the collection code, without Prefect (DESIGN §6).
 	$(PYTHON) -m venv .venv-gpu

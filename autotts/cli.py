@@ -155,7 +155,8 @@ def _print_points(name: str, points: list[Point], synthetic: bool) -> None:
 def cmd_baselines(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({n: {"title": b.title, "knobs": b.knobs, "summary": b.summary, "beta_map": b.beta_map,
-                              "needs_confidence": b.needs_confidence} for n, b in BASELINES.items()}))
+                              "needs_confidence": b.needs_confidence, "hand_made": b.hand_made}
+                          for n, b in BASELINES.items()}))
         return 0
     table = Table(title="built-in controllers (use with --controller NAME, knobs with --set KNOB=VALUE)")
     for col in ("name", "method", "knobs (default)", "what beta does"):

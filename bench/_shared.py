@@ -34,3 +34,18 @@ def published_table() -> dict[tuple[str, str, str], tuple[float, float]]:
             acc, tok = cells[2 + 2 * i], cells[3 + 2 * i]
             table[(model, cells[1], bench)] = (float(acc), float(tok.rstrip("k")) * 1000)
     return table
+
+
+def replace_section(path: Path, name: str, text: str) -> None:
+    """Put `text` between the `<!-- name:start -->` and `<!-- name:end -->` markers of a Markdown
+    file (appended, with its markers, if they are missing), so that each generating script owns
+    one section of a shared document."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    document = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{start}\n{text.strip()}\n{end}"
+    if start in document and end in document:
+        head, rest = document.split(start, 1)
+        document = head + block + rest.split(end, 1)[1]
+    else:
+        document = document.rstrip("\n") + ("\n\n" if document else "") + block + "\n"
+    path.write_text(document, encoding="utf-8")

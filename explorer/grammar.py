@@ -92,6 +92,11 @@ def widen(c, obs, sure, keep, can_grow):
 def widen(c, obs, sure, keep, can_grow):
     return np.where(can_grow & ~sure, c.grow, 0) + (~keep.any(1) & can_grow)
 '''),
+    _c("width", "refill", "while the vote is unsure, open branches to keep `grow` running (after the opening `width`)",
+       ("grow",), '''
+def widen(c, obs, sure, keep, can_grow):
+    return np.where(can_grow & ~sure, np.maximum(c.grow - keep.sum(1), 0), 0) + (~keep.any(1) & can_grow)
+'''),
     _c("width", "staged", "when every branch has ended and the vote is unsure, open a stage of `grow`", ("grow",), '''
 def widen(c, obs, sure, keep, can_grow):
     return np.where(~keep.any(1) & can_grow, np.where(sure, 1, c.grow), 0)
@@ -318,18 +323,36 @@ def ladder(components: dict[str, str], n: int) -> Genome:
     return Genome(dict(components), tuple({} for _ in range(n))).normalized()
 
 
+def frontier_indices(curve: list[list[float]]) -> list[int]:
+    """Rows on a curve's own accuracy-cost frontier ([beta, tokens, accuracy] per row), cheapest first."""
+    order = sorted(range(len(curve)), key=lambda i: (curve[i][1], -curve[i][2]))
+    kept, best = [], -1.0
+    for i in order:
+        if curve[i][2] > best:
+            kept.append(i)
+            best = curve[i][2]
+    return kept
+
+
+def frontier_rows(genome: Genome, curve: list[list[float]]) -> Genome:
+    """The genome cut down to its frontier rows, cheapest first: a beta map whose cost rises with
+    beta and whose curve is unchanged at matched budgets (a dominated row is never the best at any
+    budget)."""
+    return Genome(dict(genome.components), tuple(genome.rows[i] for i in frontier_indices(curve))).normalized()
+
+
 def row_index(beta: float, n: int) -> int:
     """The table row a beta selects: the nearest of n evenly spaced steps."""
     return min(n - 1, max(0, int(beta * (n - 1) + 0.5)))
 
 
 MODULE = '''"""{title}
-
-Offline explorer, grammar v2. Components:
+{notes}
+Components (offline explorer, grammar v2):
 {docs}
 
-make_controller(beta) uses row round(beta * (len(rows) - 1)) of GENOME["rows"]: one configuration per
-beta step, cheapest first, searched row by row on the search split's accuracy-cost frontier.
+beta -> row round(beta * (len(rows) - 1)) of GENOME["rows"]: one configuration per beta step,
+cheapest first, searched row by row on the search split's accuracy-cost frontier.
 """
 import numpy as np
 
@@ -349,14 +372,15 @@ def make_controller(beta):
 {skeleton}'''
 
 
-def render(genome: Genome) -> str:
-    """The candidate module's source for a genome."""
+def render(genome: Genome, title: str = "", notes: str = "") -> str:
+    """The candidate module's source for a genome; `title` and `notes` open its docstring."""
     genome = genome.normalized()
     chosen = [BY_SLOT[slot][genome.components[slot]] for slot in SLOTS]
     docs = "\n".join(f"  {c.slot:<6} {c.name}: {c.doc}" for c in chosen)
     literal = json.dumps({"components": genome.components, "rows": list(genome.rows)}, separators=(", ", ": "))
     integer = sorted(n for n in genome.params() if PARAMS[n].integer)
-    return MODULE.format(title=f"Grammar controller: {genome.title()}.", docs=docs, genome=literal,
+    return MODULE.format(title=title or f"Grammar controller: {genome.title()}.",
+                         notes=f"\n{notes.strip()}\n" if notes.strip() else "", docs=docs, genome=literal,
                          integer=json.dumps(integer), functions="\n\n\n".join(c.code for c in chosen),
                          skeleton=SKELETON)
 

@@ -7,9 +7,10 @@ of tournament-selected parents by one of four operators:
 - *swap* one component for another of its slot (a new mechanism, e.g. a Beta-posterior stop
   instead of a vote share), its knobs starting from an even ladder;
 - *crossover*: each slot, with its knobs, from one of two parents;
-- *refit*: keep the rows on the parent's own accuracy-cost frontier, in cost order, and replace
-  its dominated rows with variations of their frontier neighbours, so the beta map bends towards
-  the best configuration at every budget;
+- *refit*: keep the rows on the parent's own accuracy-cost frontier, in cost order, and fill the
+  other rows with variations of frontier rows, so the beta map bends towards the best
+  configuration at every budget; *merge* does the same with the joint frontier of two programs of
+  the same components;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -18,11 +19,12 @@ after their vote had settled. Round 0 proposes the seed programs, which mimic th
 """
 from __future__ import annotations
 
+import math
 import random
 import re
 
 from explorer.base import DiscoveryContext, Proposal, Usage
-from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render
+from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, frontier_indices, genome_of, ladder, perturb, render
 from explorer.programs_db import Program
 
 CAUTION = ("min_votes", "threshold", "share", "stable", "k_max", "patience")
@@ -31,9 +33,12 @@ CAUTION = ("min_votes", "threshold", "share", "stable", "k_max", "patience")
 SEEDS: tuple[tuple[dict[str, str], dict[str, tuple[float, float]]], ...] = (
     ({"width": "fixed", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "first-k"},
      {"width": (1, 48), "max_width": (1, 48), "min_votes": (1, 12), "k_max": (64, 64)}),
-    ({"width": "unsure", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "posterior"},
-     {"width": (1, 4), "grow": (1, 2), "max_width": (8, 64), "threshold": (0.55, 0.95), "min_votes": (1, 2),
+    ({"width": "refill", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "posterior"},
+     {"width": (1, 4), "grow": (1, 3), "max_width": (8, 64), "threshold": (0.55, 0.95), "min_votes": (1, 2),
       "k_max": (64, 64)}),
+    ({"width": "refill", "depth": "uniform", "probe": "none", "vote": "length", "prune": "overlong", "stop": "share"},
+     {"width": (2, 8), "grow": (1, 4), "max_width": (8, 64), "share": (0.5, 0.75), "min_votes": (1, 3),
+      "gamma": (1.0, 0.5), "overlong": (2.0, 2.5), "k_max": (64, 64)}),
     ({"width": "fixed", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "overlong", "stop": "share"},
      {"width": (2, 48), "max_width": (2, 48), "share": (0.6, 0.7), "min_votes": (1, 6), "overlong": (1.5, 2.5),
       "k_max": (2, 24)}),
@@ -50,9 +55,6 @@ SEEDS: tuple[tuple[dict[str, str], dict[str, tuple[float, float]]], ...] = (
     ({"width": "staged", "depth": "uniform", "probe": "none", "vote": "length", "prune": "overlong", "stop": "posterior"},
      {"width": (2, 16), "grow": (2, 16), "max_width": (4, 64), "threshold": (0.6, 0.95), "min_votes": (1, 3),
       "overlong": (1.5, 2.5), "k_max": (64, 64)}),
-    ({"width": "fixed", "depth": "uniform", "probe": "close", "vote": "confidence", "prune": "low-confidence",
-      "stop": "posterior"},
-     {"width": (2, 32), "max_width": (2, 32), "threshold": (0.6, 0.95), "min_votes": (1, 4), "k_max": (64, 64)}),
 )
 
 
@@ -107,15 +109,23 @@ class OfflineExplorer:
         if context.round % 3 == 2 and island == context.db.weakest_island():
             parent, genome = max(parents, key=lambda pg: _rank(pg[0]))  # migration: the best seeds the weakest
         lineage: tuple[str, ...] = (parent.controller_id,)
+        family = [pg for pg in parents if pg[1].components == genome.components and pg[0] is not parent]
         roll = rng.random()
-        if roll < 0.2:
+        if roll < 0.15:
             child, operator = self._swap(rng, genome), "swap"
-        elif roll < 0.4 and len(parents) > 1:
+        elif roll < 0.3 and len(parents) > 1:
             other, other_genome = _tournament(rng, [pg for pg in parents if pg[0] is not parent])
             child, operator = self._crossover(rng, genome, other_genome), "crossover"
             lineage += (other.controller_id,)
-        elif roll < 0.75 and parent.curve and len(parent.curve) == len(genome.rows) > 2:
-            child, operator = self._refit(rng, genome, parent.curve), "refit"
+        elif roll < 0.85 and len(genome.rows) > 2 and _measured(parent, genome):
+            measured = _measured(parent, genome)
+            operator = "refit"
+            if family and rng.random() < 0.5:  # merge: the joint frontier of two programs of one family
+                other, other_genome = max(family, key=lambda pg: _rank(pg[0]))
+                measured += _measured(other, other_genome)
+                lineage += (other.controller_id,)
+                operator = "merge"
+            child = self._refit(rng, genome, measured)
         else:
             child, operator = self._tune(rng, genome), "tune"
         if context.trace_feedback and parent.feedback:
@@ -140,24 +150,27 @@ class OfflineExplorer:
         return Genome(components, rows).normalized()
 
     @staticmethod
-    def _refit(rng: random.Random, genome: Genome, curve: list[list[float]]) -> Genome:
-        """Keep the frontier rows in cost order; spread variations of them over the other rows."""
-        order = sorted(range(len(curve)), key=lambda i: (curve[i][1], -curve[i][2]))
-        frontier, best = [], -1.0
-        for i in order:
-            if curve[i][2] > best:
-                frontier.append(i)
-                best = curve[i][2]
+    def _refit(rng: random.Random, genome: Genome, measured: list[tuple[dict, float, float]]) -> Genome:
+        """A new table around the measured rows' joint frontier: frontier rows in cost order (thinned
+        where two cost nearly the same), the free slots filled with variations of frontier rows."""
+        curve = [[0.0, tokens, accuracy] for _, tokens, accuracy in measured]
+        frontier = [measured[i] for i in frontier_indices(curve)]
         n = len(genome.rows)
-        rows = []
-        for j in range(n):
-            source = frontier[min(len(frontier) - 1, j * len(frontier) // n)]
-            row = dict(genome.rows[source])
-            if row in rows:
-                name = rng.choice(genome.params())
+        keep = max(1, n - max(2, n // 4))
+        while len(frontier) > keep:  # drop the row whose cost is closest to its cheaper neighbour's
+            gaps = [math.log(frontier[i][1] + 1) - math.log(frontier[i - 1][1] + 1) for i in range(1, len(frontier))]
+            del frontier[1 + gaps.index(min(gaps))]
+        table: list[tuple[float, dict]] = [(tokens, dict(row)) for row, tokens, _ in frontier]
+        names = genome.params()
+        while len(table) < n:
+            tokens, row = rng.choice(table[:len(frontier)])
+            row = dict(row)
+            for name in rng.sample(names, rng.randint(1, 2)):
                 row[name] = perturb(row[name], name, rng)
-            rows.append(row)
-        return Genome(dict(genome.components), tuple(rows)).normalized()
+            if all(row != r for _, r in table):
+                table.append((tokens * (1 + 1e-6 * len(table)), row))
+        table.sort(key=lambda tr: tr[0])
+        return Genome(dict(genome.components), tuple(r for _, r in table)).normalized()
 
     @staticmethod
     def _tune(rng: random.Random, genome: Genome, strength: float = 1.0) -> Genome:
@@ -189,6 +202,13 @@ class OfflineExplorer:
             step = (rows[i][name] * 0.3 if p.log else (p.high - p.low) * 0.08) * direction
             rows[i][name] = p.clamp(rows[i][name] + (step if abs(step) >= 1 or not p.integer else direction))
         return Genome(dict(genome.components), tuple(rows)).normalized()
+
+
+def _measured(program: Program, genome: Genome) -> list[tuple[dict, float, float]]:
+    """(row, tokens, accuracy) per table row, from the program's stored curve."""
+    if not program.curve or len(program.curve) != len(genome.rows):
+        return []
+    return [(row, point[1], point[2]) for row, point in zip(genome.rows, program.curve)]
 
 
 def _rank(program: Program) -> float:

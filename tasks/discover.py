@@ -163,11 +163,11 @@ def _write_curves(warehouse: str, run_id: str, groups, scoring: Scoring, db: Pro
 @task(name="holdout-evaluation")
 def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dict[str, str], betas: list[float],
                        permutations: int) -> list[dict]:
-    """The best candidates and every baseline on held-out benchmarks and models."""
+    """The best candidates and every hand-made baseline on held-out benchmarks and models."""
     bank = _bank(bank_path)
     curves = []
-    for name in BASELINES:
-        if BASELINES[name].needs_confidence and not bank.has_confidence:
+    for name, baseline in BASELINES.items():
+        if not baseline.hand_made or (baseline.needs_confidence and not bank.has_confidence):
             continue
         curves.append(baseline_curve(bank, name, betas, permutations))
     for cid, source in sources.items():

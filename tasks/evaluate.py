@@ -36,7 +36,8 @@ class ControllerSpec:
         name, _ = self.factory()
         if self.target in BASELINES:
             source = inspect.getsource(inspect.getmodule(BASELINES[self.target].make_controller))
-            return ControllerRecord(name, origin or "baseline", source, self.knobs)
+            found = not BASELINES[self.target].hand_made  # `discovered`: the explorer's, not a hand-made baseline
+            return ControllerRecord(name, origin or ("explorer" if found else "baseline"), source, self.knobs)
         return ControllerRecord(name, origin or "user", Path(self.target).read_text(), self.knobs)
 
 

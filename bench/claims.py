@@ -1,0 +1,73 @@
+"""The checks a discovered controller must pass on the real stores, computed one way for
+`bench/real_discovery.py`, docs/results.md and the test of the shipped `discovered` controller.
+
+Search split (AIME24 of each model): mean accuracy gain over the envelope of every built-in
+baseline at matched budgets, over the baselines' budget range. Held out (AIME25 and HMMT25 of each
+model): accuracy at the published AutoTTS controller's beta=0.5 and beta=1.0 budgets against its
+published accuracy; the fewest tokens at which the curve reaches SC@64's accuracy (our replay of
+SC@64, which reproduces the published row), as a share of SC@64's tokens, and the sequential
+tokens (latency) there against SC@64's. All with the reference answer semantics.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench._shared import published_table
+from replay_core.bank import Bank
+from replay_core.baselines import BASELINES
+from replay_core.evaluate import evaluate
+from replay_core.metrics import Point, Scoring, accuracy_at_budget, summarize
+
+SEARCH_ENVELOPE = ("sc", "asc", "esc", "parallel-probe", "first-k")
+
+
+def curve(bank: Bank, factory, betas: list[float], permutations: int, workers: int = 2) -> list[Point]:
+    return summarize(bank, evaluate(bank, factory, betas, permutations=permutations, workers=workers), bootstrap=200)
+
+
+def search_gains(bank: Bank, points: list[Point], betas: list[float], permutations: int) -> dict[str, float]:
+    """Per model: mean gain (accuracy, 0-1) over the built-in baselines' envelope at matched budgets."""
+    baselines = [p for name in SEARCH_ENVELOPE for p in curve(bank, BASELINES[name].make_controller, betas, permutations)]
+    _, _, per_group = Scoring.from_points(baselines).score(points)
+    return {model: gain for (_, model), (_, gain) in sorted(per_group.items(), key=lambda kv: kv[0][1])}
+
+
+@dataclass(frozen=True)
+class HeldOutCell:
+    model: str
+    benchmark: str
+    published: dict[str, tuple[float, float]]  # "0.5"/"1.0" -> (accuracy %, tokens)
+    ours_at_published: dict[str, float]         # our accuracy % within that budget
+    sc64: tuple[float, float, float]            # our SC@64: accuracy %, tokens, sequential tokens
+    reach_share: float                          # tokens to reach SC@64's accuracy / SC@64's tokens (inf: never)
+    reach_seq_tokens: float                     # sequential tokens at that point (inf: never)
+
+    @property
+    def matches_published(self) -> bool:
+        return all(self.ours_at_published[b] >= self.published[b][0] - 1e-9 for b in ("0.5", "1.0"))
+
+    @property
+    def reaches_sc64_cheaply(self) -> bool:
+        return self.reach_share <= 0.25 and self.reach_seq_tokens <= self.sc64[2]
+
+
+def heldout_cells(bank: Bank, points: list[Point], permutations: int) -> list[HeldOutCell]:
+    """One cell per held-out (model, benchmark) group of `points`."""
+    published = published_table()
+    sc = curve(bank, BASELINES["sc"].make_controller, [1.0], permutations)  # beta=1: SC@64
+    cells = []
+    for (bench, model) in sorted({(p.benchmark, p.model) for p in points}, key=lambda g: (g[1], g[0])):
+        mine = sorted((p for p in points if (p.benchmark, p.model) == (bench, model)), key=lambda p: p.tokens)
+        tokens = np.array([p.tokens for p in mine])
+        accuracy = np.array([p.accuracy for p in mine])
+        pub = {b: published[(model, f"AutoTTS β={b}", bench)] for b in ("0.5", "1.0")}
+        ours = {b: 100 * float(accuracy_at_budget(tokens, accuracy, np.array([pub[b][1]]))[0]) for b in pub}
+        sc64 = next(p for p in sc if (p.benchmark, p.model) == (bench, model))
+        reach = [p for p in mine if p.accuracy >= sc64.accuracy - 1e-12]
+        first = reach[0] if reach else None
+        cells.append(HeldOutCell(model, bench, pub, ours, (100 * sc64.accuracy, sc64.tokens, sc64.seq_tokens),
+                                 first.tokens / sc64.tokens if first else float("inf"),
+                                 first.seq_tokens if first else float("inf")))
+    return cells
