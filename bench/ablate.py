@@ -24,7 +24,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import numpy as np  # noqa: E402
 
 from bench._shared import BENCHMARKS, MODELS, have_stores, replace_section, store  # noqa: E402
-from explorer.ablation import VARIANTS, best_so_far, holdout_gain, summarize_variant, variant_of  # noqa: E402
+from explorer.ablation import VARIANTS, summarize_runs  # noqa: E402
 
 SECTION = "ablations"
 
@@ -48,14 +48,8 @@ def run_all(warehouse: str, seeds: int, rounds: int, candidates: int, permutatio
 def markdown(warehouse: str, candidates: int, command: str, seconds: float | None) -> str:
     from warehouse.discovery_runs import discovery_runs
 
-    by_variant: dict[str, tuple[list, list]] = {name: ([], []) for name in VARIANTS}
-    for run in discovery_runs(warehouse):
-        name = variant_of(run.parameters)
-        if name in by_variant:
-            by_variant[name][0].append(best_so_far(run.scores, candidates))
-            if run.holdout_champion:
-                by_variant[name][1].append(holdout_gain(run.holdout_baselines, run.holdout_champion))
-    summaries = [summarize_variant(name, curves, gains) for name, (curves, gains) in by_variant.items() if curves]
+    summaries = summarize_runs(discovery_runs(warehouse))
+    candidates = len(summaries[0].curve_mean) if summaries else candidates
     marks = sorted({max(1, candidates // 4), max(1, candidates // 2), max(1, 3 * candidates // 4), candidates})
     lines = [f"Produced by `{command}`" + (f" in {seconds / 60:.0f} min" if seconds else "") + ". Each variant runs "
              "the offline explorer with the same number of candidates per seed; a candidate's score counts once it "

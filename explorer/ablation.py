@@ -61,3 +61,19 @@ def holdout_gain(baselines: list[Point], candidate: list[Point]) -> float:
     """Mean accuracy gain of a candidate over the best baseline envelope at matched budgets, over
     the held-out (benchmark, model) groups: the project's one comparison rule."""
     return Scoring.from_points(baselines).score(candidate)[1]
+
+
+def summarize_runs(runs: list) -> list[AblationSummary]:
+    """One summary per ablation variant among discovery runs (`warehouse.discovery_runs`), each curve
+    cut at the smallest candidate count every run reached; empty unless two variants are present."""
+    runs = [r for r in runs if variant_of(r.parameters) in VARIANTS]
+    if len({variant_of(r.parameters) for r in runs}) < 2:
+        return []
+    candidates = min(len(r.scores) for r in runs)
+    out = []
+    for name in VARIANTS:
+        mine = [r for r in runs if variant_of(r.parameters) == name]
+        if mine:
+            gains = [holdout_gain(r.holdout_baselines, r.holdout_champion) for r in mine if r.holdout_champion]
+            out.append(summarize_variant(name, [best_so_far(r.scores, candidates) for r in mine], gains))
+    return out

@@ -244,9 +244,8 @@ class Controller:
         probes = np.where(obs.active & (obs.probe_depth > 0), obs.probe, -1)
         counts = class_counts(finals, obs.n_classes, vote_weights(self, obs, finals)) + probe_votes(self, obs, probes)
         leader = np.where(counts.max(1) > 0, counts.argmax(1), -1)
-        ranked = np.sort(counts, axis=1)
-        top = ranked[:, -1]
-        second = ranked[:, -2] if counts.shape[1] > 1 else np.zeros(len(top))
+        top = counts.max(1)
+        second = np.partition(counts, -2, axis=1)[:, -2] if counts.shape[1] > 1 else np.zeros(len(top))
         total = counts.sum(1)
         self.streak[ep] = np.where((leader >= 0) & (leader == self.prev[ep]), self.streak[ep] + 1, 0)
         self.prev[ep] = leader
