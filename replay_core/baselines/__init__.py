@@ -9,7 +9,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
-from replay_core.baselines import (adaptive_consistency, deepconf, early_stopping, first_finish,
+from replay_core.baselines import (adaptive_consistency, deepconf, discovered, early_stopping, first_finish,
                                    parallel_probe, self_consistency)
 
 
@@ -20,6 +20,7 @@ class Baseline:
     make_controller: Callable
     knobs: dict[str, object]
     needs_confidence: bool = False
+    hand_made: bool = True  # False: found by AutoTTS discovery; not part of the baseline envelope
 
     @property
     def summary(self) -> str:
@@ -48,5 +49,6 @@ BASELINES: dict[str, Baseline] = {
         Baseline("parallel-probe", "Parallel-Probe", parallel_probe.make_controller, _knobs(parallel_probe.make_controller)),
         Baseline("first-k", "First-k-to-finish", first_finish.make_controller, _knobs(first_finish.make_controller)),
         Baseline("deepconf", "DeepConf (online)", deepconf.make_controller, _knobs(deepconf.make_controller), needs_confidence=True),
+        Baseline("discovered", "Discovered (AutoTTS)", discovered.make_controller, {}, hand_made=False),
     )
 }

@@ -1,0 +1,115 @@
+"""Discovered: the built-in controller found by AutoTTS discovery (offline explorer).
+
+Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, -1.7B and -4B; reference answer semantics): `python bench/real_discovery.py --rounds 5 --candidates 8 --permutations 20 --betas 11 --seed 0`, seed 0, run 23734d22055c, candidate 839f69a64d92c945 (round 3), chosen by the selection rule of docs/discovery.md (best worst-fold gain at full fidelity). Its 7 rows are the candidate's own search-split frontier, cheapest first.
+
+Measured on this code with 20 permutations: search-split gain over the envelope of the hand-made baselines at matched budgets aime24/Qwen3-0.6B +0.1, aime24/Qwen3-1.7B -0.3, aime24/Qwen3-4B -0.6 points; held out aime25/Qwen3-0.6B +0.1, hmmt25/Qwen3-0.6B -0.2, aime25/Qwen3-1.7B -0.6, hmmt25/Qwen3-1.7B -1.1, aime25/Qwen3-4B -1.0, hmmt25/Qwen3-4B -0.2 points; held out (AIME25, HMMT25): matches or beats the published AutoTTS controller at its beta=0.5 and beta=1.0 budgets on 1 of 6 cells, and reaches SC@64's accuracy with at most 25 % of its tokens and no more sequential tokens on 1 of 6 cells.
+
+Components (offline explorer, grammar v2):
+  width  refill: while the vote is unsure, open branches to keep `grow` running (after the opening `width`)
+  depth  uniform: every running branch generates `chunks` chunks a round
+  probe  none: never probe; only finished branches vote
+  vote   plain: every finished answer is one vote
+  prune  none: never prune
+  stop   posterior: answer once a Beta posterior puts the leader ahead with probability `threshold` (Adaptive-Consistency)
+
+beta -> row round(beta * (len(rows) - 1)) of GENOME["rows"]: one configuration per beta step,
+cheapest first, searched row by row on the search split's accuracy-cost frontier.
+"""
+import numpy as np
+
+from replay_core import DEFAULT_VOTE
+from replay_core.votes import class_counts, leading_class, win_probability
+
+GENOME = {"components": {"width": "refill", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "posterior"}, "rows": [{"width": 1.0, "max_width": 8.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.51, "min_votes": 1.0}, {"width": 2.0, "max_width": 8.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.55, "min_votes": 1.0}, {"width": 3.0, "max_width": 15.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.67, "min_votes": 1.0}, {"width": 2.0, "max_width": 8.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.55, "min_votes": 2.0}, {"width": 1.0, "max_width": 8.0, "chunks": 2.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.51, "min_votes": 2.0}, {"width": 2.0, "max_width": 52.0, "chunks": 1.0, "k_max": 46.0, "max_rounds": 200.0, "grow": 3.0, "threshold": 0.91, "min_votes": 2.0}, {"width": 3.0, "max_width": 52.0, "chunks": 2.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 3.0, "threshold": 0.91, "min_votes": 2.0}]}
+INTEGER = ["chunks", "grow", "k_max", "max_rounds", "max_width", "min_votes", "width"]
+
+
+def make_controller(beta):
+    rows = GENOME["rows"]
+    return Controller(rows[min(len(rows) - 1, max(0, int(beta * (len(rows) - 1) + 0.5)))])
+
+
+def widen(c, obs, sure, keep, can_grow):
+    return np.where(can_grow & ~sure, np.maximum(c.grow - keep.sum(1), 0), 0) + (~keep.any(1) & can_grow)
+
+
+def chunks_for(c, obs, leader, probes):
+    return np.full(obs.active.shape, c.chunks)
+
+
+def buy_probes(c, obs, top, second, total):
+    return np.zeros(len(top), bool)
+
+
+def probe_votes(c, obs, probes):
+    return 0.0
+
+
+def vote_weights(c, obs, finals):
+    return None
+
+
+def prune_mask(c, obs, ep, leader, probes):
+    return np.zeros(obs.active.shape, bool)
+
+
+def confident(c, obs, ep, top, second, total, streak, finished):
+    return (win_probability(top, second) > c.threshold) & (top >= c.min_votes)
+
+
+class Controller:
+    """Opens branches, advances them, votes, prunes and stops through the component functions above."""
+
+    live_only = True
+
+    def __init__(self, row):
+        for name, value in row.items():
+            setattr(self, name, int(value) if name in INTEGER else float(value))
+        self.max_width = max(1, self.max_width)
+        self.width = min(max(1, self.width), self.max_width)
+        self.prev = self.streak = self.off = self.ema = None
+
+    def act(self, obs):
+        a = obs.no_actions()
+        ep = obs.episode
+        if self.prev is None:  # the first call sees every episode of the batch
+            self.prev = np.full(len(ep), -1)
+            self.streak = np.zeros(len(ep), int)
+            self.off = np.zeros((len(ep), obs.n_branches), int)
+            self.ema = np.full(len(ep), -1.0)
+        fresh = obs.n_open == 0
+        a.branch[fresh] = np.minimum(self.width, obs.n_unused)[fresh]
+
+        finals = np.where(obs.done & ~obs.pruned, obs.final, -1)
+        probes = np.where(obs.active & (obs.probe_depth > 0), obs.probe, -1)
+        counts = class_counts(finals, obs.n_classes, vote_weights(self, obs, finals)) + probe_votes(self, obs, probes)
+        leader = leading_class(counts, np.where(finals >= 0, finals, probes))
+        top = counts.max(1)
+        second = np.partition(counts, -2, axis=1)[:, -2] if counts.shape[1] > 1 else np.zeros(len(top))
+        total = counts.sum(1)
+        self.streak[ep] = np.where((leader >= 0) & (leader == self.prev[ep]), self.streak[ep] + 1, 0)
+        self.prev[ep] = leader
+        finished = (finals >= 0).sum(1)
+
+        can_grow = (obs.n_open < self.max_width) & (obs.n_unused > 0)
+        sure = (leader >= 0) & confident(self, obs, ep, top, second, total, self.streak[ep], finished)
+        exhausted = ~obs.active.any(1) & ~can_grow
+        stop = ~fresh & (sure | exhausted | (finished >= self.k_max) | (obs.rounds >= self.max_rounds))
+        a.answer[stop] = np.where(leader[stop] >= 0, leader[stop], DEFAULT_VOTE)
+
+        go = ~fresh & ~stop
+        drop = go[:, None] & obs.active & prune_mask(self, obs, ep, leader, probes)
+        drop &= (drop.sum(1) < obs.active.sum(1))[:, None]  # never stop the last running branch
+        a.prune[drop] = True
+        keep = obs.active & ~drop
+        room = np.minimum(obs.n_unused, self.max_width - obs.n_open)
+        add = np.where(go, np.minimum(widen(self, obs, sure, keep, can_grow), np.maximum(room, 0)), 0)
+        a.branch[go] = add[go]
+        slots = np.arange(obs.n_branches)[None, :]
+        opening = (slots >= obs.n_open[:, None]) & (slots < (obs.n_open + add)[:, None])
+        grow = (go[:, None] & keep) | (go[:, None] & opening) | (fresh[:, None] & (slots < a.branch[:, None]))
+        a.extend[grow] = chunks_for(self, obs, leader, probes)[grow]
+        a.probe[grow & buy_probes(self, obs, top, second, total)[:, None]] = True
+        stuck = go & ~grow.any(1)
+        a.answer[stuck] = np.where(leader[stuck] >= 0, leader[stuck], DEFAULT_VOTE)
+        return a
