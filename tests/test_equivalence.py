@@ -6,16 +6,24 @@ from trajectories.equivalence import classify, equivalent
 
 def test_equivalent_forms_share_a_class():
     answers = ["1/2", "\\frac{1}{2}", "\\dfrac{1}{2}", "0.5", "12", "12.0", "025", "25",
-               "\\sqrt{2}/2", "\\frac{\\sqrt2}{2}", "x+1", "1+x", None]
-    classes = classify(answers, gold="\\frac{\\sqrt{2}}{2}")
+               "\\sqrt{2}/2", "\\frac{\\sqrt2}{2}", "x+1", "1+x", "2x", None]
+    classes = classify(answers, gold="x + 1")
     same = lambda a, b: classes.of(a) == classes.of(b)  # noqa: E731
     assert same("1/2", "\\frac{1}{2}") and same("1/2", "\\dfrac{1}{2}") and same("1/2", "0.5")
     assert same("12", "12.0") and same("025", "25") and same("\\sqrt{2}/2", "\\frac{\\sqrt2}{2}")
-    assert same("x+1", "1+x")
+    assert same("x+1", "1+x") and not same("x+1", "2x")
     assert not same("1/2", "12") and not same("12", "25")
     assert classes.of(None) == -1
-    assert len(classes.texts) == 5
-    assert [classes.correct[classes.of(a)] for a in ("\\sqrt{2}/2", "1/2", "x+1")] == [True, False, False]
+    assert len(classes.texts) == 6
+    assert [classes.correct[classes.of(a)] for a in ("1+x", "1/2", "2x")] == [True, False, False]
+
+
+def test_against_a_closed_form_gold_variables_are_text():
+    """An answer with variables cannot equal a number: it is graded wrong and kept as its text,
+    without a math-verify call."""
+    classes = classify(["\\sqrt{2}/2", "x+1", "1+x", "x+1"], gold="\\frac{\\sqrt{2}}{2}")
+    assert classes.correct == (True, False, False)
+    assert classes.of("x+1") != classes.of("1+x")
 
 
 def test_grading_handles_leading_zeros_and_choice_letters():
