@@ -83,8 +83,11 @@ class AnswerJudge:
     its caches make a second question, file or run with the same answers nearly free.
     """
 
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, screen: bool = True):
-        self.timeout_s, self.screen = timeout_s, screen
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, screen: bool = True,
+                 arithmetic_reader: bool = True):
+        """`screen` and `arithmetic_reader` switch off steps 3 and 2 of the module docstring (to
+        compare with plain math-verify); `workers` defaults to the cores this process may use."""
+        self.timeout_s, self.screen, self.arithmetic_reader = timeout_s, screen, arithmetic_reader
         self.pool = BoundedPool(workers or _available_cores(), initializer="trajectories.symbolic:warm_up")
         self._readings: dict[tuple[str, str], Analysis] = {}
         self._verdicts: dict[tuple[str, str, str], bool | None] = {}
@@ -109,7 +112,7 @@ class AnswerJudge:
         for text in dict.fromkeys(texts):
             if (text, answer_type) in self._readings or closed_form_gold and self._screened(text, answer_type):
                 continue
-            exact = _exact_value(text) if answer_type != "choice" else None
+            exact = _exact_value(text, self.arithmetic_reader) if answer_type != "choice" else None
             reading = symbolic.number_reading(exact) if exact is not None else None
             if reading is not None and reading.number is not None:
                 self._readings[(text, answer_type)] = reading
@@ -148,12 +151,12 @@ class AnswerJudge:
         self.pool.close()
 
 
-def _exact_value(text: str):
-    """The exact sympy value of a plain number or arithmetic LaTeX answer, else None."""
+def _exact_value(text: str, arithmetic: bool):
+    """The exact sympy value of a plain number (or arithmetic LaTeX answer), else None."""
     value = plain_number(text)
     if value is not None:
         return Rational(value.numerator, value.denominator)
-    return read_arithmetic(text)
+    return read_arithmetic(text) if arithmetic else None
 
 
 def _short(text: str, limit: int = 120) -> str:
