@@ -17,7 +17,8 @@ An answer text is read by the cheapest means that is sure of it, in this order:
 Answers that denote a single number are bucketed by value, so they need no pairwise comparison;
 the others are compared with math-verify against earlier non-numeric classes after a cheap check
 (free symbols, values at sample points) that rules most pairs out. Readings and verdicts are
-cached per process, keyed by the answer texts and the answer type.
+cached, keyed by the answer texts and the answer type: per process, and on disk across runs
+(`trajectories.answer_cache`).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from typing import Iterable, Literal
 from sympy import Rational
 
 from trajectories import symbolic
+from trajectories.answer_cache import AnswerCache
 from trajectories.arithmetic import read_arithmetic
 from trajectories.bounded_pool import BoundedPool, CallTimedOut, WorkerFailed
 from trajectories.symbolic import TEXT_ONLY, Analysis
@@ -84,13 +86,14 @@ class AnswerJudge:
     """
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, screen: bool = True,
-                 arithmetic_reader: bool = True):
+                 arithmetic_reader: bool = True, cache: AnswerCache | None = None):
         """`screen` and `arithmetic_reader` switch off steps 3 and 2 of the module docstring (to
-        compare with plain math-verify); `workers` defaults to the cores this process may use."""
+        compare with plain math-verify); `workers` defaults to the cores this process may use;
+        `cache` keeps readings and verdicts on disk across runs."""
         self.timeout_s, self.screen, self.arithmetic_reader = timeout_s, screen, arithmetic_reader
         self.pool = BoundedPool(workers or _available_cores(), initializer="trajectories.symbolic:warm_up")
-        self._readings: dict[tuple[str, str], Analysis] = {}
-        self._verdicts: dict[tuple[str, str, str], bool | None] = {}
+        self.cache = cache
+        self._readings, self._verdicts = cache.load() if cache is not None else ({}, {})
         self._timed_out: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
@@ -118,8 +121,10 @@ class AnswerJudge:
                 self._readings[(text, answer_type)] = reading
             else:
                 todo.append((text, answer_type))
-        for item, analysis in zip(todo, self.pool.map(symbolic.analyze, todo, self.timeout_s, self._unread)):
-            self._readings[item] = analysis
+        read = dict(zip(todo, self.pool.map(symbolic.analyze, todo, self.timeout_s, self._unread)))
+        self._readings.update(read)
+        if self.cache is not None:
+            self.cache.store({k: v for k, v in read.items() if k not in self._timed_out}, {})
 
     def _screened(self, text: str, answer_type: str) -> bool:
         return self.screen and answer_type != "choice" and cannot_be_a_number(text)
@@ -130,6 +135,8 @@ class AnswerJudge:
         if key not in self._verdicts:
             try:
                 self._verdicts[key] = self.pool.call(symbolic.verify_texts, a, b, answer_type, timeout_s=self.timeout_s)
+                if self.cache is not None:
+                    self.cache.store({}, {key: self._verdicts[key]})
             except CallTimedOut:
                 log.warning("comparing answers %s and %s took over %.1f s and was stopped (not shown equal)",
                             _short(a), _short(b), self.timeout_s)
@@ -178,11 +185,15 @@ _default_lock = threading.Lock()
 
 
 def default_judge() -> AnswerJudge:
-    """The process's shared judge (bound: `AUTOTTS_ANSWER_TIMEOUT_S`, default 10 s)."""
+    """The process's shared judge (bound: `AUTOTTS_ANSWER_TIMEOUT_S`, default 10 s), with readings
+    cached on disk next to the bank cache (`answers.sqlite` in `AUTOTTS_CACHE_DIR`)."""
+    from trajectories.bank_cache import cache_dir
+
     global _default
     with _default_lock:
         if _default is None:
-            _default = AnswerJudge(float(os.environ.get("AUTOTTS_ANSWER_TIMEOUT_S") or DEFAULT_TIMEOUT_S))
+            _default = AnswerJudge(float(os.environ.get("AUTOTTS_ANSWER_TIMEOUT_S") or DEFAULT_TIMEOUT_S),
+                                   cache=AnswerCache(cache_dir() / "answers.sqlite"))
             atexit.register(_default.close)
         return _default
 

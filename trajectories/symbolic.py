@@ -24,6 +24,9 @@ _CHOICE_CONFIG = (StringExtractionConfig(),)
 _COMBINATORIAL = {"factorial", "factorial2", "subfactorial", "binomial", "gamma", "RisingFactorial",
                   "FallingFactorial", "fibonacci", "lucas", "bell", "catalan", "harmonic"}
 _SAMPLE_POINTS = (0.5772156649, 1.4142135623)
+ZERO_RESIDUE = 1e-100
+"""evalf of an unevaluated sum that cancels exactly (`\\frac{1}{34} + \\frac{-1 + \\sqrt{273}}{68} + ...`)
+leaves a residue near 1e-137 rather than 0; no answer is that small, so such values read as 0."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ def number_key(expr) -> str | None:
         return None
     if number.imag != 0 or number.real != number.real or abs(number.real) == float("inf"):
         return None
-    return float_key(number.real)
+    return float_key(0.0 if abs(number.real) < ZERO_RESIDUE else number.real)
 
 
 def float_key(value: float) -> str:
