@@ -18,14 +18,6 @@ def test_equivalent_forms_share_a_class():
     assert [classes.correct[classes.of(a)] for a in ("1+x", "1/2", "2x")] == [True, False, False]
 
 
-def test_against_a_closed_form_gold_variables_are_text():
-    """An answer with variables cannot equal a number: it is graded wrong and kept as its text,
-    without a math-verify call."""
-    classes = classify(["\\sqrt{2}/2", "x+1", "1+x", "x+1"], gold="\\frac{\\sqrt{2}}{2}")
-    assert classes.correct == (True, False, False)
-    assert classes.of("x+1") != classes.of("1+x")
-
-
 def test_grading_handles_leading_zeros_and_choice_letters():
     assert classify(["25"], gold="025").correct == (True,)
     choice = classify(["B", "The answer is B", "C"], gold="B", answer_type="choice")
@@ -118,7 +110,7 @@ def _classify_corpus(judge: AnswerJudge) -> dict:
 def test_adversarial_corpus_classifies_with_every_call_bounded_and_the_same_every_run():
     runs = []
     for _ in range(2):  # two judges: no cache shared between the runs
-        judge = AnswerJudge(timeout_s=3.0, workers=2)
+        judge = AnswerJudge(workers=2)
         try:
             result = _classify_corpus(judge)
             counters = judge.pool.counters

@@ -14,11 +14,12 @@ from functools import lru_cache
 
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig
-from sympy import Basic, Pow, preorder_traversal
+from sympy import Basic, Pow, Product, Sum, exp, preorder_traversal
 
 MAX_ANSWER_CHARS = 300
 MAX_COMBINATORIAL_ARG = 300
 MAX_EXPONENT = 2000
+MAX_TERMS = 10_000
 _MATH_CONFIG = (LatexExtractionConfig(), ExprExtractionConfig())
 _CHOICE_CONFIG = (StringExtractionConfig(),)
 _COMBINATORIAL = {"factorial", "factorial2", "subfactorial", "binomial", "gamma", "RisingFactorial",
@@ -132,8 +133,9 @@ def verify_texts(a: str, b: str, answer_type: str) -> bool:
 
 
 def tame(expr) -> bool:
-    """False for expressions whose simplification or evaluation can take very long (huge
-    factorials, towers of powers): those are compared by their text alone."""
+    """False for expressions whose simplification or evaluation can take very long: huge
+    factorials, towers of powers, sums and products over more than `MAX_TERMS` terms. Those are
+    compared by their text alone, the same on every run rather than cut off by the time bound."""
     if not isinstance(expr, Basic):
         return True
     for node in preorder_traversal(expr):
@@ -141,12 +143,21 @@ def tame(expr) -> bool:
         if name in _COMBINATORIAL and any(a.is_number and abs(complex(a.evalf(5))) > MAX_COMBINATORIAL_ARG
                                           or not a.is_number for a in node.args):
             return False
-        if isinstance(node, Pow) and node.exp.is_number and node.exp.is_real:
-            if abs(float(node.exp)) > MAX_EXPONENT:
+        power = node.exp if isinstance(node, Pow) else node.args[0] if isinstance(node, exp) else None
+        if power is not None and power.is_number and power.is_real:
+            if any(isinstance(sub, (Pow, exp)) for sub in preorder_traversal(power)):
+                return False  # a tower: checked before float(), which could itself take forever
+            if abs(float(power)) > MAX_EXPONENT:
                 return False
-            if isinstance(node.exp, Pow):
-                return False
+        if isinstance(node, (Sum, Product)) and any(_many_terms(limits) for limits in node.limits):
+            return False
     return True
+
+
+def _many_terms(limits: tuple) -> bool:
+    _, low, high = limits
+    span = high - low
+    return not span.is_number or span.is_infinite or abs(float(span)) > MAX_TERMS
 
 
 def number_key(expr) -> str | None:
