@@ -184,3 +184,34 @@ def test_real_questions_get_the_same_classes_as_with_math_verify_alone():
     finally:
         fast.close()
         reference.close()
+
+
+def test_stopped_checks_reach_the_bank_statistics_and_the_warehouse(tmp_path, monkeypatch):
+    """The hanging pair inside a real ingest: the event is in the bank's statistics and in the
+    warehouse table `answer_timeouts`, and everything else is ingested as usual."""
+    from conftest import record
+
+    from trajectories import equivalence
+    from trajectories.banking import build_bank
+    from trajectories.stats import answer_timeouts
+    from trajectories.writers import write_jsonl
+    from warehouse.db import connect
+    from warehouse.ingest import load, prepare
+
+    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    monkeypatch.setattr(equivalence, "_default", judge)
+    try:
+        records = [record(traj_id=t, gold=GOLD, probes=(HANGING, None, "20"), final=final)
+                   for t, final in enumerate(["2025/101", HANGING, "20"])]
+        path = tmp_path / "bank.jsonl"
+        write_jsonl(records, path)
+        assert answer_timeouts(build_bank(records)) >= 1
+        payload = prepare(path)
+        assert payload.n_answer_timeouts >= 1 and load(tmp_path / "w.duckdb", payload)
+        with connect(tmp_path / "w.duckdb", read_only=True) as con:
+            rows = con.execute("SELECT question_id, answer FROM answer_timeouts").fetchall()
+            graded = con.execute("SELECT answer, correct FROM answer_classes ORDER BY answer").fetchall()
+        assert rows and all(r == ("q1", HANGING) for r in rows)
+        assert sorted(graded) == sorted([("2025/101", True), (HANGING, False), ("20", False)])
+    finally:
+        judge.close()
