@@ -215,3 +215,27 @@ def test_stopped_checks_reach_the_bank_statistics_and_the_warehouse(tmp_path, mo
         assert sorted(graded) == sorted([("2025/101", True), (HANGING, False), ("20", False)])
     finally:
         judge.close()
+
+
+def test_the_live_runtime_classifies_under_the_same_bound(monkeypatch):
+    """Live answers arrive one at a time, off any gold: the hanging pair is stopped at the bound
+    and self-consistency still answers with the majority."""
+    from conftest import record
+
+    from live.runtime import solve
+    from live.scripted import ScriptedEngine
+    from replay_core.baselines import BASELINES
+    from trajectories import equivalence
+
+    judge = AnswerJudge(timeout_s=1.0, workers=1)
+    monkeypatch.setattr(equivalence, "_default", judge)
+    try:
+        finals = ["\\frac{2025}{101}", HANGING, "2025/101", "\\int_0^1 x^{1824} \\cdot f(x) \\, dx"]
+        trajs = [record(traj_id=t, gold=GOLD, probes=(None, None, final), final=final) for t, final in enumerate(finals)]
+        live = solve(ScriptedEngine(trajs, [0, 1, 2, 3]), BASELINES["sc"].make_controller, 1.0, "question",
+                     max_branches=4)
+        assert live.answer == "\\frac{2025}{101}"
+        counters = judge.pool.counters
+        assert counters.timed_out >= 1 and counters.calls == counters.completed + counters.timed_out
+    finally:
+        judge.close()

@@ -31,8 +31,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Literal
 
-from sympy import Rational
-
 from trajectories import symbolic
 from trajectories.answer_cache import AnswerCache
 from trajectories.arithmetic import read_arithmetic
@@ -102,9 +100,11 @@ class AnswerJudge:
         if closed_form_gold and self._screened(text, answer_type):
             return TEXT_ONLY
         key = (text, answer_type)
-        if key not in self._readings:
+        known = self._readings.get(key)
+        if known is None:
             self.prefetch([text], answer_type)
-        return self._readings[key]
+            known = self._readings[key]
+        return known
 
     def read_timed_out(self, text: str, answer_type: str) -> bool:
         return (text, answer_type) in self._timed_out
@@ -113,14 +113,19 @@ class AnswerJudge:
         """Read many answers at once: exact readers here, math-verify spread over the workers."""
         todo = []
         for text in dict.fromkeys(texts):
-            if (text, answer_type) in self._readings or closed_form_gold and self._screened(text, answer_type):
+            key = (text, answer_type)
+            if key in self._readings or closed_form_gold and self._screened(text, answer_type):
                 continue
-            exact = _exact_value(text, self.arithmetic_reader) if answer_type != "choice" else None
+            value = plain_number(text) if answer_type != "choice" else None
+            if value is not None:  # the common case: no sympy at all
+                self._readings[key] = _plain_reading(float(value))
+                continue
+            exact = read_arithmetic(text) if answer_type != "choice" and self.arithmetic_reader else None
             reading = symbolic.number_reading(exact) if exact is not None else None
             if reading is not None and reading.number is not None:
-                self._readings[(text, answer_type)] = reading
+                self._readings[key] = reading
             else:
-                todo.append((text, answer_type))
+                todo.append(key)
         read = dict(zip(todo, self.pool.map(symbolic.analyze, todo, self.timeout_s, self._unread)))
         self._readings.update(read)
         if self.cache is not None:
@@ -158,12 +163,10 @@ class AnswerJudge:
         self.pool.close()
 
 
-def _exact_value(text: str, arithmetic: bool):
-    """The exact sympy value of a plain number (or arithmetic LaTeX answer), else None."""
-    value = plain_number(text)
-    if value is not None:
-        return Rational(value.numerator, value.denominator)
-    return read_arithmetic(text) if arithmetic else None
+def _plain_reading(value: float) -> Analysis:
+    """The reading of a plain number, as `symbolic.number_reading` would give it, in microseconds."""
+    point = f"{value:.9g},0"
+    return Analysis(parsed=True, number=symbolic.float_key(value), symbols=frozenset(), fingerprint=(point, point))
 
 
 def _short(text: str, limit: int = 120) -> str:
