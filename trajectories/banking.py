@@ -8,7 +8,7 @@ from typing import Iterable
 import numpy as np
 
 from replay_core.bank import Bank
-from trajectories.equivalence import Mode, classify
+from trajectories.equivalence import Mode, classify_questions
 from trajectories.readers import read_any
 from trajectories.schema import FormatError, TrajectoryRecord
 
@@ -51,13 +51,12 @@ def build_bank(records: Iterable[TrajectoryRecord], mode: Mode = "math", descrip
     L = max(len(r.chunk_tokens) for v in questions.values() for r in v)
 
     per_question, timeouts = [], []
-    for key in keys:
-        trajs = questions[key]
-        answers = [a for r in trajs for a in (*r.probe_answers, r.final_answer)]
-        classes = classify(answers, trajs[0].gold, trajs[0].answer_type, mode)
+    all_classes = classify_questions([([a for r in questions[key] for a in (*r.probe_answers, r.final_answer)],
+                                       questions[key][0].gold, questions[key][0].answer_type) for key in keys], mode)
+    for key, classes in zip(keys, all_classes):
         timeouts.extend((*key, event.answer, event.other) for event in classes.timeouts)
         relabel = _class_shuffle("|".join(key), len(classes.texts))
-        per_question.append((trajs, classes, relabel))
+        per_question.append((questions[key], classes, relabel))
     C = max(1, max(len(c.texts) for _, c, _ in per_question))
 
     n_traj = np.zeros(Q, np.int32)

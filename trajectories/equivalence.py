@@ -245,11 +245,6 @@ class AnswerClassifier:
         self.closed_form_gold = False
         self.closed_form_gold = gold is not None and mode == "math" and self._reading(gold).number is not None
 
-    def prefetch(self, answers: Iterable[str | None]) -> None:
-        """Read a batch of answers in parallel before adding them one by one (optional, faster)."""
-        if self.mode == "math":
-            self.judge.prefetch([a for a in answers if a is not None], self.answer_type, self.closed_form_gold)
-
     def add(self, answer: str | None) -> int:
         """The answer's class id (a new one if it matches none); -1 for "no answer"."""
         if answer in self.class_of:
@@ -313,11 +308,25 @@ def classify(answers: Iterable[str | None], gold: str, answer_type: str = "math"
              mode: Mode = "math", judge: AnswerJudge | None = None) -> QuestionClasses:
     """Group a question's answers into classes (in first-seen order) and grade each class
     (see `AnswerClassifier` for the two modes)."""
-    answers = list(answers)
-    classifier = AnswerClassifier(answer_type, mode, gold=gold, judge=judge)
-    classifier.prefetch(answers)
-    for answer in answers:
-        classifier.add(answer)
-    correct = classifier.correct(gold)
-    return QuestionClasses(class_of=classifier.class_of, texts=tuple(classifier.texts), correct=correct,
-                           timeouts=tuple(classifier.timeouts))
+    return classify_questions([(list(answers), gold, answer_type)], mode, judge)[0]
+
+
+def classify_questions(questions: list[tuple[list[str | None], str, str]], mode: Mode = "math",
+                       judge: AnswerJudge | None = None) -> list[QuestionClasses]:
+    """`classify` for many questions (answers, gold, answer type) at once: every answer is read
+    first, in parallel across the worker processes, so no core waits on one question's stragglers."""
+    judge = judge or default_judge()
+    if mode == "math":
+        by_type: dict[str, list[str]] = {}
+        for answers, _, answer_type in questions:
+            by_type.setdefault(answer_type, []).extend(a for a in answers if a is not None)
+        for answer_type, texts in by_type.items():  # screened texts are left out; a question
+            judge.prefetch(texts, answer_type, closed_form_gold=True)  # without a numeric gold reads them later
+    out = []
+    for answers, gold, answer_type in questions:
+        classifier = AnswerClassifier(answer_type, mode, gold=gold, judge=judge)
+        for answer in answers:
+            classifier.add(answer)
+        out.append(QuestionClasses(class_of=classifier.class_of, texts=tuple(classifier.texts),
+                                   correct=classifier.correct(gold), timeouts=tuple(classifier.timeouts)))
+    return out
