@@ -17,6 +17,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -45,6 +46,7 @@ class PoolCounters:
 
 def _serve(requests: Connection, replies: Connection, initializer: str | None) -> None:
     """Worker main loop: answer `(fn, args)` requests until the pipe closes."""
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     if initializer:
         module, name = initializer.split(":")
         getattr(importlib.import_module(module), name)()
@@ -58,6 +60,13 @@ def _serve(requests: Connection, replies: Connection, initializer: str | None) -
             replies.send((True, fn(*args)))
         except Exception as err:  # reported to the caller, the worker lives on
             replies.send((False, f"{type(err).__name__}: {err}"))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose caller died (killed mid-call, say) must not compute on for ever."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 class _Worker:
@@ -158,12 +167,17 @@ class BoundedPool:
             return list(threads.map(one, items))
 
     def close(self) -> None:
-        """Stop the workers (call it when no call is running); a later call starts fresh ones."""
-        for _ in range(self.size):
-            worker = self._idle.get()
+        """Stop the idle workers (busy ones stop after their call, or with this process); a later
+        call starts fresh ones. Never blocks, so it is safe at interpreter exit."""
+        drained = []
+        while True:
+            try:
+                drained.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for worker in drained:
             if worker is not None:
                 worker.kill()
-        for _ in range(self.size):
             self._idle.put(None)
 
     def _count(self, name: str) -> None:
