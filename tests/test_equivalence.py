@@ -239,3 +239,32 @@ def test_the_live_runtime_classifies_under_the_same_bound(monkeypatch):
         assert counters.timed_out >= 1 and counters.calls == counters.completed + counters.timed_out
     finally:
         judge.close()
+
+
+def test_the_bound_holds_off_the_main_thread_and_inside_a_prefect_flow(tmp_path, monkeypatch, prefect_harness):
+    """math-verify's own SIGALRM timeouts fail off the main thread; ours kill a process, so they
+    work in any thread and in Prefect's task runs."""
+    import threading
+
+    from conftest import record
+
+    from flows.ingest import ingest_flow
+    from trajectories import equivalence
+    from trajectories.writers import write_jsonl
+
+    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    monkeypatch.setattr(equivalence, "_default", judge)
+    try:
+        in_thread = []
+        thread = threading.Thread(target=lambda: in_thread.append(classify([HANGING, "2025/101"], gold=GOLD)))
+        thread.start()
+        thread.join()
+        assert in_thread[0].correct == (False, True) and in_thread[0].timeouts
+
+        path = tmp_path / "bank.jsonl"
+        write_jsonl([record(traj_id=t, gold=GOLD, probes=("x + 1", None, final), final=final)
+                     for t, final in enumerate(["\\int_0^1 x^{1824} \\cdot g(x) \\, dx", "2025/101"])], path)
+        (summary,) = ingest_flow([str(path)], str(tmp_path / "w.duckdb"))
+        assert summary["status"] == "ingested" and summary["answer_timeouts"] >= 1
+    finally:
+        judge.close()
