@@ -41,10 +41,12 @@ def test_many_distinct_answers_stay_cheap():
 
 def test_pathological_answers_are_compared_by_text():
     """Huge factorials and power towers would take hours to simplify; they are compared as text."""
-    answers = ["1000000!", "1000001!", "10^{10^{10}}", "9^{9^9}", "(10^{1000})!", "120", "5!"]
+    answers = ["1000000!", "1000001!", "10^{10^{10}}", "9^{9^9}", "(10^{1000})!", "120", "5!", "1" + "0" * 400,
+               "1" + "0" * 400 + ".0", "2" + "0" * 400]
     classes = classify(answers, gold="120")
     assert classes.of("5!") == classes.of("120") and classes.correct[classes.of("5!")]
-    assert len({classes.of(a) for a in answers}) == 6
+    assert classes.of("1" + "0" * 400) == classes.of("1" + "0" * 400 + ".0")
+    assert len({classes.of(a) for a in answers}) == 8
 
 
 # ----------------------------------------------------------------------------- the time bound

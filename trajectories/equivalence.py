@@ -118,7 +118,7 @@ class AnswerJudge:
                 continue
             value = plain_number(text) if answer_type != "choice" else None
             if value is not None:  # the common case: no sympy at all
-                self._readings[key] = _plain_reading(float(value))
+                self._readings[key] = _plain_reading(value)
                 continue
             exact = read_arithmetic(text) if answer_type != "choice" and self.arithmetic_reader else None
             reading = symbolic.number_reading(exact) if exact is not None else None
@@ -163,10 +163,15 @@ class AnswerJudge:
         self.pool.close()
 
 
-def _plain_reading(value: float) -> Analysis:
-    """The reading of a plain number, as `symbolic.number_reading` would give it, in microseconds."""
-    point = f"{value:.9g},0"
-    return Analysis(parsed=True, number=symbolic.float_key(value), symbols=frozenset(), fingerprint=(point, point))
+def _plain_reading(value: Fraction) -> Analysis:
+    """The reading of a plain number, as `symbolic.number_reading` would give it, in microseconds.
+    A number beyond floating point (hundreds of digits) is keyed by its exact value."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return Analysis(parsed=True, number=f"exact:{value}", symbols=frozenset())
+    point = f"{number:.9g},0"
+    return Analysis(parsed=True, number=symbolic.float_key(number), symbols=frozenset(), fingerprint=(point, point))
 
 
 def _short(text: str, limit: int = 120) -> str:
