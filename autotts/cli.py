@@ -183,6 +183,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for s in summaries:
             console.print(f"{s['file']}: {s['status']} as bank {s['bank_id']} "
                           f"({s['trajectories']} trajectories, {s['probes']} probes)"
+                          + (f", {s['answer_timeouts']} answer checks stopped at the time bound" if s["answer_timeouts"] else "")
                           + (" [SYNTHETIC]" if s["synthetic"] else ""))
     return 0
 

@@ -26,10 +26,12 @@ def ingest_flow(paths: list[str], warehouse: str, answer_mode: str = "math") -> 
         added = load_payload(warehouse, payload)
         summaries.append({"file": path, "bank_id": payload.bank_id, "trajectories": payload.n_trajectories,
                           "probes": payload.tables["probes"].num_rows, "synthetic": payload.synthetic,
+                          "answer_timeouts": payload.n_answer_timeouts,
                           "status": "ingested" if added else "already present"})
-    lines = ["| file | bank | trajectories | probes | status |", "|---|---|---|---|---|"]
-    lines += [f"| {s['file']} | {s['bank_id']} | {s['trajectories']} | {s['probes']} | {s['status']} |" for s in summaries]
-    lines += [f"| rejected | | | | {e} |" for e in errors]
+    lines = ["| file | bank | trajectories | probes | answer timeouts | status |", "|---|---|---|---|---|---|"]
+    lines += [f"| {s['file']} | {s['bank_id']} | {s['trajectories']} | {s['probes']} | {s['answer_timeouts']} | {s['status']} |"
+              for s in summaries]
+    lines += [f"| rejected | | | | | {e} |" for e in errors]
     create_markdown_artifact("\n".join(lines), key="ingest-summary", description="Files ingested by this run")
     if errors:
         raise IngestFailed("; ".join(errors))

@@ -15,7 +15,7 @@ from pathlib import Path
 from replay_core.bank import Bank
 from trajectories.equivalence import Mode
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def cache_dir() -> Path:
