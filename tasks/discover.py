@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from explorer.base import DiscoveryContext, Explorer, candidate_id
 from explorer.programs_db import Program, ProgramsDatabase
@@ -72,12 +73,13 @@ def baselines_table(points: list[Point]) -> str:
     return "\n".join(lines)
 
 
-@task(name="discovery-round", task_run_name="round {rnd}", retries=0)
+@task(name="discovery-round", task_run_name="round {rnd}", retries=0, cache_policy=NO_CACHE)
 def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, baseline_points: list[dict],
-                    explorer: Explorer, settings: SearchSettings, seed: int) -> dict:
+                    explorer: Explorer, settings: SearchSettings, seed: int, budget_usd: float | None = None) -> dict:
     """Propose K candidates, evaluate them in sandboxes in parallel, score, and record everything.
     Proposals are stored before evaluation and outcomes as they finish, so a killed round resumes
-    without losing or repeating work."""
+    without losing or repeating work. Never cached: the explorer (an HTTP client) is not hashable
+    and a round must run again when resumed. `budget_usd`: dollars the explorer may still spend."""
     started = time.monotonic()
     db = ProgramsDatabase(warehouse, run_id)
     points = [Point(**p) for p in baseline_points]
@@ -85,7 +87,8 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
     usage = None
     pending = [p for p in db.of_round(rnd) if p.status == "proposed"]
     if not db.of_round(rnd):
-        context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized, settings.trace_feedback)
+        context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized,
+                                   settings.trace_feedback, budget_usd, bank_path, settings.betas, settings.permutations)
         proposals, usage = _propose_with_retry(explorer, context, settings.candidates)
         pending = db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
                               for p in proposals])
@@ -118,7 +121,8 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
                      usage.input_tokens if usage else 0, usage.output_tokens if usage else 0,
                      usage.cost_usd if usage else 0.0, time.monotonic() - started, now()])
     return {"round": rnd, "evaluated": len(done), "failures": failures, "best_score": best,
-            "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else []}
+            "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else [],
+            "tool_calls": usage.tool_calls if usage else 0, "stopped": usage.stopped if usage else ""}
 
 
 def _propose_with_retry(explorer: Explorer, context: DiscoveryContext, k: int):
