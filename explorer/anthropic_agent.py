@@ -107,8 +107,9 @@ class AnthropicAgentExplorer:
                     reply: list[dict] | str = REMINDER.format(left=k - len(proposals))
                     ran = 0
                 else:
+                    before = usage.tool_calls
                     reply = [self._answer(use, session) for use in uses]
-                    ran = sum(use["name"] in ("evaluate", "trace") for use in uses)
+                    ran = usage.tool_calls - before
                 messages.append({"role": "user", "content": reply})
                 conversation.add("user", reply, tool_calls=ran)
                 if len(proposals) >= k:
@@ -156,13 +157,15 @@ class AnthropicAgentExplorer:
             return f"submitted ({len(session.proposals)} so far)"
         if session.usage.tool_calls >= self.tool_calls:
             raise ToolInputError(f"the round's {self.tool_calls} tool calls are spent; submit your module now")
-        session.usage.tool_calls += 1
         bench = session.bench
         if name == "evaluate":
-            return bench.evaluate(args["source"], args.get("betas"), args.get("permutations"))
-        if name == "trace":
-            return bench.trace(args["source"], args["question"], args["beta"])
-        return bench.baselines_text() if name == "baselines" else bench.frontier_text()
+            text = bench.evaluate(args["source"], args.get("betas"), args.get("permutations"))
+        elif name == "trace":
+            text = bench.trace(args["source"], args["question"], args["beta"])
+        else:
+            text = bench.baselines_text() if name == "baselines" else bench.frontier_text()
+        session.usage.tool_calls += 1  # charged once it ran (a failing candidate included), not when refused
+        return text
 
 
 def _check_arguments(tool: dict, args: object) -> None:

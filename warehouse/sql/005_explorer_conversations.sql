@@ -11,7 +11,7 @@ CREATE TABLE explorer_conversations (
     input_tokens   BIGINT NOT NULL,      -- the call that produced an assistant turn (0 for user turns)
     output_tokens  BIGINT NOT NULL,
     cost_usd       DOUBLE NOT NULL,
-    tool_calls     INTEGER NOT NULL,     -- sandboxed tool runs answered in this (user) turn
+    tool_calls     INTEGER NOT NULL,     -- tool calls charged to the round in this (user) turn (submissions are free)
     created_at     TIMESTAMP NOT NULL,
     PRIMARY KEY (run_id, conversation, turn)
 );
