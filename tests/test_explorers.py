@@ -142,7 +142,18 @@ def _results(request: dict) -> list[dict]:
     return [b for b in request["messages"][-1]["content"] if isinstance(b, dict) and b.get("type") == "tool_result"]
 
 
-def test_agent_tool_loop_sandboxes_every_run_and_charges_the_round(warehouse, prefect_harness, monkeypatch, caplog):
+class _Errors(logging.Handler):
+    """Collects ERROR records from Prefect's loggers (which do not propagate to the root logger)."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_agent_tool_loop_sandboxes_every_run_and_charges_the_round(warehouse, prefect_harness, monkeypatch):
     import flows.discover as discover
 
     sandboxed = []
@@ -158,9 +169,13 @@ def test_agent_tool_loop_sandboxes_every_run_and_charges_the_round(warehouse, pr
     seen: list = []
     explorer = _agent(answers, seen)
     monkeypatch.setattr(discover, "make_explorer", lambda name, model=None, **options: explorer)
-    with caplog.at_level(logging.ERROR):
+    errors, prefect_logger = _Errors(), logging.getLogger("prefect")
+    prefect_logger.addHandler(errors)
+    try:
         summary = discover.discover_flow(warehouse, rounds=1, candidates=1, explorer="anthropic-agent", **SMALL)
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "no ERROR log line in a discovery run"
+    finally:
+        prefect_logger.removeHandler(errors)
+    assert not errors.records, f"an ERROR log line in a discovery run: {errors.records[0].getMessage()[:200]}"
 
     evaluated, frontier = _results(seen[1])
     assert evaluated["content"].startswith("ok (sandbox") and "score" in evaluated["content"]
