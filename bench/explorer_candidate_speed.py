@@ -5,7 +5,9 @@ model's six, scored 0.502 in that run; used by path, never copied); the referenc
 offline explorer's template controller (explorer/template.py) rendered from its seeds. Each is
 evaluated the way discovery does it, `replay_core.candidate.evaluate_candidate` (sandboxed), on
 Qwen3-4B AIME24 with the same beta grid and permutations, one after the other in one process.
-Reported: seconds (best of --repeat) and the ratio reply 5 / template. Goal of issue #17: <= 2x.
+Reported: wall seconds and CPU seconds (this process plus the sandbox child; steadier than wall
+time on a shared machine), best of --repeat, and the ratios reply 5 / template. Goal of issue
+#17: <= 2x.
 
     python bench/explorer_candidate_speed.py [--betas 11] [--permutations 20] [--repeat 1] [--json]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -30,16 +33,22 @@ from trajectories.banking import load_bank  # noqa: E402
 REPLY = SHARED / "explorer-sessions" / "reply-5.txt"
 
 
-def seconds(bank, source: str, betas: list[float], permutations: int, repeat: int) -> float:
-    """Best wall time of `repeat` sandboxed evaluations; a failed evaluation is an error, not a time."""
-    best = float("inf")
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the sandboxes)."""
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
+def seconds(bank, source: str, betas: list[float], permutations: int, repeat: int) -> tuple[float, float]:
+    """Best (wall, CPU) seconds of `repeat` sandboxed evaluations; a failure is an error, not a time."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu()
         result = evaluate_candidate(bank, source, betas, permutations)
-        best = min(best, time.perf_counter() - start)
+        wall, cpu = min(wall, time.perf_counter() - start), min(cpu, _cpu() - start_cpu)
         if not result.ok:
             raise SystemExit(f"the candidate failed: {result.error}")
-    return best
+    return wall, cpu
 
 
 def main() -> int:
@@ -55,18 +64,20 @@ def main() -> int:
         return 0
     bank = load_bank([store("Qwen3-4B", "aime24")], mode="exact")
     betas = [float(b) for b in np.linspace(0, 1, args.betas)]
-    reply = seconds(bank, extract_module(REPLY.read_text()), betas, args.permutations, args.repeat)
-    rows = [{"candidate": "reply-5", "seconds": reply, "ratio": 1.0}]
+    wall, cpu = seconds(bank, extract_module(REPLY.read_text()), betas, args.permutations, args.repeat)
+    rows = [{"candidate": "reply-5", "wall_s": wall, "cpu_s": cpu, "wall_ratio": 1.0, "cpu_ratio": 1.0}]
     for name in args.seeds.split(","):
-        took = seconds(bank, render(SEEDS[name]), betas, args.permutations, args.repeat)
-        rows.append({"candidate": f"template:{name}", "seconds": took, "ratio": reply / took})
+        took, took_cpu = seconds(bank, render(SEEDS[name]), betas, args.permutations, args.repeat)
+        rows.append({"candidate": f"template:{name}", "wall_s": took, "cpu_s": took_cpu,
+                     "wall_ratio": wall / took, "cpu_ratio": cpu / took_cpu})
     if args.json:
         print(json.dumps({"store": "Qwen3-4B/aime24", "betas": args.betas, "permutations": args.permutations,
                           "rows": rows}))
         return 0
     print(f"Qwen3-4B AIME24, {args.betas} betas x {args.permutations} permutations, sandboxed (best of {args.repeat})")
+    print(f"  {'candidate':<30} {'wall':>8} {'CPU':>8}   reply-5 / this (wall, CPU)")
     for r in rows:
-        print(f"  {r['candidate']:<30} {r['seconds']:7.2f} s   reply-5 / this = {r['ratio']:.2f}x")
+        print(f"  {r['candidate']:<30} {r['wall_s']:7.2f}s {r['cpu_s']:7.2f}s   {r['wall_ratio']:.2f}x  {r['cpu_ratio']:.2f}x")
     return 0
 
 
