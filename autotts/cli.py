@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from explorer.pricing import parse_price
+from explorer.registry import EXPLORERS
 from live.answers import PROMPT_TEMPLATE
 from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from replay_core.baselines import BASELINES
@@ -139,6 +141,14 @@ def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [v for item in values for v in item.split(",") if v]
+
+
+def _price(text: str) -> tuple[str, tuple[float, float]]:
+    """--price MODEL=IN,OUT, checked at parse time."""
+    try:
+        return parse_price(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _print_points(name: str, points: list[Point], synthetic: bool) -> None:
@@ -311,9 +321,12 @@ def cmd_discover(args: argparse.Namespace) -> int:
     summary = _discover(warehouse=args.warehouse, bank=args.bank, search_benchmarks=_split(args.search_benchmarks),
                         search_models=_split(args.search_models), holdout_benchmarks=_split(args.holdout_benchmarks),
                         holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
-                        explorer=args.explorer, model=args.model, betas=args.betas, permutations=args.permutations,
-                        holdout_permutations=args.holdout_permutations, resume=args.resume,
-                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed,
+                        explorer=args.explorer, model=args.explorer_model, betas=args.betas,
+                        permutations=args.permutations, holdout_permutations=args.holdout_permutations,
+                        resume=args.resume, beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback,
+                        seed=args.seed, max_cost_usd=args.max_cost_usd,
+                        explorer_options={"base_url": args.explorer_base_url, "prices": dict(args.price or []),
+                                          "tool_calls": args.agent_tool_calls},
                         halving=not args.no_halving)
     if args.json:
         print(json.dumps(summary, default=str))
@@ -482,8 +495,17 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--holdout-models", action="append", metavar="NAMES", help="held-out models")
     disc.add_argument("--rounds", type=int, default=6)
     disc.add_argument("--candidates", type=int, default=6, help="candidates per round")
-    disc.add_argument("--explorer", choices=("offline", "anthropic"), default="offline")
-    disc.add_argument("--model", help="Anthropic model (default: the SDK's current Sonnet)")
+    disc.add_argument("--explorer", choices=tuple(EXPLORERS), default="offline",
+                      help="; ".join(f"{name}: {what}" for name, what in EXPLORERS.items()))
+    disc.add_argument("--explorer-model", "--model", dest="explorer_model", metavar="NAME",
+                      help="the LLM explorer's model (Anthropic default: the SDK's current Sonnet; openai: required)")
+    disc.add_argument("--explorer-base-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://gpu-box:8000/v1")
+    disc.add_argument("--max-cost-usd", type=float, metavar="USD",
+                      help="stop before the LLM explorer could spend more (the run stays resumable)")
+    disc.add_argument("--price", action="append", type=_price, metavar="MODEL=IN,OUT",
+                      help="USD per million input,output tokens for a model (overrides the built-in table; repeatable)")
+    disc.add_argument("--agent-tool-calls", type=positive_int, default=12, metavar="N",
+                      help="anthropic-agent: sandboxed tool calls per round")
     disc.add_argument("--betas", type=int, default=5)
     disc.add_argument("--permutations", type=int, default=20, help="permutations per question while searching")
     disc.add_argument("--holdout-permutations", type=int, default=100)

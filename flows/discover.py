@@ -8,23 +8,12 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from explorer.programs_db import ProgramsDatabase
+from explorer.registry import make_explorer
 from tasks.discover import SearchSettings, baseline_curves, discovery_round, holdout_evaluation
 from tasks.evaluate import snapshot_bank
 from tasks.report import publish_report
 from warehouse.db import connect
 from warehouse.results import finish_run, start_run
-
-
-def make_explorer(name: str, model: str | None = None, max_tokens: int = 8000):
-    if name == "offline":
-        from explorer.offline import OfflineExplorer
-
-        return OfflineExplorer()
-    if name == "anthropic":
-        from explorer.anthropic_explorer import AnthropicExplorer
-
-        return AnthropicExplorer(model=model or "", max_tokens=max_tokens)
-    raise ValueError(f"unknown explorer {name!r}: use offline or anthropic")
 
 
 @task(name="open-discovery-run")
@@ -40,6 +29,13 @@ def open_discovery_run(warehouse: str, run_id: str | None, parameters: dict) -> 
     return start_run(warehouse, "discover", parameters), 0
 
 
+def spent_usd(warehouse: str, run_id: str) -> float:
+    """Dollars the run's explorer calls have cost so far, every call counted (a killed round's too)."""
+    with connect(warehouse, read_only=True) as con:
+        return float(con.execute("SELECT coalesce(sum(cost_usd), 0) FROM explorer_conversations WHERE run_id = ?",
+                                 [run_id]).fetchone()[0])
+
+
 @task(name="close-discovery-run")
 def close_discovery_run(warehouse: str, run_id: str) -> None:
     finish_run(warehouse, run_id, "completed")
@@ -52,13 +48,17 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                   betas: int = 5, permutations: int = 20, holdout_permutations: int = 100, holdout_top: int = 2,
                   seed: int = 0, resume: str | None = None, beta_parameterized: bool = True,
                   trace_feedback: bool = True, parallel: int = 2, report: str | None = None,
+                  explorer_options: dict | None = None, max_cost_usd: float | None = None,
                   halving: bool = True) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
     models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run.
 
     The candidates held out are the run's champions (`ProgramsDatabase.champions`): among those
     scored at full fidelity, the best worst-fold gain over the baselines across the search split's
-    (benchmark, model) groups."""
+    (benchmark, model) groups. `halving`: successive halving over permutations (docs/discovery.md).
+    `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]}, tool_calls.
+    `max_cost_usd` caps the run's LLM spending: no call is made that could exceed it, and the run
+    stops after the round that reached it, resumable with a higher cap."""
     grid = tuple(float(b) for b in np.linspace(0, 1, betas))
     parameters = {k: v for k, v in locals().items() if k not in ("grid",)}
     run_id, first_round = open_discovery_run(warehouse, resume, parameters)
@@ -67,20 +67,34 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     settings = SearchSettings(betas=grid, permutations=permutations, candidates=candidates,
                               beta_parameterized=beta_parameterized, trace_feedback=trace_feedback, parallel=parallel,
                               halving=halving)
-    the_explorer = make_explorer(explorer, model)
-    history = []
+    options = dict(explorer_options or {})
+    options["prices"] = {m: tuple(p) for m, p in (options.get("prices") or {}).items()}
+    the_explorer = make_explorer(explorer, model, budgeted=max_cost_usd is not None, **options)
+    history, stopped = [], None
     for rnd in range(first_round, rounds):
-        history.append(discovery_round(warehouse, run_id, rnd, search_path, baseline_points, the_explorer, settings, seed))
+        left = None if max_cost_usd is None else max_cost_usd - spent_usd(warehouse, run_id)
+        if left is not None and left <= 0:
+            stopped = f"the dollar budget (${max_cost_usd:g}) is spent"
+            break
+        history.append(discovery_round(warehouse, run_id, rnd, search_path, baseline_points, the_explorer, settings,
+                                       seed, budget_usd=left))
+        if history[-1]["stopped"].startswith("dollar budget"):
+            stopped = f"the next explorer call could exceed the dollar budget (${max_cost_usd:g})"
+            break
     best = ProgramsDatabase(warehouse, run_id).champions(holdout_top)
     holdout = []
-    if best and (holdout_benchmarks or holdout_models):
+    if stopped:
+        print(f"Discovery stopped after round {first_round + len(history) - 1}: {stopped}. The run stays open: "
+              f"continue it with --resume {run_id} and a higher --max-cost-usd.")
+    elif best and (holdout_benchmarks or holdout_models):
         holdout_path = snapshot_bank(warehouse, None, holdout_benchmarks or search_benchmarks,
                                      holdout_models or search_models)
         holdout = holdout_evaluation(warehouse, run_id, holdout_path, {p.controller_id: p.source for p in best},
                                      list(grid), holdout_permutations)
-    close_discovery_run(warehouse, run_id)
+    if not stopped:
+        close_discovery_run(warehouse, run_id)
     report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")))
-    summary = {"report": report_path, "run_id": run_id, "rounds": history,
+    summary = {"report": report_path, "run_id": run_id, "rounds": history, "stopped": stopped,
                "best": [{"candidate": p.controller_id, "score": p.score, "gain": p.gain, "worst_gain": p.worst_gain,
                          "fold_gains": p.fold_gains, "round": p.round} for p in best],
                "holdout": holdout}
