@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -43,7 +44,7 @@ def synthetic(trajectories: int) -> None:
     print(f"SYNTHETIC bank: {payload.n_trajectories:,} trajectories, {probes:,} probe rows")
     print(f"  validate + grade: {prepared:.2f} s ({probes / prepared:,.0f} probe rows/s)")
     print(f"  load (one transaction): {loaded:.2f} s ({probes / loaded:,.0f} probe rows/s)")
-    print(f"  total: {prepared + loaded:.2f} s")
+    print(f"  total: {prepared + loaded:.2f} s", flush=True)
 
 
 def ingest_real_stores(warehouse: Path) -> dict:
@@ -62,17 +63,22 @@ def ingest_real_stores(warehouse: Path) -> dict:
 
 
 def real(cache: Path, label: str) -> None:
+    """One fresh process ingests the nine stores; reports wall time and the CPU time it and its
+    answer workers used (on a shared machine the CPU time is the steadier figure)."""
     with tempfile.TemporaryDirectory() as folder:
         env = dict(os.environ, AUTOTTS_CACHE_DIR=str(cache))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--child", str(Path(folder) / "w.duckdb")], env=env,
                              check=True, capture_output=True, text=True).stdout
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result = json.loads(out.strip().splitlines()[-1])
     slowest = max(result["per_store"].items(), key=lambda kv: kv[1])
-    print(f"9 real stores, {label}: {result['seconds']:.1f} s to ingest ({wall:.1f} s with interpreter start), "
-          f"{result['probes']:,} probe rows, {result['timeouts']} answer checks stopped at the bound; "
-          f"slowest {slowest[0]} {slowest[1]:.1f} s")
+    print(f"9 real stores, {label}: {result['seconds']:.1f} s to ingest ({wall:.1f} s with interpreter start; "
+          f"{cpu:.1f} CPU s in all processes; load average {os.getloadavg()[0]:.1f}), {result['probes']:,} probe rows, "
+          f"{result['timeouts']} answer checks stopped at the bound; slowest {slowest[0]} {slowest[1]:.1f} s", flush=True)
 
 
 def main() -> int:
