@@ -11,21 +11,22 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from autotts import __version__, checks, logs
+from autotts.arguments import Parser
+from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, RunFailed, UserError, one_line, report
 from live.answers import PROMPT_TEMPLATE
 from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
-from replay_core.env import InvalidAction
 from replay_core.evaluate import default_workers, evaluate
 from replay_core.metrics import Point, summarize
-from trajectories.schema import FormatError
-from warehouse.db import WarehouseBusy
 
-console = Console(stderr=True)
-out_console = Console(width=None if Console().is_terminal else 160)
+# Lines never wrap: stderr notes are soft-wrapped, and tables written to a file or pipe are as wide as they need.
+console = Console(stderr=True, soft_wrap=True)
+out_console = Console(width=None if Console().is_terminal else 1000)
 
 
 def _progress() -> Progress:
@@ -33,11 +34,20 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
 
 
+def _working(description: str) -> Progress:
+    """A spinner with the elapsed time while a flow runs (its details are in the log file)."""
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                        transient=True, disable=not console.is_terminal)
+    progress.add_task(description, total=None)
+    return progress
+
+
 # ---------------------------------------------------------------------------------- bank
 def cmd_bank_synth(args: argparse.Namespace) -> int:
     from trajectories.synthetic import generate
     from trajectories.writers import write_any
 
+    checks.output_file(args.out, (".parquet", ".jsonl"))
     records = generate(questions=args.questions, trajectories=args.trajectories, seed=args.seed)
     write_any(records, args.out)
     console.print(f"wrote {len(records)} SYNTHETIC trajectories to {args.out}")
@@ -67,6 +77,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from trajectories.readers import read_any
     from trajectories.writers import write_any
 
+    checks.input_files(args.files)
+    checks.output_file(args.out, (".parquet", ".jsonl"))
     records = []
     for path in args.files:
         records.extend(read_any(path))
@@ -99,11 +111,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     name, factory = resolve(args.controller, knobs)
     if args.warehouse:
         return _evaluate_in_warehouse(args, name, knobs)
+    checks.input_files(args.bank)
     with console.status("loading and grading the bank"):
         bank = load_bank(args.bank, mode="exact" if args.compat == "reference" else "math")
     if args.controller in BASELINES and BASELINES[args.controller].needs_confidence and not bank.has_confidence:
         raise ControllerError(f"{name} needs chunk confidences, which this bank does not have")
-    points = run_evaluation(bank, name, factory, _betas(args), args.permutations, args.workers)
+    try:
+        points = run_evaluation(bank, name, factory, _betas(args), args.permutations, args.workers)
+    except Exception as err:
+        if args.controller in BASELINES:
+            raise  # a built-in controller that fails is a bug in autotts, not bad input
+        raise ControllerError(f"{args.controller}: the controller raised {type(err).__name__}: {one_line(err)} "
+                              "(--verbose shows its traceback)") from err
     if args.json:
         print(json.dumps({
             "controller": name, "synthetic": bank.synthetic, "permutations": args.permutations,
@@ -116,19 +135,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_in_warehouse(args: argparse.Namespace, name: str, knobs: dict) -> int:
+    checks.warehouse(args.warehouse)
     from flows.evaluate import evaluate_flow
 
-    result = evaluate_flow(
+    with _working(f"evaluating {name} on {args.warehouse}"):
+        result = evaluate_flow(
         warehouse=args.warehouse, controllers=[args.controller], knobs={args.controller: knobs},
-        bank_ids=_split(args.bank_id), benchmarks=_split(args.benchmark), models=_split(args.model),
-        betas=_betas(args), permutations=args.permutations, executor=args.executor, workers=args.workers)
+            bank_ids=_split(args.bank_id), benchmarks=_split(args.benchmark), models=_split(args.model),
+            betas=_betas(args), permutations=args.permutations, executor=args.executor, workers=args.workers)
+    console.print(f"report: {result['report']}")
     curve = result["curves"][0]
     if curve["error"]:
-        raise ControllerError(f"{name} failed: {curve['error']}")
+        raise RunFailed(f"{name} failed during the run (recorded as failed in run {result['run_id']}): {one_line(curve['error'])}")
     points = [Point(**p) for p in curve["points"]]
     if args.json:
         print(json.dumps({"controller": name, "run_id": result["run_id"], "synthetic": result["synthetic"],
-                          "permutations": args.permutations, "points": [p.as_dict() for p in points]}))
+                          "permutations": args.permutations, "report": result["report"],
+                          "points": [p.as_dict() for p in points]}))
         return 0
     _print_points(f"{name} (run {result['run_id']})", points, result["synthetic"])
     return 0
@@ -169,13 +192,16 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------- warehouse
 def cmd_ingest(args: argparse.Namespace) -> int:
+    checks.input_files(args.files)
+    checks.warehouse(args.warehouse, must_exist=False)
     from flows.ingest import IngestFailed, ingest_flow
 
     try:
-        summaries = ingest_flow(paths=args.files, warehouse=args.warehouse,
-                                answer_mode="exact" if args.compat == "reference" else "math")
+        with _working(f"ingesting {len(args.files)} file(s) into {args.warehouse}"):
+            summaries = ingest_flow(paths=args.files, warehouse=args.warehouse,
+                                    answer_mode="exact" if args.compat == "reference" else "math")
     except IngestFailed as err:
-        raise FormatError(args.warehouse, None, None, f"rejected: {err}") from None
+        raise UserError(f"{err} (rejected: nothing from that file was written to {args.warehouse})") from None
     if args.json:
         print(json.dumps(summaries))
     else:
@@ -187,9 +213,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
     from warehouse.queries import run_sql
 
-    table = run_sql(args.warehouse, args.query)
+    checks.warehouse(args.warehouse)
+    try:
+        table = run_sql(args.warehouse, args.query)
+    except duckdb.Error as err:
+        raise UserError(f"SQL: {one_line(err)} (tables and views: docs/warehouse.md)") from err
     if args.json:
         print(json.dumps(table.to_pylist(), default=str))
         return 0
@@ -212,6 +244,7 @@ def _cell(value) -> str:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from warehouse.doctor import check
 
+    checks.warehouse(args.warehouse)
     findings = check(args.warehouse)
     if args.json:
         print(json.dumps([f.__dict__ for f in findings]))
@@ -226,6 +259,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.export import export_parquet
 
+    checks.warehouse(args.warehouse)
+    checks.output_file(args.out, (".parquet",))
     n = export_parquet(args.warehouse, args.out, _split(args.bank_id), _split(args.benchmark), _split(args.model))
     console.print(f"wrote {n} trajectories to {args.out}")
     return 0
@@ -265,8 +300,18 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from report.build import write_report
 
+    checks.warehouse(args.warehouse)
+    checks.output_file(args.out, (".html",))
     path = write_report(args.warehouse, args.out, _split(args.run))
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, works offline); open it in a browser")
+    return 0
+
+
+def cmd_cache_clear(args: argparse.Namespace) -> int:
+    from trajectories.bank_cache import cache_root, clear
+
+    files, freed = clear()
+    console.print(f"removed {files} file(s), {freed / 1e6:.1f} MB, from {cache_root()}")
     return 0
 
 
@@ -285,31 +330,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(f"[bold]AutoTTS demo[/] on the bundled SYNTHETIC bank {bank_path} -> warehouse {warehouse}")
     summary = _discover(warehouse=str(warehouse), bank=[str(bank_path)], search_benchmarks=["synthetic-aime"],
                         search_models=None, holdout_benchmarks=["synthetic-hmmt", "synthetic-math"], holdout_models=None,
-                        rounds=args.rounds, candidates=args.candidates, explorer="offline", model=None,
+                        rounds=args.rounds, candidates=args.candidates, explorer="offline", explorer_model=None,
                         betas=args.betas, permutations=args.permutations, holdout_permutations=args.permutations,
                         resume=None, beta_parameterized=True, trace_feedback=True, seed=args.seed,
                         report=str(out / "report.html"))
     (out / "discovery-summary.json").write_text(json.dumps(summary, indent=1, default=str))
     _print_discovery(summary, synthetic=True)
-    console.print(f"report: {summary['report']}")
     console.print(f"query it: autotts sql \"SELECT * FROM leaderboard WHERE rank <= 3\" --warehouse {warehouse}")
     return 0
 
 
-def _discover(bank: list[str] | None, **kwargs) -> dict:
+def _discover(bank: list[str] | None, explorer_model: str | None, **kwargs) -> dict:
+    checks.input_files(bank or [])
+    checks.warehouse(kwargs["warehouse"], must_exist=not bank)
+    checks.explorer_ready(kwargs["explorer"])
     from flows.discover import discover_flow
     from flows.ingest import ingest_flow
 
-    if bank:
-        ingest_flow(paths=bank, warehouse=kwargs["warehouse"])
-    return discover_flow(**kwargs)
+    with _working(f"discovering controllers ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)"):
+        if bank:
+            ingest_flow(paths=bank, warehouse=kwargs["warehouse"])
+        summary = discover_flow(model=explorer_model, **kwargs)
+    console.print(f"report: {summary['report']}")
+    return summary
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
     summary = _discover(warehouse=args.warehouse, bank=args.bank, search_benchmarks=_split(args.search_benchmarks),
                         search_models=_split(args.search_models), holdout_benchmarks=_split(args.holdout_benchmarks),
                         holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
-                        explorer=args.explorer, model=args.model, betas=args.betas, permutations=args.permutations,
+                        explorer=args.explorer, explorer_model=args.explorer_model, betas=args.betas, permutations=args.permutations,
                         holdout_permutations=args.holdout_permutations, resume=args.resume,
                         beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed)
     if args.json:
@@ -361,24 +411,26 @@ def _selection(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="autotts",
         description="Discover test-time-scaling strategies by replaying stored reasoning trajectories.",
         epilog="Start with `autotts demo`, then `autotts evaluate --help`. Docs: docs/controller-api.md.",
     )
+    parser.add_argument("--version", action="version", version=f"autotts {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     bank = sub.add_parser("bank", help="make or inspect trajectory banks")
     bank_sub = bank.add_subparsers(dest="bank_command", required=True, metavar="ACTION")
     synth = bank_sub.add_parser("synth", help="write the SYNTHETIC default bank (seeded)")
     synth.add_argument("--out", required=True, help="output file (.parquet or .jsonl)")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--questions", type=int, default=30, help="questions per benchmark (default 30)")
-    synth.add_argument("--trajectories", type=int, default=64, help="trajectories per question (default 64)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed")
+    synth.add_argument("--questions", type=positive_int, default=30, help="questions per benchmark (default 30)")
+    synth.add_argument("--trajectories", type=positive_int, default=64, help="trajectories per question (default 64)")
     synth.set_defaults(func=cmd_bank_synth)
     stats = bank_sub.add_parser("stats", help="statistics per benchmark and model (calibration)")
     stats.add_argument("files", nargs="+", metavar="FILE")
-    stats.add_argument("--answers", choices=("math", "exact"), default="math")
+    stats.add_argument("--answers", choices=("math", "exact"), default="math",
+                       help="math: equivalence classes; exact: string answers")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_bank_stats)
 
@@ -399,11 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"built-in ({', '.join(BASELINES)}) or a module defining make_controller(beta)")
     grid = ev.add_mutually_exclusive_group()
     grid.add_argument("--beta", type=float, help="one operating point")
-    grid.add_argument("--betas", type=int, help="number of evenly spaced betas in [0, 1] "
+    grid.add_argument("--betas", type=positive_int, help="number of evenly spaced betas in [0, 1] "
                       "(default 5; with --set, the single beta 1.0)")
     ev.add_argument("--set", action="append", metavar="KNOB=VALUE", help="set a controller knob (repeatable)")
-    ev.add_argument("--permutations", type=int, default=100, help="branch-order permutations per question (default 100)")
-    ev.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default: all cores)")
+    ev.add_argument("--permutations", type=positive_int, default=100, help="branch-order permutations per question (default 100)")
+    ev.add_argument("--workers", type=positive_int, default=default_workers(), help="worker processes (default: all cores)")
     ev.add_argument("--compat", choices=("default", "reference"), default="default",
                     help="reference: string answers and ERR votes, as the AutoTTS reference simulators")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
@@ -450,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sol = sub.add_parser("solve", help="answer one problem live with any controller (same code as in replay)")
     sol.add_argument("--controller", required=True, metavar="NAME|PATH.py")
-    sol.add_argument("--beta", type=float, default=0.5)
+    sol.add_argument("--beta", type=float, default=0.5, help="operating point in [0, 1]")
     sol.add_argument("--set", action="append", metavar="KNOB=VALUE")
     sol.add_argument("--problem", required=True, help="the question text")
     sol.add_argument("--model", required=True, help="model id or local checkpoint directory")
@@ -462,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="a self-contained HTML report: curves, Pareto frontiers, discovery progress")
     rep.add_argument("--warehouse", required=True, metavar="W.duckdb")
-    rep.add_argument("--out", default="report.html", metavar="FILE.html")
+    rep.add_argument("--out", default="report.html", metavar="FILE.html", help="where to write the report")
     rep.add_argument("--run", action="append", metavar="RUN_ID", help="only these runs (default: latest of each controller)")
     rep.set_defaults(func=cmd_report)
 
@@ -477,45 +529,54 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--search-models", action="append", metavar="NAMES", help="search split models (default: all)")
     disc.add_argument("--holdout-benchmarks", action="append", metavar="NAMES", help="held-out benchmarks")
     disc.add_argument("--holdout-models", action="append", metavar="NAMES", help="held-out models")
-    disc.add_argument("--rounds", type=int, default=6)
-    disc.add_argument("--candidates", type=int, default=6, help="candidates per round")
-    disc.add_argument("--explorer", choices=("offline", "anthropic"), default="offline")
-    disc.add_argument("--model", help="Anthropic model (default: the SDK's current Sonnet)")
-    disc.add_argument("--betas", type=int, default=5)
-    disc.add_argument("--permutations", type=int, default=20, help="permutations per question while searching")
-    disc.add_argument("--holdout-permutations", type=int, default=100)
+    disc.add_argument("--rounds", type=positive_int, default=6, help="discovery rounds")
+    disc.add_argument("--candidates", type=positive_int, default=6, help="candidates per round")
+    disc.add_argument("--explorer", choices=("offline", "anthropic"), default="offline",
+                      help="who writes candidates: offline (built-in, no API) or anthropic (needs ANTHROPIC_API_KEY)")
+    disc.add_argument("--explorer-model", metavar="MODEL",
+                      help="the explorer's LLM, with --explorer anthropic (default: the SDK's current Sonnet)")
+    disc.add_argument("--betas", type=positive_int, default=5, help="betas per candidate curve")
+    disc.add_argument("--permutations", type=positive_int, default=20, help="permutations per question while searching")
+    disc.add_argument("--holdout-permutations", type=positive_int, default=100, help="permutations per question on held-out data")
     disc.add_argument("--resume", metavar="RUN_ID", help="continue a killed discovery run")
     disc.add_argument("--no-beta", action="store_true", help="ablation: fixed hyper-parameters instead of beta maps")
     disc.add_argument("--no-feedback", action="store_true", help="ablation: no execution-trace feedback to the explorer")
-    disc.add_argument("--seed", type=int, default=0)
+    disc.add_argument("--seed", type=int, default=0, help="random seed")
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)
 
     demo = sub.add_parser("demo", help="the whole pipeline on the bundled SYNTHETIC bank (offline explorer)")
     demo.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--rounds", type=int, default=8)
-    demo.add_argument("--candidates", type=int, default=6)
-    demo.add_argument("--betas", type=int, default=5)
-    demo.add_argument("--permutations", type=int, default=10)
+    demo.add_argument("--seed", type=int, default=0, help="random seed")
+    demo.add_argument("--rounds", type=positive_int, default=8, help="discovery rounds")
+    demo.add_argument("--candidates", type=positive_int, default=6, help="candidates per round")
+    demo.add_argument("--betas", type=positive_int, default=5, help="betas per curve")
+    demo.add_argument("--permutations", type=positive_int, default=10, help="permutations per question")
     demo.set_defaults(func=cmd_demo)
+
+    cache = sub.add_parser("cache", help="the cache of graded banks and bank snapshots (see docs/warehouse.md)")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    cache_sub.add_parser("clear", help="remove every cached file").set_defaults(func=cmd_cache_clear)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Prefect runs flows against a temporary local server unless PREFECT_API_URL is set; keep its
-    # telemetry from retrying against a closed network.
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    console.quiet = getattr(args, "quiet", False)
+    logs.configure(verbose)  # before any flow imports Prefect
     try:
-        return args.func(args)
-    except (FormatError, ControllerError, InvalidAction, ValueError, FileNotFoundError, WarehouseBusy) as err:
-        console.print(f"[red]error:[/] {escape(str(err))}", soft_wrap=True)
-        return 2
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
-        return 130
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `autotts ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as err:  # noqa: BLE001 - every error ends here: one line, or a bug report
+        return report(err, verbose)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,11 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
         runs = f"AND e.run_id IN ({', '.join('?' * len(run_ids))})"
         params = list(run_ids)
     with connect(warehouse, read_only=True) as con:
+        known = {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
+        missing = sorted(set(run_ids or []) - known)
+        if missing:
+            raise ValueError(f"no run {', '.join(missing)} in {warehouse}; its runs: {', '.join(sorted(known)) or 'none'} "
+                             "(SELECT * FROM runs lists them)")
         curves = con.sql(CURVES_SQL.format(runs=runs, top=int(top)), params=params).to_arrow_table().to_pylist()
         rounds = con.sql("SELECT * FROM discovery_progress ORDER BY run_id, round").to_arrow_table().to_pylist()
         candidates = con.sql("SELECT run_id, round, controller_id, status, score, gain, error FROM candidates "
