@@ -22,7 +22,7 @@ from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, posit
 from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
 from replay_core.evaluate import default_workers, evaluate
-from replay_core.metrics import Point, summarize
+from replay_core.metrics import Point, compare_curves, summarize
 
 # Lines never wrap: stderr notes are soft-wrapped, and tables written to a file or pipe are as wide as they need.
 console = Console(stderr=True, soft_wrap=True)
@@ -351,6 +351,7 @@ def _discover(bank: list[str] | None, explorer_model: str | None, **kwargs) -> d
         if bank:
             ingest_flow(paths=bank, warehouse=kwargs["warehouse"])
         summary = discover_flow(model=explorer_model, **kwargs)
+    summary["holdout_comparison"] = compare_curves(summary["holdout"])
     console.print(f"report: {summary['report']}")
     return summary
 
@@ -370,7 +371,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def _print_discovery(summary: dict, synthetic: bool) -> None:
-    from replay_core.metrics import accuracy_at_budget, budget_grid
+    from report.wording import saving_words
 
     label = "  [SYNTHETIC data]" if synthetic else ""
     rounds = Table(title=f"Discovery run {summary['run_id']}{label}")
@@ -380,26 +381,15 @@ def _print_discovery(summary: dict, synthetic: bool) -> None:
         rounds.add_row(str(r["round"]), str(r["evaluated"]), str(r["failures"]), f"{r['best_score'] or 0:.4f}",
                        f"${r['cost_usd']:.2f}")
     out_console.print(rounds)
-    if not summary["holdout"]:
+    if not summary["holdout_comparison"]:
         return
-    table = Table(title=f"Held-out: best discovered controller vs the best baseline at matched budgets{label}")
-    for col in ("benchmark", "model", "controller", "budgets at or above best baseline", "mean gain"):
+    table = Table(title=f"Held-out: best discovered controllers vs the best baseline at matched budgets{label}")
+    for col in ("benchmark", "model", "controller", "budgets at or above best baseline", "mean gain",
+                "tokens at best-baseline accuracy"):
         table.add_column(col)
-    curves = summary["holdout"]
-    groups = sorted({(p["benchmark"], p["model"]) for c in curves for p in c["points"]})
-    for bench, model in groups:
-        pts = lambda c: [p for p in c["points"] if (p["benchmark"], p["model"]) == (bench, model)]  # noqa: E731
-        base = [p for c in curves if c["origin"] == "baseline" for p in pts(c)]
-        if not base:
-            continue
-        grid = budget_grid(min(p["tokens"] for p in base), max(p["tokens"] for p in base))
-        envelope = accuracy_at_budget(np.array([p["tokens"] for p in base]), np.array([p["accuracy"] for p in base]), grid)
-        for c in curves:
-            if c["origin"] == "baseline" or not pts(c):
-                continue
-            mine = accuracy_at_budget(np.array([p["tokens"] for p in pts(c)]), np.array([p["accuracy"] for p in pts(c)]), grid)
-            table.add_row(bench, model, c["controller"], f"{100 * np.mean(mine >= envelope - 1e-9):.0f}%",
-                          f"{100 * np.mean(mine - envelope):+.1f} pts")
+    for r in summary["holdout_comparison"]:
+        table.add_row(r["benchmark"], r["model"], r["controller"], f"{100 * r['share_at_or_above']:.0f}%",
+                      f"{100 * r['mean_gain']:+.1f} pts", saving_words(r))
     out_console.print(table)
 
 
