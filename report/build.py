@@ -268,10 +268,12 @@ def curves_section(data: ReportData) -> str:
 def savings_section(data: ReportData) -> str:
     """Every discovered or user controller against the best baseline envelope of its group, by the
     CLI's matched-budget rule; discovery runs compare within the run, search and held-out labelled."""
+    shown = {c["controller"] for c in data.curves}  # on the search split, only the candidates the figures show
     rows = []
     for run_id in sorted({p["run_id"] for p in data.run_points}):
         rows += _compare(_run_rows(data, run_id, held_out=True), f"held-out (run {run_id})")
-        rows += _compare(_run_rows(data, run_id, held_out=False), f"search (run {run_id})")
+        rows += [r for r in _compare(_run_rows(data, run_id, held_out=False), f"search (run {run_id})")
+                 if r["controller"] in shown]
     rows += _compare([c for c in data.curves if c["origin"] != "explorer"], "latest evaluations")
     if not rows:
         return ""

@@ -1,0 +1,86 @@
+"""The commands that run Prefect flows, through the real `autotts` command in its own process
+(against the session's test API): quiet by default, every written file named, and the report's
+headline and matched-budget table agreeing with `autotts discover --json`'s held-out numbers."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from tests.test_cli_errors import autotts
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory, synthetic_file, prefect_harness):
+    """ingest -> evaluate --warehouse -> discover --json on the SYNTHETIC test bank."""
+    from prefect.settings import PREFECT_API_URL
+
+    folder = tmp_path_factory.mktemp("cli-flows")
+    shutil.copy(synthetic_file, folder / "bank.parquet")
+    api = {"PREFECT_API_URL": PREFECT_API_URL.value(), "AUTOTTS_LOG_FILE": str(folder / "autotts.log")}
+    runs = {
+        "ingest": autotts(["ingest", "bank.parquet", "--warehouse", "w.duckdb"], folder, **api),
+        "evaluate": autotts(["evaluate", "--warehouse", "w.duckdb", "--controller", "sc", "--betas", "2",
+                             "--permutations", "2", "--workers", "1"], folder, **api),
+        "discover": autotts(["discover", "--warehouse", "w.duckdb", "--search-benchmarks", "synthetic-aime",
+                             "--holdout-benchmarks", "synthetic-math", "--rounds", "1", "--candidates", "3", "--betas", "3",
+                             "--permutations", "3", "--holdout-permutations", "3", "--json"], folder, **api),
+    }
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+    return folder, runs
+
+
+@pytest.mark.parametrize("command", ["ingest", "evaluate", "discover"])
+def test_flows_are_quiet_by_default(session, command):
+    folder, runs = session
+    result = runs[command]
+    for line in (result.stdout + result.stderr).splitlines():
+        assert not re.search(r"\| (INFO|WARNING|ERROR) +\|", line), line
+        assert "Traceback" not in line and "prefect" not in line.lower(), line
+    assert "Finished in state Completed" in (folder / "autotts.log").read_text()  # the logs went to the file
+
+
+def test_every_written_report_is_named(session):
+    folder, runs = session
+    for command in ("evaluate", "discover"):
+        named = [line.removeprefix("report: ") for line in runs[command].stderr.splitlines() if line.startswith("report: ")]
+        assert named == [str(folder / "w.report.html")]
+    assert (folder / "w.report.html").exists()
+
+
+def _rows(text: str, table_id: str) -> list[dict]:
+    table = re.search(rf"<table id='{table_id}'>(.*?)</table>", text, re.S)
+    assert table, table_id
+    return [dict(re.findall(r"data-([a-z]+)='([^']*)'", row)) for row in re.findall(r"<tr data-[^>]*>", table.group(1))]
+
+
+def test_report_headline_and_savings_agree_with_discover_json(session):
+    folder, runs = session
+    summary = json.loads(runs["discover"].stdout)
+    text = (folder / "w.report.html").read_text()
+    expected = {(r["benchmark"], r["model"], r["controller"]): r for r in summary["holdout_comparison"]}
+    assert expected, "discover --json compared no held-out curve"
+
+    def same(row: dict) -> None:
+        want = expected[(row["benchmark"], row["model"], row["controller"])]
+        assert float(row["gain"]) == pytest.approx(100 * want["mean_gain"], abs=1e-3)
+        assert float(row["share"]) == pytest.approx(100 * want["share_at_or_above"], abs=1e-3)
+        if want["token_saving"] is None:
+            assert row["saving"] == ""
+        else:
+            assert float(row["saving"]) == pytest.approx(100 * want["token_saving"], abs=1e-3)
+
+    headline = _rows(text, "headline")
+    best = f"candidate-{summary['best'][0]['candidate']}"
+    assert headline and {r["controller"] for r in headline} == {best}
+    assert {(r["benchmark"], r["model"]) for r in headline} == {(b, m) for b, m, c in expected if c == best}
+    for row in headline:
+        same(row)
+    held_out = [r for r in _rows(text, "savings") if r["benchmark"] == "synthetic-math"]
+    assert {(r["benchmark"], r["model"], r["controller"]) for r in held_out} == set(expected)
+    for row in held_out:
+        same(row)
+    assert "held-out [SYNTHETIC]" in text and "search (run " in text
