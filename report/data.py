@@ -7,7 +7,8 @@ from pathlib import Path
 
 from warehouse.db import connect
 
-# Per controller and group, its latest evaluation; explorer candidates only when among a run's `top`.
+# Per controller and group, its latest evaluation; explorer candidates only when among a run's `top`
+# (ranked as explorer.programs_db.ProgramsDatabase.best ranks them: score, then round, then id).
 CURVES_SQL = """
 SELECT c.name AS controller, c.controller_id, c.origin, e.benchmark, e.model, e.beta, e.accuracy, e.accuracy_low,
        e.accuracy_high, e.tokens, e.rounds, e.seq_tokens, e.run_id, e.created_at, b.synthetic
@@ -15,7 +16,7 @@ FROM evaluations e JOIN controllers c USING (controller_id) JOIN banks b ON b.ba
 WHERE e.error IS NULL {runs}
   AND (c.origin <> 'explorer' OR c.controller_id IN (
        SELECT controller_id FROM candidates WHERE status = 'evaluated'
-       QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, controller_id) <= {top}))
+       QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, round, controller_id) <= {top}))
 QUALIFY dense_rank() OVER (PARTITION BY c.controller_id, e.benchmark, e.model ORDER BY e.created_at DESC) = 1
 ORDER BY e.benchmark, e.model, c.origin, c.name, e.tokens
 """
@@ -68,7 +69,7 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
         candidates = con.sql("SELECT run_id, round, controller_id, status, score, gain, error FROM candidates "
                              "ORDER BY run_id, round").to_arrow_table().to_pylist()
         best = con.sql("SELECT run_id, controller_id, round, score, gain, source, feedback FROM candidates "
-                       "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, "
+                       "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, round, "
                        "controller_id) = 1 ORDER BY run_id").to_arrow_table().to_pylist()
         parameters = con.execute("SELECT run_id, parameters FROM runs WHERE kind = 'discover'").fetchall()
     if run_ids:
