@@ -15,7 +15,7 @@ from explorer.parsing import MalformedAnswer, extract_module
 from explorer.prompt import SYSTEM, build_prompt
 
 # USD per million tokens (input, output) by model family, as listed at the time of writing.
-# Override with --price-in / --price-out when prices change.
+# Override with AnthropicExplorer(price_in=..., price_out=...) when prices change.
 PRICES = {"haiku": (1.0, 5.0), "sonnet": (3.0, 15.0), "opus": (15.0, 75.0)}
 PREFERRED = ("claude-sonnet-5-5", "claude-sonnet-5", "claude-sonnet-4-6", "claude-opus-4-8")
 

@@ -126,3 +126,17 @@ def test_version_and_help_pages(scene):
     assert "exit codes:" in page
     discover = autotts(["discover", "--help"], scene).stdout
     assert "--explorer-model" in discover and "--model " not in discover
+
+
+def test_every_help_example_parses():
+    """The examples the help pages show are accepted by the parser they document."""
+    import shlex
+
+    from autotts.arguments import EXAMPLES
+    from autotts.cli import build_parser
+
+    parser = build_parser()
+    for examples in EXAMPLES.values():
+        for line in examples:
+            argv = shlex.split(line.split("autotts ", 1)[1])
+            assert parser.parse_args(argv).func, line
