@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from autotts import __version__, checks, logs
 from autotts.arguments import Parser
 from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, RunFailed, UserError, one_line, report
+from autotts.progress import flow_progress
 from live.answers import PROMPT_TEMPLATE
 from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from replay_core.baselines import BASELINES
@@ -30,16 +31,9 @@ out_console = Console(width=None if Console().is_terminal else 1000)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
-
-
-def _working(description: str) -> Progress:
-    """A spinner with the elapsed time while a flow runs (its details are in the log file)."""
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                        transient=True, disable=not console.is_terminal)
-    progress.add_task(description, total=None)
-    return progress
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True,
+                    disable=console.quiet or not console.is_terminal)
 
 
 # ---------------------------------------------------------------------------------- bank
@@ -138,7 +132,7 @@ def _evaluate_in_warehouse(args: argparse.Namespace, name: str, knobs: dict) -> 
     checks.warehouse(args.warehouse)
     from flows.evaluate import evaluate_flow
 
-    with _working(f"evaluating {name} on {args.warehouse}"):
+    with flow_progress(console, f"evaluating {name} on {args.warehouse}"):
         result = evaluate_flow(
         warehouse=args.warehouse, controllers=[args.controller], knobs={args.controller: knobs},
             bank_ids=_split(args.bank_id), benchmarks=_split(args.benchmark), models=_split(args.model),
@@ -197,7 +191,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import IngestFailed, ingest_flow
 
     try:
-        with _working(f"ingesting {len(args.files)} file(s) into {args.warehouse}"):
+        with flow_progress(console, f"ingesting {len(args.files)} file(s) into {args.warehouse}"):
             summaries = ingest_flow(paths=args.files, warehouse=args.warehouse,
                                     answer_mode="exact" if args.compat == "reference" else "math")
     except IngestFailed as err:
@@ -347,7 +341,7 @@ def _discover(bank: list[str] | None, explorer_model: str | None, **kwargs) -> d
     from flows.discover import discover_flow
     from flows.ingest import ingest_flow
 
-    with _working(f"discovering controllers ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)"):
+    with flow_progress(console, f"discovering controllers ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)"):
         if bank:
             ingest_flow(paths=bank, warehouse=kwargs["warehouse"])
         summary = discover_flow(model=explorer_model, **kwargs)

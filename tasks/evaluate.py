@@ -16,6 +16,7 @@ from replay_core.bank import Bank
 from replay_core.baselines import BASELINES
 from replay_core.controller import resolve
 from replay_core.evaluate import EpisodeResults, default_workers, run_batch
+from tasks import progress
 from trajectories.bank_cache import store_snapshot
 from warehouse.bank_io import load_bank
 from warehouse.results import ControllerRecord, CurveResult, write_results
@@ -92,8 +93,11 @@ def replay_block(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[
     """One (controller, beta, permutation block) unit of work. With `in_process_pool` the numpy work
     runs in the local process pool, so thread-based task runners still use every core."""
     if in_process_pool:
-        return _worker_pool().submit(replay, bank_path, spec, beta, seeds).result()
-    return replay(bank_path, spec, beta, seeds)
+        results = _worker_pool().submit(replay, bank_path, spec, beta, seeds).result()
+    else:
+        results = replay(bank_path, spec, beta, seeds)
+    progress.report("replay", len(seeds))
+    return results
 
 
 @task(name="write-results", retries=3, retry_delay_seconds=2)

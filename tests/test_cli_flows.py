@@ -84,3 +84,30 @@ def test_report_headline_and_savings_agree_with_discover_json(session):
     for row in held_out:
         same(row)
     assert "held-out [SYNTHETIC]" in text and "search (run " in text
+
+
+def test_the_evaluate_flow_reports_progress_the_terminal_draws(tmp_path, synthetic_file, prefect_harness):
+    import io
+
+    from rich.console import Console
+
+    from autotts.progress import flow_progress
+    from flows.evaluate import evaluate_flow
+    from tasks.progress import listening, report
+    from warehouse.ingest import load, prepare
+
+    warehouse = str(tmp_path / "w.duckdb")
+    load(warehouse, prepare(synthetic_file))
+    events = []
+    with listening(lambda *event: events.append(event)):
+        evaluate_flow(warehouse, ["sc", "asc"], betas=2, permutations=3, block=2, workers=1,
+                      report=str(tmp_path / "r.html"))
+    assert [total for stage, _, total in events if total] == [2 * 2 * 3]  # controllers x betas x permutations
+    assert sum(done for stage, done, _ in events if stage == "replay") == 12
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    with flow_progress(terminal, "ingesting 2 file(s)"):
+        for stage, done, total in [("ingest", 0, 2), ("ingest", 1, None), ("ingest", 1, None)]:
+            report(stage, done, total)
+    assert "files ingested" in screen.getvalue() and "2/2" in screen.getvalue()
