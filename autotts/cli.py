@@ -140,7 +140,8 @@ def _evaluate_in_warehouse(args: argparse.Namespace, name: str, knobs: dict) -> 
     console.print(f"report: {result['report']}")
     curve = result["curves"][0]
     if curve["error"]:
-        raise RunFailed(f"{name} failed during the run (recorded as failed in run {result['run_id']}): {one_line(curve['error'])}")
+        raise RunFailed(f"{name} failed during the run (recorded as failed in run {result['run_id']}; "
+                        f"details in {logs.log_path()}): {one_line(curve['error'])}")
     points = [Point(**p) for p in curve["points"]]
     if args.json:
         print(json.dumps({"controller": name, "run_id": result["run_id"], "synthetic": result["synthetic"],
@@ -330,6 +331,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                         report=str(out / "report.html"))
     (out / "discovery-summary.json").write_text(json.dumps(summary, indent=1, default=str))
     _print_discovery(summary, synthetic=True)
+    console.print(f"summary: {out / 'discovery-summary.json'}")
     console.print(f"query it: autotts sql \"SELECT * FROM leaderboard WHERE rank <= 3\" --warehouse {warehouse}")
     return 0
 

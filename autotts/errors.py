@@ -32,6 +32,14 @@ class RunFailed(Exception):
     """A run failed although its inputs were valid (e.g. a controller crashed in a flow)."""
 
 
+# Failures of the environment rather than of the input or of autotts, by the start of their message.
+ENVIRONMENT_FAILURES = {
+    "Timed out while attempting to connect to ephemeral Prefect API server":
+        "Prefect's temporary server did not start in time (a busy machine?): retry, raise "
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start one (`prefect server start`) and set PREFECT_API_URL",
+}
+
+
 EXPECTED: tuple[type[BaseException], ...] = (UserError, FormatError, ControllerError, InvalidAction, WarehouseBusy,
                                             FileNotFoundError, IsADirectoryError, PermissionError, ValueError)
 
@@ -55,6 +63,11 @@ def exit_code(err: BaseException) -> int:
 def report(err: BaseException, verbose: bool) -> int:
     """Print what went wrong and return the exit code: one line for expected errors, the
     traceback and a request to report it for anything else."""
+    known = next((text for start, text in ENVIRONMENT_FAILURES.items() if str(err).startswith(start)), None)
+    if known:
+        replacement = RunFailed(known)
+        replacement.__cause__ = err  # --verbose still shows the original
+        err = replacement
     if isinstance(err, (RunFailed,) + EXPECTED):
         if verbose:
             traceback.print_exception(err)

@@ -1,6 +1,7 @@
-"""Where Prefect's logs go when `autotts` runs a flow: a log file always, the terminal only with
-`--verbose`. Set up before Prefect is imported (it reads its logging settings at import, and the
-temporary API server it starts inherits them through the environment)."""
+"""How Prefect runs under `autotts`: its logs go to a log file always, to the terminal only with
+`--verbose`; no telemetry; a patient start-up for its temporary server. Set up before Prefect is
+imported (it reads its settings at import, and the temporary API server it starts inherits them
+through the environment)."""
 from __future__ import annotations
 
 import os
@@ -21,6 +22,8 @@ def configure(verbose: bool) -> Path:
     A user's own PREFECT_LOGGING_SETTINGS_PATH is respected."""
     os.environ.setdefault("DO_NOT_TRACK", "1")  # telemetry would retry against a closed network
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect waits 20 s for its temporary server, which a busy machine can exceed on a first run
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -108,6 +108,14 @@ def _run_rows(data: ReportData, run_id: str, held_out: bool) -> list[dict]:
             and data.is_search_group(run_id, p["benchmark"], p["model"]) != held_out]
 
 
+def _split_label(data: ReportData, benchmark: str, model: str) -> str:
+    """ — search, — held-out (or both) for a group where discovered controllers are shown."""
+    shown = {(c["controller"], c["run_id"]) for c in data.curves if c["origin"] == "explorer"
+             and (c["benchmark"], c["model"]) == (benchmark, model)}
+    splits = sorted({"search" if data.is_search_group(run_id, benchmark, model) else "held-out" for _, run_id in shown})
+    return f" — {' and '.join(splits)}" if splits else ""
+
+
 # ------------------------------------------------------------------------------ figures
 def _axis(fig: go.Figure, values: list[float], title: str, row: int, col: int) -> None:
     ticks, labels = log_ticks(min(values), max(values)) if values else ([], [])
@@ -117,7 +125,8 @@ def _axis(fig: go.Figure, values: list[float], title: str, row: int, col: int) -
 
 def headline_figure(rows: list[dict], best: str, groups: list[tuple[str, str]]) -> go.Figure:
     """Per held-out group: the best discovered controller's curve and the best baseline envelope
-    (the Pareto frontier of every baseline point), with the controller's 95 % band."""
+    (the Pareto frontier of every baseline point), both as steps: at any budget, the best accuracy
+    reachable without spending more, the quantity the comparison averages."""
     cols = min(COLUMNS, len(groups))
     titles = [f"{b} / {m} — held-out" + (f" [{SYNTHETIC_MARK}]" if _synthetic(
         [r for r in rows if (r["benchmark"], r["model"]) == (b, m)]) else "") for b, m in groups]
@@ -133,7 +142,7 @@ def headline_figure(rows: list[dict], best: str, groups: list[tuple[str, str]]) 
                       row=row, col=col)
         mine = sorted((r for r in members if r["controller"] == best), key=lambda r: r["tokens"])
         fig.add_trace(go.Scatter(x=[r["tokens"] for r in mine], y=[100 * r["accuracy"] for r in mine], mode="lines+markers",
-                                 line={"color": PALETTE[3], "width": 3}, name=display_name(best, "explorer"),
+                                 line={"color": PALETTE[3], "width": 3, "shape": "hv"}, name=display_name(best, "explorer"),
                                  legendgroup="best", showlegend=i == 0), row=row, col=col)
         _axis(fig, [r["tokens"] for r in members], "tokens per question", row, col)
     fig.update_layout(height=400 * (-(-len(groups) // cols)) + 60, template="plotly_white",
@@ -148,7 +157,7 @@ def scaling_figure(data: ReportData, x: str, title: str) -> go.Figure:
     groups = _groups(data.curves)
     cols = min(COLUMNS, max(1, len(groups)))
     rows = -(-len(groups) // cols)
-    titles = [f"{b} / {m}" + (f" [{SYNTHETIC_MARK}]" if _synthetic(
+    titles = [f"{b} / {m}" + _split_label(data, b, m) + (f" [{SYNTHETIC_MARK}]" if _synthetic(
         [c for c in data.curves if (c["benchmark"], c["model"]) == (b, m)]) else "") for b, m in groups]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.08,
                         vertical_spacing=min(0.5 / max(rows, 1), 0.12))

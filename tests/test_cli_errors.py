@@ -140,3 +140,28 @@ def test_every_help_example_parses():
         for line in examples:
             argv = shlex.split(line.split("autotts ", 1)[1])
             assert parser.parse_args(argv).func, line
+
+
+def test_errors_are_sorted_into_bad_input_failed_runs_and_bugs(capsys):
+    from autotts.errors import EXIT_BAD_INPUT, EXIT_BUG, EXIT_RUN_FAILED, report
+
+    assert report(FileNotFoundError(2, "No such file or directory", "x.json"), verbose=False) == EXIT_BAD_INPUT
+    assert capsys.readouterr().err == "error: x.json: No such file or directory\n"
+    assert report(RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server. "
+                               "stdout: ..."), verbose=False) == EXIT_RUN_FAILED
+    assert capsys.readouterr().err.count("\n") == 1
+    assert report(KeyError("an unexpected bug"), verbose=False) == EXIT_BUG
+    err = capsys.readouterr().err
+    assert "KeyError: 'an unexpected bug'" in err and err.splitlines()[-1].startswith("error: this is a bug in autotts")
+
+
+def test_notes_never_wrap_and_quiet_silences_them(tmp_path):
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 4)
+    folder.mkdir()
+    result = autotts(["bank", "synth", "--out", str(folder / "bank.parquet"), "--questions", "2", "--trajectories", "4"],
+                     tmp_path)
+    assert result.returncode == 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].endswith(f"SYNTHETIC trajectories to {folder / 'bank.parquet'}"), lines
+    quiet = autotts(["--quiet", "bank", "synth", "--out", "b.jsonl", "--questions", "2", "--trajectories", "4"], tmp_path)
+    assert quiet.returncode == 0 and quiet.stderr == "" and (tmp_path / "b.jsonl").exists()
