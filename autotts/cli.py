@@ -134,7 +134,7 @@ def _evaluate_in_warehouse(args: argparse.Namespace, name: str, knobs: dict) -> 
 
     with flow_progress(console, f"evaluating {name} on {args.warehouse}"):
         result = evaluate_flow(
-        warehouse=args.warehouse, controllers=[args.controller], knobs={args.controller: knobs},
+            warehouse=args.warehouse, controllers=[args.controller], knobs={args.controller: knobs},
             bank_ids=_split(args.bank_id), benchmarks=_split(args.benchmark), models=_split(args.model),
             betas=_betas(args), permutations=args.permutations, executor=args.executor, workers=args.workers)
     console.print(f"report: {result['report']}")
@@ -189,14 +189,8 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     checks.input_files(args.files)
     checks.warehouse(args.warehouse, must_exist=False)
-    from flows.ingest import IngestFailed, ingest_flow
-
-    try:
-        with flow_progress(console, f"ingesting {len(args.files)} file(s) into {args.warehouse}"):
-            summaries = ingest_flow(paths=args.files, warehouse=args.warehouse,
-                                    answer_mode="exact" if args.compat == "reference" else "math")
-    except IngestFailed as err:
-        raise UserError(f"{err} (rejected: nothing from that file was written to {args.warehouse})") from None
+    with flow_progress(console, f"ingesting {len(args.files)} file(s) into {args.warehouse}"):
+        summaries = _ingest(args.files, args.warehouse, "exact" if args.compat == "reference" else "math")
     if args.json:
         print(json.dumps(summaries))
     else:
@@ -205,6 +199,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                           f"({s['trajectories']} trajectories, {s['probes']} probes)"
                           + (" [SYNTHETIC]" if s["synthetic"] else ""))
     return 0
+
+
+def _ingest(paths: list[str], warehouse: str, answer_mode: str = "math") -> list[dict]:
+    """The ingest flow; a rejected file is bad input (the flow wrote nothing of it)."""
+    from flows.ingest import IngestFailed, ingest_flow
+
+    try:
+        return ingest_flow(paths=paths, warehouse=warehouse, answer_mode=answer_mode)
+    except IngestFailed as err:
+        raise UserError(f"{err} (rejected: nothing from that file was written to {warehouse})") from None
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -341,11 +345,10 @@ def _discover(bank: list[str] | None, explorer_model: str | None, **kwargs) -> d
     checks.warehouse(kwargs["warehouse"], must_exist=not bank)
     checks.explorer_ready(kwargs["explorer"])
     from flows.discover import discover_flow
-    from flows.ingest import ingest_flow
 
     with flow_progress(console, f"discovering controllers ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)"):
         if bank:
-            ingest_flow(paths=bank, warehouse=kwargs["warehouse"])
+            _ingest(bank, kwargs["warehouse"])
         summary = discover_flow(model=explorer_model, **kwargs)
     summary["holdout_comparison"] = compare_curves(summary["holdout"])
     console.print(f"report: {summary['report']}")
@@ -540,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--permutations", type=positive_int, default=10, help="permutations per question")
     demo.set_defaults(func=cmd_demo)
 
-    cache = sub.add_parser("cache", help="the cache of graded banks and bank snapshots (see docs/warehouse.md)")
+    cache = sub.add_parser("cache", help="the cache of graded banks and bank snapshots (README: Errors, logs and files)")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
     cache_sub.add_parser("clear", help="remove every cached file").set_defaults(func=cmd_cache_clear)
     return parser

@@ -14,7 +14,6 @@ from replay_core.env import InvalidAction
 from trajectories.schema import FormatError
 from warehouse.db import WarehouseBusy
 
-EXIT_OK = 0
 EXIT_RUN_FAILED = 1   # the run itself failed (or `doctor` found errors); inputs were fine
 EXIT_BAD_INPUT = 2    # bad arguments, files, warehouse, controller or configuration; nothing was changed
 EXIT_BUG = 3          # an unexpected exception: a bug in autotts
