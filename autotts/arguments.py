@@ -32,6 +32,10 @@ EXAMPLES: dict[str, list[str]] = {
     "cache clear": ["autotts cache clear"],
 }
 
+# Help for options that commands declare without one.
+COMMON_HELP = {"--json": "print JSON (for scripts) instead of tables", "--warehouse": "the DuckDB warehouse file",
+               "--seed": "random seed"}
+
 EXIT_CODES = ("exit codes: 0 success; 1 the run failed (doctor: errors found); 2 bad input, nothing changed; "
               "3 a bug in autotts; 130 interrupted; 141 stdout closed early")
 
@@ -42,8 +46,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if ("default" in text or default in (None, False, argparse.SUPPRESS) or action.option_strings == []
-                or isinstance(default, list)):
+        if ("default" in text or default is None or default is False or default is argparse.SUPPRESS
+                or not action.option_strings or isinstance(default, list)):
             return text
         return f"{text} (default: {default})" if text else f"default: {default}"
 
@@ -73,6 +77,11 @@ class Parser(argparse.ArgumentParser):
                               help="show Prefect's logs and the traceback of any error")
         loudness.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
                               help="print only results and errors (no progress, no notes)")
+
+    def add_argument(self, *names, **kwargs) -> argparse.Action:
+        if "help" not in kwargs and names and names[0] in COMMON_HELP:
+            kwargs["help"] = COMMON_HELP[names[0]]
+        return super().add_argument(*names, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         print(f"error: {self.prog}: {message} (see `{self.prog} --help`)", file=sys.stderr, flush=True)
