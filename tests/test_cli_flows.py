@@ -111,3 +111,18 @@ def test_the_evaluate_flow_reports_progress_the_terminal_draws(tmp_path, synthet
         for stage, done, total in [("ingest", 0, 2), ("ingest", 1, None), ("ingest", 1, None)]:
             report(stage, done, total)
     assert "files ingested" in screen.getvalue() and "2/2" in screen.getvalue()
+
+
+def test_a_controller_that_fails_inside_a_flow_is_a_failed_run(session):
+    """Exit 1, not 2: the run started, and the warehouse records the failed curve."""
+    from prefect.settings import PREFECT_API_URL
+
+    folder, _ = session
+    (folder / "raises.py").write_text("def make_controller(beta):\n    raise RuntimeError('boom')\n")
+    result = autotts(["evaluate", "--warehouse", "w.duckdb", "--controller", "raises.py", "--betas", "2",
+                      "--permutations", "2", "--workers", "1"], folder, PREFECT_API_URL=PREFECT_API_URL.value(),
+                     AUTOTTS_LOG_FILE=str(folder / "autotts.log"))
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert result.returncode == 1, result.stderr
+    assert len(errors) == 1 and "raises failed during the run" in errors[0] and "boom" in errors[0]
+    assert "Traceback" not in result.stderr
