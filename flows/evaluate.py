@@ -10,6 +10,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from replay_core.evaluate import EpisodeResults, default_workers
 from replay_core.metrics import summarize
+from tasks import progress
 from tasks.evaluate import ControllerSpec, _bank, replay_block, snapshot_bank, write_run_results
 from tasks.report import publish_report
 from warehouse.bank_io import bank_ids_by_group
@@ -49,6 +50,7 @@ def replay_flow(bank_path: str, specs: list[ControllerSpec], betas: list[float],
     """Fan out (controller, beta, permutation block) replay tasks on the flow's task runner.
     Returns, per controller, its (beta, results) blocks or the error that stopped it."""
     blocks = [list(range(s, min(s + block, permutations))) for s in range(0, permutations, block)]
+    progress.report("replay", 0, total=len(specs) * len(betas) * permutations)
     futures = [[(beta, replay_block.submit(bank_path, spec, beta, seeds, in_process_pool)) for beta in betas for seeds in blocks]
                for spec in specs]
     out = []

@@ -1,21 +1,32 @@
 """What a report shows, read from the warehouse in a few queries."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.db import connect
 
+# Per controller and group, its latest evaluation; explorer candidates only when among a run's `top`
+# (ranked as explorer.programs_db.ProgramsDatabase.best ranks them: score, then round, then id).
 CURVES_SQL = """
-SELECT c.name AS controller, c.origin, e.benchmark, e.model, e.beta, e.accuracy, e.accuracy_low,
-       e.accuracy_high, e.tokens, e.rounds, e.seq_tokens, e.run_id, e.created_at
-FROM evaluations e JOIN controllers c USING (controller_id)
+SELECT c.name AS controller, c.controller_id, c.origin, e.benchmark, e.model, e.beta, e.accuracy, e.accuracy_low,
+       e.accuracy_high, e.tokens, e.rounds, e.seq_tokens, e.run_id, e.created_at, b.synthetic
+FROM evaluations e JOIN controllers c USING (controller_id) JOIN banks b ON b.bank_id = e.bank_id
 WHERE e.error IS NULL {runs}
   AND (c.origin <> 'explorer' OR c.controller_id IN (
        SELECT controller_id FROM candidates WHERE status = 'evaluated'
-       QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, controller_id) <= {top}))
+       QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, round, controller_id) <= {top}))
 QUALIFY dense_rank() OVER (PARTITION BY c.controller_id, e.benchmark, e.model ORDER BY e.created_at DESC) = 1
 ORDER BY e.benchmark, e.model, c.origin, c.name, e.tokens
+"""
+
+# Every point of the selected discovery runs, for comparisons within one run.
+RUN_POINTS_SQL = """
+SELECT e.run_id, c.name AS controller, c.origin, e.benchmark, e.model, e.beta, e.accuracy, e.tokens, b.synthetic
+FROM evaluations e JOIN controllers c USING (controller_id) JOIN banks b ON b.bank_id = e.bank_id
+WHERE e.error IS NULL AND e.run_id IN (SELECT run_id FROM runs WHERE kind = 'discover') {runs}
+ORDER BY e.run_id, c.name, e.benchmark, e.model, e.tokens
 """
 
 
@@ -25,23 +36,50 @@ class ReportData:
     rounds: list[dict]
     candidates: list[dict]
     best: list[dict]
-    synthetic: bool
+    synthetic: bool                     # every group's data are synthetic
+    run_points: list[dict]              # all points of discovery runs, by run
+    search_splits: dict[str, dict]      # discovery run -> {"benchmarks": [...] | None, "models": [...] | None}
+    baseline_info: dict[str, dict]      # built-in controller name -> {"title", "summary"}
+
+    def is_search_group(self, run_id: str, benchmark: str, model: str) -> bool:
+        """Whether a discovery run searched on this group (None in a split means all of them)."""
+        split = self.search_splits.get(run_id, {})
+        return ((split.get("benchmarks") is None or benchmark in split["benchmarks"])
+                and (split.get("models") is None or model in split["models"]))
 
 
 def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) -> ReportData:
     """Curves of baselines, user controllers and each discovery run's `top` candidates."""
+    from replay_core.baselines import BASELINES
+
     runs = ""
     params: list = []
     if run_ids:
         runs = f"AND e.run_id IN ({', '.join('?' * len(run_ids))})"
         params = list(run_ids)
     with connect(warehouse, read_only=True) as con:
+        known = {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
+        missing = sorted(set(run_ids or []) - known)
+        if missing:
+            raise ValueError(f"no run {', '.join(missing)} in {warehouse}; its runs: {', '.join(sorted(known)) or 'none'} "
+                             "(SELECT * FROM runs lists them)")
         curves = con.sql(CURVES_SQL.format(runs=runs, top=int(top)), params=params).to_arrow_table().to_pylist()
+        run_points = con.sql(RUN_POINTS_SQL.format(runs=runs), params=params).to_arrow_table().to_pylist()
         rounds = con.sql("SELECT * FROM discovery_progress ORDER BY run_id, round").to_arrow_table().to_pylist()
         candidates = con.sql("SELECT run_id, round, controller_id, status, score, gain, error FROM candidates "
                              "ORDER BY run_id, round").to_arrow_table().to_pylist()
         best = con.sql("SELECT run_id, controller_id, round, score, gain, source, feedback FROM candidates "
-                       "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, "
-                       "controller_id) = 1").to_arrow_table().to_pylist()
-        synthetic = bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM banks").fetchone()[0])
-    return ReportData(curves, rounds, candidates, best, synthetic)
+                       "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, round, "
+                       "controller_id) = 1 ORDER BY run_id").to_arrow_table().to_pylist()
+        parameters = con.execute("SELECT run_id, parameters FROM runs WHERE kind = 'discover'").fetchall()
+    if run_ids:
+        best = [b for b in best if b["run_id"] in run_ids]
+        rounds = [r for r in rounds if r["run_id"] in run_ids]
+        candidates = [c for c in candidates if c["run_id"] in run_ids]
+    splits = {}
+    for run_id, text in parameters:
+        p = json.loads(text) if isinstance(text, str) else (text or {})
+        splits[run_id] = {"benchmarks": p.get("search_benchmarks"), "models": p.get("search_models")}
+    synthetic = bool(curves) and all(c["synthetic"] for c in curves)
+    info = {name: {"title": b.title, "summary": b.summary} for name, b in BASELINES.items()}
+    return ReportData(curves, rounds, candidates, best, synthetic, run_points, splits, info)

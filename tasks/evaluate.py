@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import inspect
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from replay_core.bank import Bank
 from replay_core.baselines import BASELINES
 from replay_core.controller import resolve
 from replay_core.evaluate import EpisodeResults, default_workers, run_batch
+from tasks import progress
+from trajectories.bank_cache import store_snapshot
 from warehouse.bank_io import load_bank
 from warehouse.results import ControllerRecord, CurveResult, write_results
 
@@ -55,9 +56,11 @@ def _bank(path: str) -> Bank:
 def snapshot_bank(warehouse: str, bank_ids: list[str] | None, benchmarks: list[str] | None,
                   models: list[str] | None, folder: str | None = None) -> str:
     """Read the selected questions once and leave them in a file workers load, so replay never
-    holds the warehouse open (people's ad-hoc queries get in) and the bank is not re-sent per task."""
+    holds the warehouse open (people's ad-hoc queries get in) and the bank is not re-sent per task.
+    The file lives in the size-capped cache (`trajectories.bank_cache`) unless `folder` is given."""
     bank = load_bank(warehouse, bank_ids, benchmarks, models)
-    folder = folder or tempfile.mkdtemp(prefix="autotts-bank-")
+    if folder is None:
+        return str(store_snapshot(bank))
     path = Path(folder) / "bank.pkl"
     with open(path, "wb") as handle:
         pickle.dump(bank, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -91,8 +94,11 @@ def replay_block(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[
     """One (controller, beta, permutation block) unit of work. With `in_process_pool` the numpy work
     runs in the local process pool, so thread-based task runners still use every core."""
     if in_process_pool:
-        return _worker_pool().submit(replay, bank_path, spec, beta, seeds).result()
-    return replay(bank_path, spec, beta, seeds)
+        results = _worker_pool().submit(replay, bank_path, spec, beta, seeds).result()
+    else:
+        results = replay(bank_path, spec, beta, seeds)
+    progress.report("replay", len(seeds))
+    return results
 
 
 @task(name="write-results", retries=3, retry_delay_seconds=2)

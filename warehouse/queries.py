@@ -11,4 +11,7 @@ from warehouse.db import connect
 def run_sql(warehouse: str | Path, sql: str, wait_s: float = 10.0) -> pa.Table:
     """Run one query on a read-only connection (so it can never change the warehouse)."""
     with connect(warehouse, read_only=True, wait_s=wait_s) as con:
-        return con.sql(sql).to_arrow_table()
+        relation = con.sql(sql)
+        if relation is None:  # empty input, or a statement that returns no rows
+            raise ValueError(f"nothing to show: give one SELECT query, e.g. \"SELECT * FROM leaderboard\" (got {sql!r})")
+        return relation.to_arrow_table()
