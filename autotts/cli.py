@@ -306,12 +306,17 @@ def _discover(bank: list[str] | None, **kwargs) -> dict:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    summary = _discover(warehouse=args.warehouse, bank=args.bank, search_benchmarks=_split(args.search_benchmarks),
-                        search_models=_split(args.search_models), holdout_benchmarks=_split(args.holdout_benchmarks),
-                        holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
-                        explorer=args.explorer, model=args.model, betas=args.betas, permutations=args.permutations,
-                        holdout_permutations=args.holdout_permutations, resume=args.resume,
-                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed)
+    setup = dict(search_benchmarks=_split(args.search_benchmarks), search_models=_split(args.search_models),
+                 holdout_benchmarks=_split(args.holdout_benchmarks), holdout_models=_split(args.holdout_models),
+                 rounds=args.rounds, candidates=args.candidates, explorer=args.explorer, model=args.model,
+                 betas=args.betas, permutations=args.permutations, holdout_permutations=args.holdout_permutations,
+                 beta_parameterized=args.beta_parameterized, trace_feedback=args.trace_feedback, seed=args.seed,
+                 carry_over=args.carry_over)
+    if args.resume:  # refuse a conflicting flag in one line, before any flow starts
+        from flows.discover import resumed_setup
+
+        resumed_setup(args.warehouse, args.resume, setup)
+    summary = _discover(warehouse=args.warehouse, bank=args.bank, resume=args.resume, **setup)
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
@@ -477,17 +482,23 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--search-models", action="append", metavar="NAMES", help="search split models (default: all)")
     disc.add_argument("--holdout-benchmarks", action="append", metavar="NAMES", help="held-out benchmarks")
     disc.add_argument("--holdout-models", action="append", metavar="NAMES", help="held-out models")
-    disc.add_argument("--rounds", type=int, default=6)
-    disc.add_argument("--candidates", type=int, default=6, help="candidates per round")
-    disc.add_argument("--explorer", choices=("offline", "anthropic"), default="offline")
+    # set-up options default to None: a new run fills in the flow's defaults, --resume the stored ones
+    disc.add_argument("--rounds", type=int, help="(default 6)")
+    disc.add_argument("--candidates", type=int, help="candidates per round (default 6)")
+    disc.add_argument("--explorer", choices=("offline", "anthropic"), help="(default offline)")
     disc.add_argument("--model", help="Anthropic model (default: the SDK's current Sonnet)")
-    disc.add_argument("--betas", type=int, default=5)
-    disc.add_argument("--permutations", type=int, default=20, help="permutations per question while searching")
-    disc.add_argument("--holdout-permutations", type=int, default=100)
-    disc.add_argument("--resume", metavar="RUN_ID", help="continue a killed discovery run")
-    disc.add_argument("--no-beta", action="store_true", help="ablation: fixed hyper-parameters instead of beta maps")
-    disc.add_argument("--no-feedback", action="store_true", help="ablation: no execution-trace feedback to the explorer")
-    disc.add_argument("--seed", type=int, default=0)
+    disc.add_argument("--betas", type=int, help="(default 5)")
+    disc.add_argument("--permutations", type=int, help="permutations per question while searching (default 20)")
+    disc.add_argument("--holdout-permutations", type=int, help="(default 100)")
+    disc.add_argument("--resume", metavar="RUN_ID",
+                      help="continue a killed or failed discovery run with its stored settings (other settings are refused)")
+    disc.add_argument("--no-beta", action="store_const", const=False, dest="beta_parameterized",
+                      help="ablation: fixed hyper-parameters instead of beta maps")
+    disc.add_argument("--no-feedback", action="store_const", const=False, dest="trace_feedback",
+                      help="ablation: no execution-trace feedback to the explorer")
+    disc.add_argument("--seed", type=int, help="explorer seed (default: a fresh one, recorded with the run)")
+    disc.add_argument("--carry-over", type=int, metavar="N",
+                      help="start from the N best programs per island of earlier runs on the same search split (default 0)")
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)
 
