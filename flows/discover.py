@@ -115,7 +115,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     given = {k: v for k, v in locals().items() if k in SETUP_DEFAULTS}
     run_id, setup, new = open_discovery_run(warehouse, resume, given)
     with failed_on_error(warehouse, run_id):
-        carried = carry_over_programs(warehouse, run_id, setup, setup["carry_over"]) if new and setup["carry_over"] else 0
+        if new and setup["carry_over"]:
+            carry_over_programs(warehouse, run_id, setup, setup["carry_over"])
         todo = rounds_left(warehouse, run_id, setup["rounds"])
         grid = tuple(float(b) for b in np.linspace(0, 1, setup["betas"]))
         search_path = snapshot_bank(warehouse, None, setup["search_benchmarks"], setup["search_models"])
@@ -129,7 +130,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
             history.append(discovery_round(warehouse, run_id, rnd, search_path, baseline_points, the_explorer,
                                            settings, setup["seed"]))
             publish_warehouse_snapshot(warehouse, f"round {rnd}")
-        best = ProgramsDatabase(warehouse, run_id).best(setup["holdout_top"])
+        programs = ProgramsDatabase(warehouse, run_id)
+        best, carried = programs.best(setup["holdout_top"]), len(programs.of_round(CARRIED_ROUND))
         holdout = []
         holdout_benchmarks, holdout_models = setup["holdout_benchmarks"], setup["holdout_models"]
         if best and (holdout_benchmarks or holdout_models):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 
 import pytest
 
+from tests.conftest import ROOT
 from warehouse.ingest import load, prepare
 from warehouse.queries import run_sql
 
@@ -91,23 +93,28 @@ def test_nights_compound_while_an_analyst_holds_the_snapshot_open(warehouse, pre
                                  f"AND run_id = '{second['run_id']}'").to_pylist()
     assert leaders and all(f"| {r['controller']} |" in by_key["report-summary"].data and f"{r['score']:.4f}" in
                            by_key["report-summary"].data for r in leaders)
-    assert by_key["report"].data == "http://127.0.0.1:8765/reports/w.report.html"
+    assert by_key["report"].data.endswith("(http://127.0.0.1:8765/reports/w.report.html)")
     assert second["best"][0]["candidate"] in by_key["discovery-summary"].data
     assert "Champion history" in by_key["discovery-summary"].data
 
 
-def test_resume_uses_the_stored_set_up_and_refuses_other_settings(warehouse, prefect_harness, capsys):
-    from autotts.cli import main
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    """The real command in its own process: what a user sees on the terminal."""
+    return subprocess.run([sys.executable, "-m", "autotts", *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_resume_uses_the_stored_set_up_and_refuses_other_settings(warehouse, prefect_harness):
     from flows.discover import discover_flow, new_setup
     from warehouse.results import finish_run, start_run
 
     stored = new_setup({**SMALL, "candidates": 2, "seed": 11})
     run_id = start_run(warehouse, "discover", stored)
     finish_run(warehouse, run_id, "failed")  # as a crashed run leaves it
-    assert main(["discover", "--warehouse", warehouse, "--resume", run_id, "--explorer", "offline",
-                 "--candidates", "6"]) == 2
-    err = capsys.readouterr().out.strip()
-    assert len(err.splitlines()) == 1 and "candidates=6 (stored: 2)" in err and "explorer" not in err
+    refused = _cli("discover", "--warehouse", warehouse, "--resume", run_id, "--explorer", "offline", "--candidates", "6")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "candidates=6 (stored: 2)" in refused.stderr and "explorer" not in refused.stderr
     assert run_sql(warehouse, "SELECT count(*) AS n FROM candidates").to_pylist() == [{"n": 0}]  # nothing ran
 
     summary = discover_flow(warehouse, resume=run_id)  # no settings given: the stored ones
@@ -116,8 +123,8 @@ def test_resume_uses_the_stored_set_up_and_refuses_other_settings(warehouse, pre
     points = run_sql(warehouse, "SELECT count(DISTINCT beta) AS n FROM evaluations").to_pylist()
     assert points == [{"n": 3}]
     assert run_sql(warehouse, "SELECT status FROM runs").to_pylist() == [{"status": "completed"}]
-    assert main(["discover", "--warehouse", warehouse, "--resume", run_id]) == 2
-    assert "already completed" in capsys.readouterr().out
+    again = _cli("discover", "--warehouse", warehouse, "--resume", run_id)
+    assert again.returncode == 2 and "already completed" in again.stderr
 
 
 def test_a_failed_run_is_marked_failed_and_doctor_says_so(warehouse, prefect_harness, tmp_path):

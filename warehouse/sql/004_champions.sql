@@ -17,7 +17,7 @@ WITH ranked AS (
            lead(c.score) OVER places AS runner_up_score
     FROM runs r JOIN candidates c USING (run_id)
     WHERE r.kind = 'discover' AND c.status = 'evaluated'
-    WINDOW places AS (PARTITION BY r.run_id ORDER BY c.score DESC, c.gain DESC, c.controller_id)
+    WINDOW places AS (PARTITION BY r.run_id ORDER BY c.score DESC, c.round, c.controller_id)  -- as ProgramsDatabase.best
 ), champions AS (
     SELECT *, lag(controller_id) OVER split_order AS previous_champion,
            controller_id IS DISTINCT FROM lag(controller_id) OVER split_order AS new_champion
