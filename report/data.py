@@ -1,7 +1,7 @@
 """What a report shows, read from the warehouse in a few queries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.db import connect
@@ -26,6 +26,7 @@ class ReportData:
     candidates: list[dict]
     best: list[dict]
     synthetic: bool
+    champions: list[dict] = field(default_factory=list)   # champion_history, oldest first
 
 
 def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) -> ReportData:
@@ -44,4 +45,7 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
                        "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, "
                        "controller_id) = 1").to_arrow_table().to_pylist()
         synthetic = bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM banks").fetchone()[0])
-    return ReportData(curves, rounds, candidates, best, synthetic)
+        has_champions = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'champion_history'").fetchall()[0][0]
+        champions = (con.sql("SELECT * FROM champion_history ORDER BY started_at, run_id").to_arrow_table().to_pylist()
+                     if has_champions else [])  # a warehouse not yet migrated to schema 4 has none
+    return ReportData(curves, rounds, candidates, best, synthetic, champions)

@@ -84,8 +84,7 @@ def replay(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int]) 
     return run_batch(bank, factory, beta, np.arange(bank.n_questions), np.asarray(seeds))
 
 
-@task(name="replay-block", task_run_name="replay {spec.target} beta={beta:.3f} permutations {seeds[0]}-{seeds[-1]}",
-      retries=1)
+@task(name="replay-block", task_run_name="replay {spec.target} beta={beta:.3f} from permutation {seeds[0]}", retries=1)
 def replay_block(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int],
                  in_process_pool: bool = False) -> EpisodeResults:
     """One (controller, beta, permutation block) unit of work. With `in_process_pool` the numpy work

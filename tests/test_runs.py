@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -82,6 +83,8 @@ def test_nights_compound_while_an_analyst_holds_the_snapshot_open(warehouse, pre
     assert history[1]["new_champion"] is not kept
     assert history[1]["leading_since"] == (history[0] if kept else history[1])["started_at"]
     assert second["champions"] == history
+    report = Path(second["report"]).read_text()
+    assert "id='champions'" in report and all(h["run_id"] in report for h in history)
 
     # the Prefect UI: the key numbers inline (best at matched budgets), the report at an http URL
     from prefect.client.orchestration import get_client
