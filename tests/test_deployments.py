@@ -176,3 +176,28 @@ def test_every_deployment_in_prefect_yaml_passes_its_flow_valid_parameters():
         flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
         flow.validate_parameters(deployment.get("parameters") or {})  # raises on unknown or mistyped ones
         assert deployment["parameters"].get("warehouse") == "{{ $AUTOTTS_WAREHOUSE }}"
+
+
+def test_serve_finds_prefect_yaml_outside_the_checkout_and_keeps_schedule_fields(tmp_path, monkeypatch):
+    import datetime
+
+    from deployments.serve import DeploymentSpecError, find_prefect_file, schedule
+
+    monkeypatch.chdir(tmp_path)  # e.g. an installed package run from elsewhere
+    monkeypatch.setenv("AUTOTTS_PROJECT_DIR", str(ROOT))
+    assert find_prefect_file() == ROOT / "prefect.yaml"
+    with pytest.raises(DeploymentSpecError, match="no prefect.yaml"):
+        find_prefect_file(str(tmp_path / "absent.yaml"))
+    every = schedule("d", {"interval": 3600, "anchor_date": "2026-01-01T02:00:00", "timezone": "Europe/Paris",
+                           "active": False, "parameters": {"rounds": 2}, "slug": "hourly"})
+    assert (every.interval, every.timezone, every.active, every.parameters, every.slug) == \
+        (datetime.timedelta(hours=1), "Europe/Paris", False, {"rounds": 2}, "hourly")
+    with pytest.raises(DeploymentSpecError, match="catchup"):
+        schedule("d", {"cron": "0 2 * * *", "catchup": True})
+
+
+def test_the_yaml_reader_is_a_declared_dependency():
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(d.lower().startswith("pyyaml") for d in declared)
