@@ -14,7 +14,8 @@ from tasks.evaluate import snapshot_bank
 from tasks.report import publish_report, publish_warehouse_snapshot
 from warehouse.db import connect
 from warehouse.queries import champion_history
-from warehouse.results import earlier_runs, failed_on_error, finish_run, start_run, stored_run
+from warehouse.results import (complete_discovery_run, earlier_runs, failed_on_error, finish_run, start_run,
+                               stored_run)
 
 
 def make_explorer(name: str, model: str | None = None, max_tokens: int = 8000):
@@ -93,8 +94,9 @@ def rounds_left(warehouse: str, run_id: str, rounds: int) -> list[int]:
 
 
 @task(name="close-discovery-run", task_run_name="close discovery run")
-def close_discovery_run(warehouse: str, run_id: str) -> None:
-    finish_run(warehouse, run_id, "completed")
+def close_discovery_run(warehouse: str, run_id: str, champion: str | None, runner_up: str | None) -> None:
+    """Complete the run, recording the champion it chose for the champion history."""
+    complete_discovery_run(warehouse, run_id, champion, runner_up)
 
 
 @flow(name="discover", log_prints=True)
@@ -131,7 +133,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                                            settings, setup["seed"]))
             publish_warehouse_snapshot(warehouse, f"round {rnd}")
         programs = ProgramsDatabase(warehouse, run_id)
-        best, carried = programs.best(setup["holdout_top"]), len(programs.of_round(CARRIED_ROUND))
+        ranked = programs.best(max(2, setup["holdout_top"]))  # the run's selection rule: champion first
+        best, carried = ranked[: setup["holdout_top"]], len(programs.of_round(CARRIED_ROUND))
         holdout = []
         holdout_benchmarks, holdout_models = setup["holdout_benchmarks"], setup["holdout_models"]
         if best and (holdout_benchmarks or holdout_models):
@@ -139,7 +142,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                                          holdout_models or setup["search_models"])
             holdout = holdout_evaluation(warehouse, run_id, holdout_path, {p.controller_id: p.source for p in best},
                                          list(grid), setup["holdout_permutations"])
-        close_discovery_run(warehouse, run_id)
+        champion, runner_up = ([p.controller_id for p in ranked] + [None, None])[:2]
+        close_discovery_run(warehouse, run_id, champion, runner_up)
     snapshot = publish_warehouse_snapshot(warehouse, "the run")
     report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")), run_id)
     summary = {"report": report_path, "snapshot": snapshot, "run_id": run_id, "seed": setup["seed"],
@@ -169,10 +173,10 @@ def _summary_markdown(summary: dict) -> str:
                      f"| {b['carried_from'] or ''} |")
     if summary["champions"]:
         lines += ["", "**Champion history** (this search split, latest last):", "",
-                  "| run | started | champion | score | gain | lead over runner-up | leading since |",
+                  "| run | started | champion | score | gain | lead in score over runner-up | leading since |",
                   "|---|---|---|---|---|---|---|"]
         for c in summary["champions"][-10:]:
-            lead = "" if c["lead_over_runner_up"] is None else f"{c['lead_over_runner_up']:+.4f}"
+            lead = "" if c["lead_in_score"] is None else f"{c['lead_in_score']:+.4f}"
             lines.append(f"| {c['run_id']} | {c['started_at']:%Y-%m-%d %H:%M} | {c['controller_id']} | {c['score']:.4f} "
                          f"| {100 * (c['gain_over_best_baseline'] or 0):+.1f} pts | {lead} | {c['leading_since']:%Y-%m-%d %H:%M} |")
     return "\n".join(lines)

@@ -154,13 +154,14 @@ def render(data: ReportData, title: str = "AutoTTS report") -> str:
             f"<td>{html.escape(c['search_benchmarks'])} / {html.escape(c['search_models'])}</td>"
             f"<td>{html.escape(c['controller_id'])}{' (new)' if c['new_champion'] else ''}</td><td>{c['score']:.4f}</td>"
             f"<td>{100 * (c['gain_over_best_baseline'] or 0):+.1f} pts</td>"
-            f"<td>{'' if c['lead_over_runner_up'] is None else format(c['lead_over_runner_up'], '+.4f')}</td>"
+            f"<td>{'' if c['lead_in_score'] is None else format(c['lead_in_score'], '+.4f')}</td>"
             f"<td>{c['leading_since']:%Y-%m-%d %H:%M}</td></tr>" for c in data.champions)
-        sections.append("<h2>Champion history</h2><p>Each discovery run's best candidate at matched budgets (score: "
-                        "area under accuracy over the baselines' budget range), its lead over the run's runner-up, "
-                        "and since when it has led runs of its search split.</p><table id='champions'><tr><th>run</th>"
-                        "<th>started</th><th>search split</th><th>champion</th><th>score</th><th>gain over best "
-                        f"baseline</th><th>lead over runner-up</th><th>leading since</th></tr>{body}</table>")
+        sections.append("<h2>Champion history</h2><p>The champion each discovery run chose (score: area under "
+                        "accuracy over the baselines' budget range; gain: mean accuracy over the best baseline at "
+                        "matched budgets), its lead in score over the run's runner-up, and since when it has led "
+                        "runs of its search split.</p><table id='champions'><tr><th>run</th><th>started</th>"
+                        "<th>search split</th><th>champion</th><th>score</th><th>gain over best baseline</th>"
+                        f"<th>lead over runner-up</th><th>leading since</th></tr>{body}</table>")
     for best in data.best:
         sections.append(f"<h2>Best controller of discovery run {html.escape(best['run_id'])}: "
                         f"{html.escape(best['controller_id'])}</h2><p>round {best['round']}, score {best['score']:.4f}, "

@@ -84,6 +84,16 @@ def finish_run(warehouse: str | Path, run_id: str, status: str = "completed") ->
         con.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", [finished, status, run_id])
 
 
+def complete_discovery_run(warehouse: str | Path, run_id: str, champion: str | None, runner_up: str | None) -> None:
+    """Close a discovery run as completed and record the champion it chose (and its runner-up),
+    in one transaction: the `champion_history` view reads them."""
+    with transaction(warehouse) as con:
+        if champion:
+            con.execute("INSERT INTO run_champions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [run_id, champion, runner_up, now()])
+        con.execute("UPDATE runs SET finished_at = ?, status = 'completed' WHERE run_id = ?", [now(), run_id])
+
+
 @contextlib.contextmanager
 def failed_on_error(warehouse: str | Path, run_id: str) -> Iterator[None]:
     """Mark the run failed when what it wraps raises (interrupts included), so no run that died
