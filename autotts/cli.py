@@ -341,7 +341,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(f"[bold]AutoTTS demo[/] on the bundled SYNTHETIC bank {bank_path} -> warehouse {warehouse}")
     summary = _discover(warehouse=str(warehouse), bank=[str(bank_path)], search_benchmarks=["synthetic-aime"],
                         search_models=None, holdout_benchmarks=["synthetic-hmmt", "synthetic-math"], holdout_models=None,
-                        rounds=args.rounds, candidates=args.candidates, explorer="offline", explorer_model=None,
+                        rounds=args.rounds, candidates=args.candidates, explorer="offline", model=None,
                         betas=args.betas, permutations=args.permutations, holdout_permutations=args.permutations,
                         resume=None, beta_parameterized=True, trace_feedback=True, seed=args.seed,
                         report=str(out / "report.html"))
@@ -352,32 +352,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _discover(bank: list[str] | None, explorer_model: str | None, **kwargs) -> dict:
+def _discover(bank: list[str] | None, **kwargs) -> dict:
     checks.input_files(bank or [])
     checks.warehouse(kwargs["warehouse"], must_exist=not bank)
-    checks.explorer_ready(kwargs["explorer"])
+    checks.explorer_ready(kwargs.get("explorer") or "offline")
     from flows.discover import discover_flow
 
-    with flow_progress(console, f"discovering controllers ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)"):
+    shape = f" ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)" if kwargs.get("rounds") and \
+        kwargs.get("candidates") else ""
+    with flow_progress(console, f"discovering controllers{shape}"):
         if bank:
             _ingest(bank, kwargs["warehouse"])
-        summary = discover_flow(model=explorer_model, **kwargs)
+        summary = discover_flow(**kwargs)
     summary["holdout_comparison"] = compare_curves(summary["holdout"])
     console.print(f"report: {summary['report']}")
     return summary
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    summary = _discover(warehouse=args.warehouse, bank=args.bank, search_benchmarks=_split(args.search_benchmarks),
-                        search_models=_split(args.search_models), holdout_benchmarks=_split(args.holdout_benchmarks),
-                        holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
-                        explorer=args.explorer, explorer_model=args.explorer_model, betas=args.betas,
-                        permutations=args.permutations, holdout_permutations=args.holdout_permutations,
-                        resume=args.resume, beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback,
-                        seed=args.seed, max_cost_usd=args.max_cost_usd,
-                        explorer_options={"base_url": args.explorer_base_url, "prices": dict(args.price or []),
-                                          "tool_calls": args.agent_tool_calls},
-                        halving=not args.no_halving)
+    setup = dict(search_benchmarks=_split(args.search_benchmarks), search_models=_split(args.search_models),
+                 holdout_benchmarks=_split(args.holdout_benchmarks), holdout_models=_split(args.holdout_models),
+                 rounds=args.rounds, candidates=args.candidates, explorer=args.explorer, model=args.explorer_model,
+                 betas=args.betas, permutations=args.permutations, holdout_permutations=args.holdout_permutations,
+                 beta_parameterized=args.beta_parameterized, trace_feedback=args.trace_feedback, seed=args.seed,
+                 carry_over=args.carry_over, halving=args.halving,
+                 explorer_options={k: v for k, v in (("base_url", args.explorer_base_url),
+                                                     ("prices", dict(args.price) if args.price else None),
+                                                     ("tool_calls", args.agent_tool_calls)) if v is not None} or None)
+    if args.resume:  # refuse a conflicting flag in one line, before any flow starts
+        from flows.discover import resumed_setup
+
+        resumed_setup(args.warehouse, args.resume, setup)
+    summary = _discover(warehouse=args.warehouse, bank=args.bank, resume=args.resume, max_cost_usd=args.max_cost_usd,
+                        **setup)
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
@@ -534,28 +541,35 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--search-models", action="append", metavar="NAMES", help="search split models (default: all)")
     disc.add_argument("--holdout-benchmarks", action="append", metavar="NAMES", help="held-out benchmarks")
     disc.add_argument("--holdout-models", action="append", metavar="NAMES", help="held-out models")
-    disc.add_argument("--rounds", type=positive_int, default=6, help="discovery rounds")
-    disc.add_argument("--candidates", type=positive_int, default=6, help="candidates per round")
-    disc.add_argument("--explorer", choices=tuple(EXPLORERS), default="offline",
-                      help="who writes candidates: " + "; ".join(f"{name}: {what}" for name, what in EXPLORERS.items()))
+    # set-up options default to None: a new run fills in the flow's defaults, --resume the stored ones
+    disc.add_argument("--rounds", type=positive_int, help="discovery rounds (default 6)")
+    disc.add_argument("--candidates", type=positive_int, help="candidates per round (default 6)")
+    disc.add_argument("--explorer", choices=tuple(EXPLORERS),
+                      help="who writes candidates (default offline): " + "; ".join(f"{name}: {what}" for name, what in EXPLORERS.items()))
     disc.add_argument("--explorer-model", metavar="NAME",
                       help="the LLM explorer's model (Anthropic default: the SDK's current Sonnet; openai: required)")
     disc.add_argument("--explorer-base-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://gpu-box:8000/v1")
     disc.add_argument("--max-cost-usd", type=float, metavar="USD",
-                      help="stop before the LLM explorer could spend more (the run stays resumable)")
+                      help="stop before the LLM explorer could spend more (the run stays resumable with a higher cap)")
     disc.add_argument("--price", action="append", type=_price, metavar="MODEL=IN,OUT",
                       help="USD per million input,output tokens for a model (overrides the built-in table; repeatable)")
-    disc.add_argument("--agent-tool-calls", type=positive_int, default=12, metavar="N",
-                      help="anthropic-agent: sandboxed tool calls per round")
-    disc.add_argument("--betas", type=positive_int, default=5, help="betas per candidate curve")
-    disc.add_argument("--permutations", type=positive_int, default=20, help="permutations per question while searching")
-    disc.add_argument("--holdout-permutations", type=positive_int, default=100, help="permutations per question on held-out data")
-    disc.add_argument("--resume", metavar="RUN_ID", help="continue a killed discovery run")
-    disc.add_argument("--no-beta", action="store_true", help="ablation: fixed hyper-parameters instead of beta maps")
-    disc.add_argument("--no-feedback", action="store_true", help="ablation: no execution-trace feedback to the explorer")
-    disc.add_argument("--no-halving", action="store_true",
+    disc.add_argument("--agent-tool-calls", type=positive_int, metavar="N",
+                      help="anthropic-agent: sandboxed tool calls per round (default 12)")
+    disc.add_argument("--betas", type=positive_int, help="betas per candidate curve (default 5)")
+    disc.add_argument("--permutations", type=positive_int, help="permutations per question while searching (default 20)")
+    disc.add_argument("--holdout-permutations", type=positive_int,
+                      help="permutations per question on held-out data (default 100)")
+    disc.add_argument("--resume", metavar="RUN_ID",
+                      help="continue a killed or failed discovery run with its stored settings (other settings are refused)")
+    disc.add_argument("--no-beta", action="store_const", const=False, dest="beta_parameterized",
+                      help="ablation: fixed hyper-parameters instead of beta maps")
+    disc.add_argument("--no-feedback", action="store_const", const=False, dest="trace_feedback",
+                      help="ablation: no execution-trace feedback to the explorer")
+    disc.add_argument("--no-halving", action="store_const", const=False, dest="halving",
                       help="score every candidate at full permutations (default: successive halving)")
-    disc.add_argument("--seed", type=int, default=0, help="random seed")
+    disc.add_argument("--seed", type=int, help="explorer seed (default: a fresh one, recorded with the run)")
+    disc.add_argument("--carry-over", type=int, metavar="N",
+                      help="start from the N best programs per island of earlier runs on the same search split (default 0)")
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)
 

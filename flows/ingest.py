@@ -6,6 +6,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from tasks import progress
 from tasks.ingest import load_payload, prepare_file
+from tasks.report import publish_warehouse_snapshot
 from trajectories.schema import FormatError
 
 
@@ -37,6 +38,8 @@ def ingest_flow(paths: list[str], warehouse: str, answer_mode: str = "math") -> 
               for s in summaries]
     lines += [f"| rejected | | | | | {e} |" for e in errors]
     create_markdown_artifact("\n".join(lines), key="ingest-summary", description="Files ingested by this run")
+    if any(s["status"] == "ingested" for s in summaries):
+        publish_warehouse_snapshot(warehouse, "ingest")
     if errors:
         raise IngestFailed("; ".join(errors))
     return summaries

@@ -20,6 +20,7 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from replay_core.metrics import compare_curves, pareto_frontier
+from report.ablations import ablation_figure, ablation_table
 from report.data import ReportData, load
 from report.wording import saving_words, si
 
@@ -331,10 +332,36 @@ def best_controller_section(data: ReportData) -> str:
         f"<h3>Source</h3><pre class='source'>{html.escape(b['source'])}</pre>" for b in data.best)
 
 
-# The page, top to bottom. An ablations section (best score vs candidates, with and without beta
-# maps and trace feedback) belongs after progress_section.
+def ablations_section(data: ReportData) -> str:
+    if not data.ablations:
+        return ""
+    return ("<h2>Ablations</h2><p>Best search score found versus candidates proposed, for discovery with all "
+            "switches, without β-parameterisation and without trace feedback (mean over seeds; band: min to max), "
+            "and each variant's champion on held-out data (gain over the best baseline at matched budgets).</p>"
+            + _div(ablation_figure(data.ablations), "ablations-figure") + ablation_table(data.ablations))
+
+
+def champions_section(data: ReportData) -> str:
+    if not data.champions:
+        return ""
+    body = "".join(
+        f"<tr><td>{html.escape(c['run_id'])}</td><td>{c['started_at']:%Y-%m-%d %H:%M}</td>"
+        f"<td>{html.escape(c['search_benchmarks'])} / {html.escape(c['search_models'])}</td>"
+        f"<td>{html.escape(c['controller_id'])}{' (new)' if c['new_champion'] else ''}</td><td>{c['score']:.4f}</td>"
+        f"<td>{100 * (c['gain_over_best_baseline'] or 0):+.1f} pts</td>"
+        f"<td>{'' if c['lead_in_score'] is None else format(c['lead_in_score'], '+.4f')}</td>"
+        f"<td>{c['leading_since']:%Y-%m-%d %H:%M}</td></tr>" for c in data.champions)
+    return ("<h2>Champion history</h2><p>The champion each discovery run chose (score: area under accuracy over "
+            "the baselines' budget range; gain: mean accuracy over the best baseline at matched budgets), its lead "
+            "in score over the run's runner-up, and since when it has led runs of its search split.</p>"
+            "<table id='champions'><tr><th>run</th><th>started</th><th>search split</th><th>champion</th><th>score</th>"
+            f"<th>gain over best baseline</th><th>lead over runner-up</th><th>leading since</th></tr>{body}</table>")
+
+
+# The page, top to bottom.
 SECTIONS: tuple[Callable[[ReportData], str], ...] = (
-    headline_section, curves_section, savings_section, legend_section, progress_section, best_controller_section)
+    headline_section, curves_section, savings_section, legend_section, progress_section, ablations_section,
+    champions_section, best_controller_section)
 
 
 def render(data: ReportData, title: str = "AutoTTS report") -> str:

@@ -2,21 +2,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from explorer.ablation import summarize_runs
 from warehouse.db import connect
+from warehouse.discovery_runs import discovery_runs
 
 # Per controller and group, its latest evaluation; explorer candidates only when among a run's `top`
-# (ranked as explorer.programs_db.ProgramsDatabase.best ranks them: score, then round, then id).
+# (ranked by the selection rule, the `candidate_ranking` view: ProgramsDatabase.champions).
 CURVES_SQL = """
 SELECT c.name AS controller, c.controller_id, c.origin, e.benchmark, e.model, e.beta, e.accuracy, e.accuracy_low,
        e.accuracy_high, e.tokens, e.rounds, e.seq_tokens, e.run_id, e.created_at, b.synthetic
 FROM evaluations e JOIN controllers c USING (controller_id) JOIN banks b ON b.bank_id = e.bank_id
 WHERE e.error IS NULL {runs}
   AND (c.origin <> 'explorer' OR c.controller_id IN (
-       SELECT controller_id FROM candidates WHERE status = 'evaluated'
-       QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, round, controller_id) <= {top}))
+       SELECT controller_id FROM candidate_ranking WHERE selection_rank <= {top}))
 QUALIFY dense_rank() OVER (PARTITION BY c.controller_id, e.benchmark, e.model ORDER BY e.created_at DESC) = 1
 ORDER BY e.benchmark, e.model, c.origin, c.name, e.tokens
 """
@@ -40,6 +41,8 @@ class ReportData:
     run_points: list[dict]              # all points of discovery runs, by run
     search_splits: dict[str, dict]      # discovery run -> {"benchmarks": [...] | None, "models": [...] | None}
     baseline_info: dict[str, dict]      # built-in controller name -> {"title", "summary"}
+    champions: list[dict] = field(default_factory=list)   # champion_history, oldest first
+    ablations: list = field(default_factory=list)         # explorer.ablation.AblationSummary per variant
 
     def is_search_group(self, run_id: str, benchmark: str, model: str) -> bool:
         """Whether a discovery run searched on this group (None in a split means all of them)."""
@@ -68,10 +71,12 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
         rounds = con.sql("SELECT * FROM discovery_progress ORDER BY run_id, round").to_arrow_table().to_pylist()
         candidates = con.sql("SELECT run_id, round, controller_id, status, score, gain, error FROM candidates "
                              "ORDER BY run_id, round").to_arrow_table().to_pylist()
-        best = con.sql("SELECT run_id, controller_id, round, score, gain, source, feedback FROM candidates "
-                       "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, round, "
-                       "controller_id) = 1 ORDER BY run_id").to_arrow_table().to_pylist()
+        best = con.sql("SELECT run_id, controller_id, round, score, gain, source, feedback FROM candidate_ranking "
+                       "WHERE selection_rank = 1 ORDER BY run_id").to_arrow_table().to_pylist()
         parameters = con.execute("SELECT run_id, parameters FROM runs WHERE kind = 'discover'").fetchall()
+        has_champions = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'champion_history'").fetchall()[0][0]
+        champions = (con.sql("SELECT * FROM champion_history ORDER BY started_at, run_id").to_arrow_table().to_pylist()
+                     if has_champions else [])  # a warehouse not yet migrated to schema 4 has none
     if run_ids:
         best = [b for b in best if b["run_id"] in run_ids]
         rounds = [r for r in rounds if r["run_id"] in run_ids]
@@ -82,4 +87,5 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
         splits[run_id] = {"benchmarks": p.get("search_benchmarks"), "models": p.get("search_models")}
     synthetic = bool(curves) and all(c["synthetic"] for c in curves)
     info = {name: {"title": b.title, "summary": b.summary} for name, b in BASELINES.items()}
-    return ReportData(curves, rounds, candidates, best, synthetic, run_points, splits, info)
+    return ReportData(curves, rounds, candidates, best, synthetic, run_points, splits, info, champions,
+                      summarize_runs(discovery_runs(warehouse)))

@@ -52,7 +52,7 @@ def _bank(path: str) -> Bank:
     return _BANKS[path]
 
 
-@task(name="snapshot-bank")
+@task(name="snapshot-bank", task_run_name="snapshot bank benchmarks={benchmarks} models={models}")
 def snapshot_bank(warehouse: str, bank_ids: list[str] | None, benchmarks: list[str] | None,
                   models: list[str] | None, folder: str | None = None) -> str:
     """Read the selected questions once and leave them in a file workers load, so replay never
@@ -88,7 +88,7 @@ def replay(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int]) 
     return run_batch(bank, factory, beta, np.arange(bank.n_questions), np.asarray(seeds))
 
 
-@task(name="replay-block", task_run_name="replay {spec.target} beta={beta:.3f}", retries=1)
+@task(name="replay-block", task_run_name="replay {spec.target} beta={beta:.3f} from permutation {seeds[0]}", retries=1)
 def replay_block(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int],
                  in_process_pool: bool = False) -> EpisodeResults:
     """One (controller, beta, permutation block) unit of work. With `in_process_pool` the numpy work

@@ -43,8 +43,8 @@ def test_report_content_matches_the_warehouse(discovered, tmp_path):
     assert text.count(get_plotlyjs()[:2000]) == 1  # plotly.js embedded once: the file works offline
     for section in ("curves-tokens", "curves-rounds", "discovery-progress", "id='savings'"):
         assert section in text
-    best = run_sql(warehouse, "SELECT controller_id, source, feedback FROM candidates WHERE status = 'evaluated' "
-                              "ORDER BY score DESC, round, controller_id LIMIT 1").to_pylist()[0]
+    best = run_sql(warehouse, "SELECT controller_id, source, feedback FROM candidate_ranking "
+                              "WHERE selection_rank = 1").to_pylist()[0]
     assert best["controller_id"] in text and "premature answers" in text
     assert "def make_controller(beta):" in text
     traces = _figure_json(text, "curves-tokens")
