@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from replay_core.metrics import Point
 from warehouse.db import connect, now, transaction
 
 
@@ -104,6 +105,22 @@ class ProgramsDatabase:
     def weakest_island(self) -> int:
         scores = [max((p.score or 0.0 for p in self.evaluated() if p.island == i), default=-1.0) for i in range(self.islands)]
         return min(range(self.islands), key=lambda i: scores[i])
+
+    def curves(self) -> tuple[dict[str, list[Point]], dict[str, list[Point]]]:
+        """The run's search-split curves so far: (baselines by name, candidates by controller_id)."""
+        with connect(self.warehouse) as con:
+            rows = con.execute("SELECT c.name, c.origin, e.controller_id, e.beta, e.benchmark, e.model, e.accuracy, "
+                               "e.tokens, e.rounds, e.seq_tokens, e.accuracy_low, e.accuracy_high, e.questions, "
+                               "e.permutations FROM evaluations e JOIN controllers c USING (controller_id) "
+                               "WHERE e.run_id = ? AND e.error IS NULL ORDER BY e.beta", [self.run_id]).fetchall()
+        baselines: dict[str, list[Point]] = {}
+        candidates: dict[str, list[Point]] = {}
+        for name, origin, cid, *point in rows:
+            if origin == "baseline":
+                baselines.setdefault(name, []).append(Point(*point))
+            elif cid in self.programs:
+                candidates.setdefault(cid, []).append(Point(*point))
+        return baselines, candidates
 
     # ------------------------------------------------------------------ writes
     def carry_over(self, earlier_runs: list[str], per_island: int) -> list[Program]:
