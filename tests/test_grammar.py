@@ -65,9 +65,12 @@ def test_beta_selects_the_nearest_row():
 def test_no_program_is_proposed_twice_across_rounds(tmp_path):
     from explorer.base import candidate_id
     from explorer.programs_db import Program, ProgramsDatabase
+    from warehouse.db import connect
     from warehouse.results import start_run
 
     warehouse = str(tmp_path / "w.duckdb")
+    with connect(warehouse):  # a new, empty warehouse at the current schema
+        pass
     run_id = start_run(warehouse, "discover", {})
     explorer, seen = OfflineExplorer(), []
     scores = random.Random(0)
