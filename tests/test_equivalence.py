@@ -270,3 +270,18 @@ def test_the_bound_holds_off_the_main_thread_and_inside_a_prefect_flow(tmp_path,
         assert summary["status"] == "ingested" and summary["answer_timeouts"] >= 1
     finally:
         judge.close()
+
+
+def test_verdicts_settled_without_sympy_match_math_verify():
+    """Pairs decided from the parses' text parts (no worker call) get math-verify's own verdict."""
+    texts = ["square of the height of the cave", "needed here]", "needed here] ", "m + n", "m+n", "154.9  minutes.",
+             "[value of the product divided by 1000]", "Number of intersections:  2", "x^2 + y^2 = 1", "\\{1, 2, 3\\}"]
+    readings = {t: symbolic.analyze(t, "math") for t in texts}
+    settled = 0
+    for a in texts:
+        for b in texts:
+            verdict = symbolic.settled_without_sympy(readings[a], readings[b])
+            if verdict is not None and a != b:
+                settled += 1
+                assert verdict == symbolic.verify_texts(a, b, "math"), (a, b)
+    assert settled > 0

@@ -294,6 +294,9 @@ class AnswerClassifier:
             return False
         if ra.fingerprint is not None and rb.fingerprint is not None and ra.fingerprint != rb.fingerprint:
             return False  # differ at a sample point: cannot be equal, skip the symbolic proof
+        settled = symbolic.settled_without_sympy(ra, rb)
+        if settled is not None:
+            return settled
         verdict = self.judge.verdict(a, b, self.answer_type)
         if verdict is None:
             self._note(TimeoutEvent(a, b))

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig
-from sympy import Basic, Pow, Product, Sum, exp, preorder_traversal
+from sympy import Basic, MatrixBase, Pow, Product, Sum, exp, preorder_traversal
 
 MAX_ANSWER_CHARS = 300
 MAX_COMBINATORIAL_ARG = 300
@@ -37,12 +37,16 @@ class Analysis:
     `parsed` is False when math-verify gave nothing usable (or took too long): such an answer is
     only ever equal to the same text. `number` is a canonical key when the answer is a single real
     number; `symbols` and `fingerprint` rule out equivalence cheaply (see `fingerprint`).
+    `strings` (the parse's text parts, stripped; None: not known) and `has_expression` let the
+    caller settle what math-verify's `verify` would compare as strings (`settled_without_sympy`).
     """
 
     parsed: bool
     number: str | None = None
     symbols: frozenset[str] | None = None
     fingerprint: tuple[str, ...] | None = None
+    strings: tuple[str, ...] | None = None
+    has_expression: bool = True
 
 
 TEXT_ONLY = Analysis(parsed=False)
@@ -107,11 +111,24 @@ def analyze(text: str, answer_type: str) -> Analysis:
         return TEXT_ONLY
     if not result:
         return TEXT_ONLY
+    strings = tuple(p.strip() for p in result if isinstance(p, str) and p.strip())
+    has_expression = any(isinstance(p, (Basic, MatrixBase)) for p in result)
     if answer_type == "choice" or not hasattr(result[0], "free_symbols"):
-        return Analysis(parsed=True)
+        return Analysis(parsed=True, strings=strings, has_expression=has_expression)
     expr = result[0]
-    return Analysis(parsed=True, number=number_key(expr),
-                    symbols=frozenset(str(s) for s in expr.free_symbols), fingerprint=fingerprint(expr))
+    return Analysis(parsed=True, number=number_key(expr), symbols=frozenset(str(s) for s in expr.free_symbols),
+                    fingerprint=fingerprint(expr), strings=strings, has_expression=has_expression)
+
+
+def settled_without_sympy(a: Analysis, b: Analysis) -> bool | None:
+    """math-verify's `verify` on two parses, when it needs no sympy: it is True as soon as two text
+    parts are equal, and text never equals an expression. None when only sympy can tell (or the
+    text parts are not known)."""
+    if a.strings is None or b.strings is None:
+        return None
+    if set(a.strings) & set(b.strings):
+        return True
+    return None if a.has_expression and b.has_expression else False
 
 
 def number_reading(expr) -> Analysis:
