@@ -17,7 +17,7 @@ from warehouse.ingest import load, prepare
 from warehouse.queries import run_sql
 
 SMALL = dict(search_benchmarks=["synthetic-aime"], betas=3, permutations=3, rounds=1, candidates=3, parallel=1)
-HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+HOLD = ("import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
         "print(c.execute('SELECT count(*) FROM runs').fetchone()[0], flush=True); "
         "sys.stdin.readline(); print(c.execute('SELECT count(*) FROM runs').fetchone()[0], flush=True)")
 
