@@ -4,6 +4,7 @@ One HTML file with plotly.js embedded once, so it works offline."""
 from __future__ import annotations
 
 import html
+import json
 import os
 from itertools import cycle
 from pathlib import Path
@@ -154,12 +155,54 @@ def render(data: ReportData, title: str = "AutoTTS report") -> str:
                         f"gain over the best baseline {100 * (best['gain'] or 0):+.1f} points</p>"
                         f"<h3>Execution-trace diagnosis</h3><pre class='diagnosis'>{html.escape(best['feedback'] or '')}</pre>"
                         f"<h3>Source</h3><pre class='source'>{html.escape(best['source'])}</pre>")
+    if data.conversations:
+        sections.append("<h2>Explorer conversations</h2><p>What the LLM explorer was told and answered, tool calls "
+                        "and their results included (long texts shortened; the warehouse keeps them whole).</p>")
+        sections.extend(conversation_html(turns) for turns in _by_conversation(data.conversations))
     style = ("body{font-family:system-ui,sans-serif;margin:24px auto;max-width:1400px;color:#222}"
              "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}"
              "pre{background:#f6f8fa;padding:12px;overflow:auto;font-size:12px}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}{label}</title>"
             f"<style>{style}</style><script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
             + "\n".join(sections) + "</body></html>")
+
+
+def _by_conversation(rows: list[dict]) -> list[list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for row in rows:
+        out.setdefault(row["conversation"], []).append(row)
+    return list(out.values())
+
+
+def _block_text(block: object, limit: int) -> str:
+    """One message part as plain text: text, a tool call with its arguments, or a tool result."""
+    if isinstance(block, str):
+        text = block
+    elif block.get("type") == "tool_use":
+        args = ", ".join(f"{k}={v!r}" if k != "source" else f"source=<{len(v)} chars>\n{v}"
+                         for k, v in (block.get("input") or {}).items()) if isinstance(block.get("input"), dict) else ""
+        text = f"→ {block.get('name')}({args})"
+    elif block.get("type") == "tool_result":
+        text = ("← error: " if block.get("is_error") else "← ") + str(block.get("content", ""))
+    else:
+        text = str(block.get("text", block))
+    return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more characters)"
+
+
+def conversation_html(turns: list[dict], limit: int = 3000) -> str:
+    """One conversation as a collapsed block: a summary line, then every turn."""
+    first = turns[0]
+    cost = sum(t["cost_usd"] for t in turns)
+    tools = sum(t["tool_calls"] for t in turns)
+    summary = (f"run {first['run_id']}, round {first['round']}, {first['explorer']}: {len(turns)} turns, "
+               f"{tools} tool calls, {sum(t['output_tokens'] for t in turns)} output tokens, ${cost:.4f}")
+    body = []
+    for t in turns:
+        content = json.loads(t["content"])
+        parts = content if isinstance(content, list) else [content]
+        text = "\n".join(_block_text(part, limit) for part in parts)
+        body.append(f"<p><b>{html.escape(t['role'])}</b></p><pre class='turn'>{html.escape(text)}</pre>")
+    return f"<details class='conversation'><summary>{html.escape(summary)}</summary>{''.join(body)}</details>"
 
 
 def _div(fig: go.Figure, div_id: str) -> str:

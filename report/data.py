@@ -1,7 +1,7 @@
 """What a report shows, read from the warehouse in a few queries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.db import connect
@@ -26,6 +26,7 @@ class ReportData:
     candidates: list[dict]
     best: list[dict]
     synthetic: bool
+    conversations: list[dict] = field(default_factory=list)   # LLM explorer turns, in order
 
 
 def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) -> ReportData:
@@ -44,4 +45,10 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
                        "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, "
                        "controller_id) = 1").to_arrow_table().to_pylist()
         synthetic = bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM banks").fetchone()[0])
-    return ReportData(curves, rounds, candidates, best, synthetic)
+        conversations = []
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'explorer_conversations'"
+                       ).fetchall()[0][0]:  # a warehouse from before schema 5 has none
+            conversations = con.sql("SELECT run_id, round, conversation, turn, explorer, role, content, input_tokens, "
+                                    "output_tokens, cost_usd, tool_calls FROM explorer_conversations "
+                                    "ORDER BY run_id, round, created_at, conversation, turn").to_arrow_table().to_pylist()
+    return ReportData(curves, rounds, candidates, best, synthetic, conversations)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -196,6 +197,9 @@ def test_agent_tool_loop_sandboxes_every_run_and_charges_the_round(warehouse, pr
     (conversation,) = load_conversations(warehouse, summary["run_id"])
     assert [t.role for t in conversation.turns] == ["user", "assistant"] * 3 + ["user"]
     assert conversation.turns[-1].content[0]["content"] == "submitted (1 so far)"
+    report = Path(summary["report"]).read_text()
+    assert "Explorer conversations" in report and "3 turns" not in report and "4 tool calls" in report
+    assert "→ evaluate(source=&lt;" in report and "← FAILED (sandbox" in report
 
 
 def _agent_context(warehouse: str, tmp_path, synthetic_bank) -> DiscoveryContext:
