@@ -79,8 +79,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     best = ProgramsDatabase(warehouse, run_id).best(holdout_top)
     holdout = []
     if stopped:
-        print(f"Discovery stopped after round {first_round + len(history) - 1}: {stopped}. The run stays open: "
-              f"continue it with --resume {run_id} and a higher --max-cost-usd.")
+        print(f"Discovery stopped with {first_round + len(history)} of {rounds} rounds done: {stopped}. The run stays "
+              f"open: continue it with --resume {run_id} and a higher --max-cost-usd.")
     elif best and (holdout_benchmarks or holdout_models):
         holdout_path = snapshot_bank(warehouse, None, holdout_benchmarks or search_benchmarks,
                                      holdout_models or search_models)
