@@ -50,6 +50,7 @@ class _Round:
     island: int
     islands: int
     parents: tuple[str, ...]
+    tools: list[dict]
     usage: Usage = field(default_factory=Usage)
     proposals: list[Proposal] = field(default_factory=list)
 
@@ -72,13 +73,15 @@ class AnthropicAgentExplorer:
     def __post_init__(self) -> None:
         self.model = self.model or default_model()
         self.name = f"anthropic-agent:{self.model}"
-        self.client = self.client or anthropic_client(self.max_retries)
+        if self.client is None:
+            self.client = anthropic_client(self.max_retries)
         self.price: Price = price_of(self.model, self.prices)
 
     def propose(self, context: DiscoveryContext, k: int) -> tuple[list[Proposal], Usage]:
         island = context.round % context.db.islands
+        tools = [t for t in TOOLS if context.trace_feedback or t["name"] != "trace"]  # ablation: no traces
         session = _Round(Workbench.from_context(context), island, context.db.islands,
-                         tuple(p.controller_id for p in context.db.sample(island)))
+                         tuple(p.controller_id for p in context.db.sample(island)), tools)
         usage, proposals = session.usage, session.proposals
         prompt = build_prompt(context, island, submissions=k)
         messages: list[dict] = [{"role": "user", "content": prompt}]
@@ -88,12 +91,12 @@ class AnthropicAgentExplorer:
         try:
             for _ in range(self.turns):
                 try:
-                    allowance.check(self.price, len(SYSTEM) + len(json.dumps(TOOLS)) + len(json.dumps(messages)),
+                    allowance.check(self.price, len(SYSTEM) + len(json.dumps(tools)) + len(json.dumps(messages)),
                                     self.max_tokens, usage.cost_usd)
                 except BudgetExceeded as err:
                     usage.stopped = f"dollar budget: {err}"
                     break
-                content, tokens_in, tokens_out = self._call(messages)
+                content, tokens_in, tokens_out = self._call(messages, tools)
                 cost = self.price.cost(tokens_in, tokens_out)
                 usage.charge(tokens_in, tokens_out, cost)
                 messages.append({"role": "assistant", "content": content})
@@ -120,10 +123,10 @@ class AnthropicAgentExplorer:
             conversation.store(context.db.warehouse, context.db.run_id, context.round)
         return proposals[:k], usage
 
-    def _call(self, messages: list[dict]) -> tuple[list[dict], int, int]:
+    def _call(self, messages: list[dict], tools: list[dict]) -> tuple[list[dict], int, int]:
         """One model turn, as plain content blocks (text and tool calls) that can be stored and sent back."""
         message = self.client.messages.create(model=self.model, max_tokens=self.max_tokens, system=SYSTEM,
-                                              tools=TOOLS, messages=messages)
+                                              tools=tools, messages=messages)
         content = []
         for block in message.content:
             if block.type == "text":
@@ -144,9 +147,9 @@ class AnthropicAgentExplorer:
         return {**block, "is_error": True} if error else block
 
     def _run(self, name: str, args: object, session: _Round) -> str:
-        tool = next((t for t in TOOLS if t["name"] == name), None)
+        tool = next((t for t in session.tools if t["name"] == name), None)
         if tool is None:
-            raise ToolInputError(f"no such tool; the tools are {', '.join(t['name'] for t in TOOLS)}")
+            raise ToolInputError(f"no such tool; the tools are {', '.join(t['name'] for t in session.tools)}")
         _check_arguments(tool, args)
         if name == "submit":
             source = extract_module(args["source"])

@@ -52,7 +52,8 @@ class AnthropicExplorer:
     def __post_init__(self) -> None:
         self.model = self.model or default_model()
         self.name = f"anthropic:{self.model}"
-        self.client = self.client or anthropic_client(self.max_retries)
+        if self.client is None:
+            self.client = anthropic_client(self.max_retries)
         self.price: Price = price_of(self.model, self.prices)
 
     def ask(self, system: str, prompt: str) -> tuple[str, int, int]:

@@ -40,7 +40,7 @@ You may test code before submitting it. Tools (each run is sandboxed and charged
 - evaluate(source, betas, permutations): replay a module on the search split at a few betas and permutations
   (capped); returns its accuracy and tokens per beta, its score and gain, and where it loses to which baseline.
 - trace(source, question, beta): one question's episodes round by round (actions, tokens, the leading answer)
-  and a diagnosis; `question` is an index into the search split (0-based).
+  and a diagnosis; `question` is an index into the search split (0-based). (Absent when trace feedback is off.)
 - baselines(): every baseline's curve on the search split.
 - frontier(): per budget, the best baseline and its accuracy: the curve to beat.
 - submit(source, note): submit a finished module as one of this round's candidates. Submit {k} candidate(s);

@@ -8,6 +8,7 @@ discovery progress and the best controller's code and diagnosis."""
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 from itertools import cycle
@@ -332,6 +333,14 @@ def best_controller_section(data: ReportData) -> str:
         f"<h3>Source</h3><pre class='source'>{html.escape(b['source'])}</pre>" for b in data.best)
 
 
+def conversations_section(data: ReportData) -> str:
+    if not data.conversations:
+        return ""
+    return ("<h2>Explorer conversations</h2><p>What the LLM explorer was told and answered, tool calls and their "
+            "results included (long texts shortened; the warehouse keeps them whole).</p>"
+            + "".join(conversation_html(turns) for turns in _by_conversation(data.conversations)))
+
+
 def ablations_section(data: ReportData) -> str:
     if not data.ablations:
         return ""
@@ -361,7 +370,7 @@ def champions_section(data: ReportData) -> str:
 # The page, top to bottom.
 SECTIONS: tuple[Callable[[ReportData], str], ...] = (
     headline_section, curves_section, savings_section, legend_section, progress_section, ablations_section,
-    champions_section, best_controller_section)
+    champions_section, best_controller_section, conversations_section)
 
 
 def render(data: ReportData, title: str = "AutoTTS report") -> str:
@@ -373,6 +382,44 @@ def render(data: ReportData, title: str = "AutoTTS report") -> str:
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}{label}</title>"
             f"<style>{style}</style><script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
             f"<h1>{html.escape(title)}{label}</h1>\n{body}</body></html>")
+
+
+def _by_conversation(rows: list[dict]) -> list[list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for row in rows:
+        out.setdefault(row["conversation"], []).append(row)
+    return list(out.values())
+
+
+def _block_text(block: object, limit: int) -> str:
+    """One message part as plain text: text, a tool call with its arguments, or a tool result."""
+    if isinstance(block, str):
+        text = block
+    elif block.get("type") == "tool_use":
+        args = ", ".join(f"{k}={v!r}" if k != "source" else f"source=<{len(v)} chars>\n{v}"
+                         for k, v in (block.get("input") or {}).items()) if isinstance(block.get("input"), dict) else ""
+        text = f"→ {block.get('name')}({args})"
+    elif block.get("type") == "tool_result":
+        text = ("← error: " if block.get("is_error") else "← ") + str(block.get("content", ""))
+    else:
+        text = str(block.get("text", block))
+    return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more characters)"
+
+
+def conversation_html(turns: list[dict], limit: int = 3000) -> str:
+    """One conversation as a collapsed block: a summary line, then every turn."""
+    first = turns[0]
+    cost = sum(t["cost_usd"] for t in turns)
+    tools = sum(t["tool_calls"] for t in turns)
+    summary = (f"run {first['run_id']}, round {first['round']}, {first['explorer']}: {len(turns)} turns, "
+               f"{tools} tool calls, {sum(t['output_tokens'] for t in turns)} output tokens, ${cost:.4f}")
+    body = []
+    for t in turns:
+        content = json.loads(t["content"])
+        parts = content if isinstance(content, list) else [content]
+        text = "\n".join(_block_text(part, limit) for part in parts)
+        body.append(f"<p><b>{html.escape(t['role'])}</b></p><pre class='turn'>{html.escape(text)}</pre>")
+    return f"<details class='conversation'><summary>{html.escape(summary)}</summary>{''.join(body)}</details>"
 
 
 def _div(fig: go.Figure, div_id: str) -> str:

@@ -43,6 +43,7 @@ class ReportData:
     baseline_info: dict[str, dict]      # built-in controller name -> {"title", "summary"}
     champions: list[dict] = field(default_factory=list)   # champion_history, oldest first
     ablations: list = field(default_factory=list)         # explorer.ablation.AblationSummary per variant
+    conversations: list[dict] = field(default_factory=list)   # LLM explorer turns, in order
 
     def is_search_group(self, run_id: str, benchmark: str, model: str) -> bool:
         """Whether a discovery run searched on this group (None in a split means all of them)."""
@@ -77,6 +78,12 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
         has_champions = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'champion_history'").fetchall()[0][0]
         champions = (con.sql("SELECT * FROM champion_history ORDER BY started_at, run_id").to_arrow_table().to_pylist()
                      if has_champions else [])  # a warehouse not yet migrated to schema 4 has none
+        conversations = []
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'explorer_conversations'"
+                       ).fetchall()[0][0]:  # a warehouse from before schema 5 has none
+            conversations = con.sql("SELECT run_id, round, conversation, turn, explorer, role, content, input_tokens, "
+                                    "output_tokens, cost_usd, tool_calls FROM explorer_conversations "
+                                    "ORDER BY run_id, round, created_at, conversation, turn").to_arrow_table().to_pylist()
     if run_ids:
         best = [b for b in best if b["run_id"] in run_ids]
         rounds = [r for r in rounds if r["run_id"] in run_ids]
@@ -88,4 +95,4 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
     synthetic = bool(curves) and all(c["synthetic"] for c in curves)
     info = {name: {"title": b.title, "summary": b.summary} for name, b in BASELINES.items()}
     return ReportData(curves, rounds, candidates, best, synthetic, run_points, splits, info, champions,
-                      summarize_runs(discovery_runs(warehouse)))
+                      summarize_runs(discovery_runs(warehouse)), conversations)

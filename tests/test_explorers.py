@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -96,6 +97,31 @@ def test_recorded_replies_run_in_the_sandbox(synthetic_bank, n):
     source = extract_module(_recorded(n)[1])
     result = evaluate_candidate(synthetic_bank, source, [0.5], 2)
     assert result.ok, result.error
+
+
+@requires_sessions
+def test_recorded_session_replays_as_a_two_round_discovery(warehouse, prefect_harness, monkeypatch):
+    """The six recorded replies answer a 2 x 3 discovery in order: round 1's prompts carry the richer
+    signal (the frontier, where each earlier program loses to which baseline, its trace diagnosis),
+    and no reply fails in the sandbox."""
+    import flows.discover as discover
+
+    seen: list = []
+    replies = [(200, _message(_recorded(n)[1], 5000, 3000)) for n in range(6)]
+    explorer = AnthropicExplorer(model=default_model(), client=scripted_client(replies, seen),
+                                 prices={default_model(): (3.0, 15.0)})
+    monkeypatch.setattr(discover, "make_explorer", lambda name, model=None, **options: explorer)
+    summary = discover.discover_flow(warehouse, rounds=2, candidates=3, explorer="anthropic", **SMALL)
+    later = seen[3]["messages"][0]["content"]
+    assert "## The frontier to beat" in later and "Against the best baseline at matched budgets" in later
+    assert " vs " in later.split("Against the best baseline at matched budgets")[1].split("###")[0] or \
+        "never below the best baseline" in later
+    assert "Execution-trace diagnosis" in later and "premature answers" in later
+    assert [r["evaluated"] for r in summary["rounds"]] == [3, 3]
+    errors = run_sql(warehouse, "SELECT error FROM candidates WHERE status = 'failed'").column("error").to_pylist()
+    if errors and all("numpy.ma" in e for e in errors):
+        pytest.xfail("needs the isolation issue's numpy preload in the sandbox child: " + errors[0])
+    assert errors == []
 
 
 # ------------------------------------------------------------------ OpenAI-compatible explorer
@@ -196,14 +222,17 @@ def test_agent_tool_loop_sandboxes_every_run_and_charges_the_round(warehouse, pr
     (conversation,) = load_conversations(warehouse, summary["run_id"])
     assert [t.role for t in conversation.turns] == ["user", "assistant"] * 3 + ["user"]
     assert conversation.turns[-1].content[0]["content"] == "submitted (1 so far)"
+    report = Path(summary["report"]).read_text()
+    assert "Explorer conversations" in report and "3 turns" not in report and "4 tool calls" in report
+    assert "→ evaluate(source=&lt;" in report and "← FAILED (sandbox" in report
 
 
-def _agent_context(warehouse: str, tmp_path, synthetic_bank) -> DiscoveryContext:
+def _agent_context(warehouse: str, tmp_path, synthetic_bank, trace_feedback: bool = True) -> DiscoveryContext:
     bank_path = tmp_path / "bank.pkl"
     bank_path.write_bytes(pickle.dumps(synthetic_bank))
     run_id = start_run(warehouse, "discover", {})
-    return DiscoveryContext(ProgramsDatabase(warehouse, run_id), 0, 0, "(no baselines)", bank_path=str(bank_path),
-                            betas=(0.0, 1.0), permutations=4)
+    return DiscoveryContext(ProgramsDatabase(warehouse, run_id), 0, 0, "(no baselines)", trace_feedback=trace_feedback,
+                            bank_path=str(bank_path), betas=(0.0, 1.0), permutations=4)
 
 
 def test_agent_malformed_tool_calls_get_error_results(warehouse, tmp_path, synthetic_bank):
@@ -237,12 +266,16 @@ def test_agent_that_never_submits_ends_the_round_empty(warehouse, tmp_path, synt
 
 
 def test_agent_tool_budget_is_capped(warehouse, tmp_path, synthetic_bank):
-    answers = [_tool_turn(("baselines", {}), ("frontier", {}), ("baselines", {})), _tool_turn(("submit", {"source": HONEST}))]
+    answers = [_tool_turn(("baselines", {}), ("frontier", {}), ("baselines", {}), ("trace", {})),
+               _tool_turn(("submit", {"source": HONEST}))]
     seen: list = []
-    proposals, usage = _agent(answers, seen, tool_calls=2).propose(_agent_context(warehouse, tmp_path, synthetic_bank), 1)
+    context = _agent_context(warehouse, tmp_path, synthetic_bank, trace_feedback=False)
+    proposals, usage = _agent(answers, seen, tool_calls=2).propose(context, 1)
     results = _results(seen[1])
-    assert [bool(r.get("is_error")) for r in results] == [False, False, True]
+    assert [bool(r.get("is_error")) for r in results] == [False, False, True, True]
     assert "tool calls are spent" in results[2]["content"] and usage.tool_calls == 2 and len(proposals) == 1
+    assert "no such tool" in results[3]["content"]  # the --no-feedback ablation offers no traces
+    assert "trace" not in [t["name"] for t in seen[0]["tools"]]
 
 
 # ------------------------------------------------------------------ the dollar budget
