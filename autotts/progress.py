@@ -11,7 +11,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColum
 
 from tasks.progress import listening
 
-STAGES = {"ingest": "files ingested", "replay": "replays (controllers x betas x permutations)"}
+STAGES = {"ingest": "files ingested", "replay": "replays (controllers x betas x permutations)",
+          "candidates": "candidates scored (this rung of the round)"}
 
 
 @contextlib.contextmanager

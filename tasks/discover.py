@@ -17,6 +17,7 @@ from replay_core.candidate import evaluate_candidate
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
 from replay_core.sandbox import Limits
+from tasks import progress
 from tasks.evaluate import ControllerSpec, _bank
 from warehouse.bank_io import bank_ids_by_group
 from warehouse.db import connect, now, transaction
@@ -115,6 +116,7 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
             program.feedback = result.feedback or program.feedback
             final[program.controller_id] = curve
         db.record(program)
+        progress.report("candidates")
         return program
 
     final: dict[str, list[Point]] = {}
@@ -127,6 +129,7 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
             _write_curves(warehouse, run_id, groups, scoring, db, final, keep=promoted)
             contenders = [p for p in contenders if p.controller_id in promoted]
         todo = [p for p in contenders if (p.permutations or 0) < permutations]
+        progress.report("candidates", 0, len(todo))
         with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
             list(pool.map(lambda p: run(p, permutations, traces=level == 0), todo))
     _write_curves(warehouse, run_id, groups, scoring, db, final, keep=set())
