@@ -1,15 +1,13 @@
 """The sandbox with honest, pooling and reused controllers (hostile ones: tests/test_redteam.py)."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
 from replay_core.evaluate import run_batch
-from replay_core.sandbox import CandidateFailed, Limits, Sandbox
+from replay_core.sandbox import CandidateFailed, Limits, Sandbox, isolation_available
 from tests.conftest import ROOT
 
 FAST = Limits(round_seconds=3, total_seconds=30, cpu_seconds=20, memory_bytes=2 << 30)
@@ -24,8 +22,7 @@ def test_honest_candidate_matches_in_process_replay(synthetic_bank, tmp_path):
     direct = run_batch(synthetic_bank, load_module_factory(module), 1.0, np.arange(synthetic_bank.n_questions), np.arange(3))
     assert np.array_equal(np.sort(result.results[1.0].tokens), np.sort(direct.tokens))
     assert result.results[1.0].correct.mean() == direct.correct.mean()
-    if os.geteuid() == 0:
-        assert result.isolation == "full"
+    assert result.isolation == ("bubblewrap+seccomp" if isolation_available() else "none+seccomp")
 
 
 def test_invalid_actions_fail_the_candidate(synthetic_bank):
