@@ -247,7 +247,7 @@ class Supervisor:
                     header, arrays = reader.receive()
                 except EOFError:
                     return 0
-                obs = Observation(**arrays, n_classes=int(header["n_classes"]))
+                obs = Observation(**_padded(arrays, header), n_classes=int(header["n_classes"]))
                 actions = controller.act(obs)
                 if not isinstance(actions, Actions):
                     raise TypeError(f"act() must return Actions, got {type(actions).__name__}")
@@ -272,6 +272,23 @@ class _Writer:
         from replay_core import wire
 
         wire.write_all(self.fd, wire.encode(header, arrays))
+
+
+def _padded(arrays: dict, header: dict) -> dict:
+    """Branch arrays back at full width: the parent sends only opened slots, and the value the
+    others hold."""
+    import numpy as np
+
+    branches, fill = int(header["branches"]), header["fill"]
+    out = {}
+    for name, array in arrays.items():
+        if name in fill:
+            full = np.full((array.shape[0], branches), fill[name], array.dtype)
+            full[:, :array.shape[1]] = array
+            full.flags.writeable = False
+            array = full
+        out[name] = array
+    return out
 
 
 def _as(value, dtype: str, shape: tuple) -> "object":
