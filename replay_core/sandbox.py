@@ -64,9 +64,14 @@ def _bwrap() -> str | None:
         return shutil.which("bwrap")
 
 
+JAIL_PACKAGES = ("numpy", "pyseccomp")
+"""Third-party code a worker imports; each appears under _JAIL_ROOT, with nothing else installed."""
+
+
 def _read_only_binds() -> list[str]:
-    """The host paths a worker needs, read-only: the system's libraries, the interpreter and its
-    packages, and replay_core; nothing else exists in the jail (no /home, /tmp, /proc, data)."""
+    """The host paths a worker needs, read-only: the system's libraries, the interpreter's standard
+    library, numpy, pyseccomp and replay_core; nothing else exists in the jail (no /home, /tmp,
+    /proc, virtual environment, data or project files)."""
     args = []
     for top in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
         path = Path(top)
@@ -74,19 +79,21 @@ def _read_only_binds() -> list[str]:
             args += ["--symlink", os.readlink(path), top]
         elif path.is_dir():
             args += ["--ro-bind", top, top]
-    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
-    for module in ("numpy", "pyseccomp"):
-        spec = importlib.util.find_spec(module)
-        if spec and spec.origin:
-            roots.add(Path(spec.origin).resolve().parent.parent)
-    for root in sorted(roots):
-        if not any(root != other and root.is_relative_to(other) for other in roots) and not str(root).startswith("/usr"):
-            args += ["--ro-bind", str(root), str(root)]
-    if Path(sys.prefix) != Path(sys.prefix).resolve():
-        args += ["--symlink", str(Path(sys.prefix).resolve()), sys.prefix]
+    base = Path(sys.base_prefix).resolve()
+    if not base.is_relative_to("/usr"):
+        args += ["--ro-bind", str(base), str(base)]
     if Path("/etc/ld.so.cache").exists():
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    return args + ["--ro-bind", str(_ROOT / "replay_core"), f"{_JAIL_ROOT}/replay_core"]
+    sources = [_ROOT / "replay_core"]
+    for name in JAIL_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        path = Path(spec.origin).parent if spec.submodule_search_locations else Path(spec.origin)
+        sources += [path, *[p for p in [path.parent / f"{name}.libs"] if p.is_dir()]]  # wheels' bundled .so files
+    for source in sources:
+        args += ["--ro-bind", str(source), f"{_JAIL_ROOT}/{source.name}"]
+    return args
 
 
 @lru_cache(maxsize=1)
@@ -101,10 +108,15 @@ def jail_command() -> tuple[str, ...] | None:
                "--dev-bind", "/dev/null", "/dev/null", "--dev-bind", "/dev/urandom", "/dev/urandom",
                "--remount-ro", "/", "--chdir", "/")
     try:
-        probe = subprocess.run([*command, sys.executable, "-S", "-c", "pass"], capture_output=True, timeout=30)
+        probe = subprocess.run([*command, _interpreter(), "-S", "-c", "pass"], capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return command if probe.returncode == 0 else None
+
+
+def _interpreter() -> str:
+    """The real interpreter behind a virtual environment's `python` (the jail has no venv)."""
+    return str(Path(getattr(sys, "_base_executable", sys.executable)).resolve())
 
 
 def isolation_available() -> bool:
@@ -145,7 +157,8 @@ class Sandbox:
         self.control, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": _JAIL_ROOT if jail else str(_ROOT),
                "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-        command = [*(jail or ()), sys.executable, "-s", "-m", "replay_core.sandbox_child", str(child_end.fileno())]
+        command = [*jail, _interpreter(), "-s"] if jail else [sys.executable]
+        command += ["-m", "replay_core.sandbox_child", str(child_end.fileno())]
         try:
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, env=env, cwd="/", start_new_session=True,

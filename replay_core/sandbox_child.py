@@ -45,8 +45,10 @@ WORKER_SYSCALLS = (
     "futex", "getrandom", "clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "exit", "exit_group", "getpid", "gettid",
     "getuid", "geteuid", "getgid", "getegid", "select", "pselect6", "poll", "ppoll", "sched_getaffinity",
-    "sched_yield", "getrusage", "times", "sysinfo", "uname", "prlimit64", "getrlimit", "set_robust_list", "rseq",
+    "sched_yield", "getrusage", "times", "sysinfo", "uname", "getrlimit", "set_robust_list", "rseq",
     "restart_syscall")
+OWN_PROCESS_ONLY = ("prlimit64",)
+"""Allowed only on the calling process (pid argument 0): no changing another process's limits."""
 """What a worker may ask of the kernel once candidate code runs: compute, read its pipes, map memory.
 Everything else fails with EPERM — in particular fork/clone/exec, kill, ptrace, sockets, pipes,
 SysV and POSIX IPC, memfd, io_uring, bpf, keyrings, namespaces and mounts."""
@@ -162,6 +164,8 @@ def install_syscall_filter() -> None:
             allowed.add_rule(seccomp.ALLOW, name)
         except Exception:  # a name this architecture lacks (e.g. "time" on arm64)
             pass
+    for name in OWN_PROCESS_ONLY:
+        allowed.add_rule(seccomp.ALLOW, name, seccomp.Arg(0, seccomp.EQ, 0))
     allowed.load()
     return True
 
