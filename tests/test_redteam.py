@@ -2,12 +2,20 @@
 its expected reason, and changes the warehouse by at most a failed evaluation row."""
 from __future__ import annotations
 
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from replay_core.candidate import evaluate_candidate
-from replay_core.sandbox import Limits
+from replay_core.sandbox import Limits, isolation_available
+from tests.conftest import ROOT
 
 REDTEAM = sorted((Path(__file__).parent / "redteam").glob("*.py"))
 REDTEAM = [p for p in REDTEAM if p.name != "__init__.py"]
@@ -26,11 +34,61 @@ def test_the_suite_is_large_enough():
 
 @pytest.mark.parametrize("path", REDTEAM, ids=lambda p: p.stem)
 def test_redteam_candidate_is_contained(path, synthetic_bank):
+    if "# needs: jail" in path.read_text().splitlines()[:2] and not isolation_available():
+        pytest.skip("no OS jail on this machine (bubblewrap cannot create user namespaces here)")
     result = evaluate_candidate(synthetic_bank, path.read_text(), [0.0, 1.0], permutations=2, limits=LIMITS)
     assert not result.ok
     assert expected_reason(path) in result.error, result.error
     assert len(result.error) < 600 and "\n" not in result.error
     assert not Path("/tmp/autotts-redteam").exists()
+
+
+UNPRIVILEGED_USER = "autotts-redteam"
+
+
+def _grant_traverse(paths: list[Path]) -> list[tuple[Path, int]]:
+    """Let others traverse the directories above `paths` (e.g. /root, where pyenv keeps the
+    interpreter); returns the changed modes, to restore."""
+    changed = []
+    for path in paths:
+        for folder in reversed(path.resolve().parents):
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                folder.chmod(mode | stat.S_IXOTH)
+                changed.append((folder, mode))
+    return changed
+
+
+def test_every_case_also_holds_for_an_unprivileged_user():
+    """CI runs as root; most researchers do not. As root, create an ordinary user and run the
+    red-team cases again as that user, in a fresh pytest process (setpriv drops every privilege)."""
+    if os.geteuid() != 0:
+        pytest.skip("already unprivileged: the cases above ran as an ordinary user")
+    if not (shutil.which("useradd") and shutil.which("setpriv")):
+        pytest.skip("useradd or setpriv is missing")
+    try:
+        user = pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", UNPRIVILEGED_USER],
+                       check=True)
+        user = pwd.getpwnam(UNPRIVILEGED_USER)
+    restore = _grant_traverse([Path(sys.executable), ROOT])
+    home = Path(tempfile.mkdtemp(prefix="autotts-redteam-"))
+    os.chown(home, user.pw_uid, user.pw_gid)
+    try:
+        run = subprocess.run(
+            ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--inh-caps=-all",
+             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(home / "t"),
+             "tests/test_redteam.py", "-k", "contained"],
+            cwd=ROOT, capture_output=True, text=True, timeout=1200,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"})
+    finally:
+        for folder, mode in restore:
+            folder.chmod(mode)
+        shutil.rmtree(home, ignore_errors=True)
+    summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert f"{len(REDTEAM)} passed" in summary, summary
 
 
 class _RedTeamExplorer:

@@ -1,4 +1,5 @@
 # expect: contained: no data files visible
+# needs: jail
 # Walks the whole filesystem for banks, warehouses and stores with gold answers.
 import numpy._core._methods as reach_os  # the lint allows numpy.*; this module holds the real os
 os = reach_os.os

@@ -1,4 +1,5 @@
 # expect: [Errno 2] No such file or directory: '/proc/1/environ'
+# needs: jail
 # Reads other processes' environments and memory maps through /proc.
 import numpy._core._methods as reach_os  # the lint allows numpy.*; this module holds the real os
 os = reach_os.os

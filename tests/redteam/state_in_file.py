@@ -1,4 +1,5 @@
 # expect: [Errno 30] Read-only file system
+# needs: jail
 # Leaves a flag file for later batches and evaluations.
 import numpy._core._methods as reach_os  # the lint allows numpy.*; this module holds the real os
 os = reach_os.os
