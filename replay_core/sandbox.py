@@ -129,7 +129,7 @@ class Usage:
     """What an evaluation has used so far: for reports on limits an explorer can act on."""
 
     calls: int = 0                 # act() calls answered
-    batch_rounds: int = 0          # rounds of the current batch
+    batch_rounds: int = 0          # rounds of the current batch, the one in flight included
     slowest: float = 0.0           # seconds of the slowest call
     slowest_phase: str = ""
     cpu: float = 0.0               # CPU seconds of finished workers, as their supervisor measured
@@ -137,7 +137,7 @@ class Usage:
     def describe(self, limits: Limits) -> str:
         cpu = f"CPU {self.cpu:.1f} s of {limits.cpu_seconds} s" if self.cpu else f"CPU limit {limits.cpu_seconds} s"
         slow = f", slowest call {self.slowest:.2f} s ({self.slowest_phase})" if self.slowest_phase else ""
-        return f"{cpu}; {self.calls} calls answered, round {self.batch_rounds + 1} of this batch{slow}"
+        return f"{cpu}; {self.calls} calls answered, this batch reached round {self.batch_rounds}{slow}"
 
 
 class Sandbox:
