@@ -96,6 +96,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from trajectories.banking import load_bank
 
     knobs = dict(parse_knob(item) for item in args.set or [])
+    if args.controller.endswith(".py") and not args.trusted:
+        if args.warehouse:
+            raise ControllerError("--warehouse runs modules in-process: add --trusted for your own code, "
+                                  "or evaluate it sandboxed with --bank")
+        return _evaluate_sandboxed(args, knobs)
     name, factory = resolve(args.controller, knobs)
     if args.warehouse:
         return _evaluate_in_warehouse(args, name, knobs)
@@ -112,6 +117,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         }))
         return 0
     _print_points(name, points, bank.synthetic)
+    return 0
+
+
+def _evaluate_sandboxed(args: argparse.Namespace, knobs: dict) -> int:
+    """A module file, run as discovery runs candidates: in the sandbox, one fresh worker per batch."""
+    from replay_core.candidate import evaluate_candidate, with_knobs
+    from replay_core.controller import labelled
+    from trajectories.banking import load_bank
+
+    path = Path(args.controller)
+    if not path.is_file():
+        raise ControllerError(f"{path}: no such file")
+    name = labelled(path.stem, knobs)
+    with console.status("loading and grading the bank"):
+        bank = load_bank(args.bank, mode="exact" if args.compat == "reference" else "math")
+    betas = _betas(args)
+    with _progress() as progress:
+        task = progress.add_task(f"replaying {name} in the sandbox", total=len(betas) * args.permutations)
+        result = evaluate_candidate(bank, with_knobs(path.read_text(), knobs), betas, args.permutations,
+                                    on_progress=lambda n: progress.advance(task, n))
+    if not result.ok:
+        raise ControllerError(f"{name} failed in the sandbox: {result.error}")
+    points = summarize(bank, result.results)
+    if args.json:
+        print(json.dumps({"controller": name, "synthetic": bank.synthetic, "permutations": args.permutations,
+                          "answer_mode": bank.meta.get("answer_mode"), "isolation": result.isolation,
+                          "points": [p.as_dict() for p in points]}))
+        return 0
+    _print_points(f"{name} (sandbox: {result.isolation})", points, bank.synthetic)
     return 0
 
 
@@ -403,7 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default 5; with --set, the single beta 1.0)")
     ev.add_argument("--set", action="append", metavar="KNOB=VALUE", help="set a controller knob (repeatable)")
     ev.add_argument("--permutations", type=int, default=100, help="branch-order permutations per question (default 100)")
-    ev.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default: all cores)")
+    ev.add_argument("--workers", type=int, default=default_workers(),
+                    help="worker processes (default: all cores; a sandboxed module uses one)")
+    ev.add_argument("--trusted", action="store_true",
+                    help="run a PATH.py module in this process, unsandboxed (your own code only; default: sandbox)")
     ev.add_argument("--compat", choices=("default", "reference"), default="default",
                     help="reference: string answers and ERR votes, as the AutoTTS reference simulators")
     ev.add_argument("--json", action="store_true", help="print one JSON object")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
@@ -40,7 +41,8 @@ class CandidateResult:
 
 def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations: int,
                        limits: Limits = Limits(), block: int = 25, trace_betas: tuple[float, ...] = (),
-                       trace_permutations: int = 2, require_isolation: bool = False) -> CandidateResult:
+                       trace_permutations: int = 2, require_isolation: bool = False,
+                       on_progress: Callable[[int], None] | None = None) -> CandidateResult:
     """Replay the candidate in a sandbox on every question x `permutations` seeds for each beta.
 
     Each batch is one permutation of every question, in a fresh worker (`block` is accepted for
@@ -48,12 +50,12 @@ def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations
     With `require_isolation`, a machine without an OS jail fails the candidate instead of running
     it under resource limits only. Any failure (exception, timeout, resource limit, invalid
     action, batch dependence, a forged reply, a bug here) ends the evaluation with a short,
-    single-line reason; nothing escapes as an exception."""
+    single-line reason; nothing escapes as an exception. `on_progress(1)` follows each permutation."""
     out = CandidateResult()
     try:
         with Sandbox(source, limits, require_isolation) as sandbox:
             out.isolation = sandbox.isolation
-            _replay(bank, sandbox, betas, permutations, out)
+            _replay(bank, sandbox, betas, permutations, out, on_progress or (lambda n: None))
             for beta in trace_betas:  # execution traces for the explorer (labels used here, never sent)
                 questions = np.arange(bank.n_questions)
                 traces = [t for seed in range(trace_permutations)
@@ -70,12 +72,15 @@ def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations
     return out
 
 
-def _replay(bank: Bank, sandbox: Sandbox, betas: list[float], permutations: int, out: CandidateResult) -> None:
+def _replay(bank: Bank, sandbox: Sandbox, betas: list[float], permutations: int, out: CandidateResult,
+            on_progress: Callable[[int], None]) -> None:
     questions = np.arange(bank.n_questions)
     rng = np.random.default_rng(secrets.randbits(64))  # the candidate cannot predict the check's sample
     for beta in betas:
-        parts = [run_episodes(bank, sandbox.factory, beta, questions, np.full(len(questions), seed))
-                 for seed in range(permutations)]
+        parts = []
+        for seed in range(permutations):
+            parts.append(run_episodes(bank, sandbox.factory, beta, questions, np.full(len(questions), seed)))
+            on_progress(1)
         out.results[beta] = EpisodeResults.concat(parts)
         _check_independence(bank, sandbox, beta, out.results[beta], rng)
 
@@ -99,3 +104,12 @@ def _check_independence(bank: Bank, sandbox: Sandbox, beta: float, reference: Ep
     if changed:
         raise CandidateFailed(f"decisions depend on other episodes in the batch or on chance: replaying {checked} "
                               f"episodes at beta={beta:g} in other groupings changed {changed} of them")
+
+
+def with_knobs(source: str, knobs: dict[str, Any]) -> str:
+    """The module with `make_controller(beta)` calling the original with these keyword values
+    (ints, floats, bools and strings, written as literals), for sandboxed runs of `--set`."""
+    if not knobs:
+        return source
+    return (f"{source}\n\n_make_controller_unpinned = make_controller\n\n\n"
+            f"def make_controller(beta):\n    return _make_controller_unpinned(beta, **{knobs!r})\n")

@@ -64,8 +64,12 @@ def resolve(name_or_path: str, knobs: dict[str, Any] | None = None) -> tuple[str
         if unknown:
             raise ControllerError(f"{name} has no knob {', '.join(unknown)}; knobs: {', '.join(accepted) or 'none'}")
         factory = partial(factory, **knobs)
-        name += "(" + ",".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")"
-    return name, factory
+    return labelled(name, knobs), factory
+
+
+def labelled(name: str, knobs: dict[str, Any]) -> str:
+    """A controller's name with its pinned knobs: `sc(k=8)`."""
+    return name + ("(" + ",".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")" if knobs else "")
 
 
 def parse_knob(text: str) -> tuple[str, Any]:

@@ -28,8 +28,9 @@ NUMPY_SUBMODULES = ("numpy.linalg", "numpy.fft", "numpy.random", "numpy.polynomi
 """numpy imports these lazily on first use; a locked-down worker could not, so they are loaded first."""
 PRELOADED = ("numpy", *NUMPY_SUBMODULES, "math", "collections", "itertools", "functools", "heapq", "bisect",
              "dataclasses", "typing", "enum", "statistics", "__future__", "replay_core", "replay_core.actions",
-             "replay_core.observation", "replay_core.votes")
+             "replay_core.observation", "replay_core.votes", "replay_core.baselines")
 ALLOWED_IMPORTS = frozenset(PRELOADED)
+ALLOWED_PACKAGES = ("numpy.", "replay_core.baselines.")  # and their submodules
 ALLOWED_DUNDERS = frozenset({"__init__", "__call__", "__name__", "__len__", "__iter__", "__next__",
                              "__getitem__", "__setitem__", "__contains__", "__eq__", "__lt__", "__le__",
                              "__gt__", "__ge__", "__hash__", "__repr__", "__str__", "__post_init__",
@@ -77,7 +78,7 @@ def check_source(source: str) -> ast.Module:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for module in modules:
-                if module not in ALLOWED_IMPORTS and not module.startswith("numpy."):
+                if module not in ALLOWED_IMPORTS and not module.startswith(ALLOWED_PACKAGES):
                     raise Rejected(f"import of {module!r} is not allowed (line {node.lineno}); "
                                    f"allowed: {', '.join(sorted(ALLOWED_IMPORTS))}")
     return tree

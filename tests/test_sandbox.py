@@ -1,6 +1,7 @@
 """The sandbox with honest, pooling and reused controllers (hostile ones: tests/test_redteam.py)."""
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -243,3 +244,31 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+SEES_THE_SECRET = """
+import numpy._core._methods as reach_os
+from replay_core.baselines.self_consistency import SelfConsistency
+
+def make_controller(beta, width=2):
+    if not reach_os.os.environ.get("AUTOTTS_TEST_SECRET"):
+        raise RuntimeError("no secret in sight")
+    return SelfConsistency(width)
+"""
+
+
+def test_autotts_evaluate_sandboxes_a_module_unless_trusted(tmp_path, capsys, monkeypatch):
+    from autotts.cli import main
+    from tests.conftest import row, write_jsonl
+
+    monkeypatch.setenv("AUTOTTS_TEST_SECRET", "hunter2")
+    module = tmp_path / "mine.py"
+    module.write_text(SEES_THE_SECRET)
+    bank = write_jsonl(tmp_path / "b.jsonl", [row(traj_id=i) for i in range(4)])
+    common = ["evaluate", "--bank", str(bank), "--controller", str(module), "--set", "width=3", "--permutations", "2",
+              "--json"]
+    assert main(common) == 2
+    err = capsys.readouterr().err
+    assert "mine(width=3) failed in the sandbox: RuntimeError: no secret in sight" in err and err.count("\n") == 1
+    assert main([*common, "--trusted"]) == 0
+    assert json.loads(capsys.readouterr().out)["points"][0]["tokens"] == 750
