@@ -340,12 +340,17 @@ def _discover(bank: list[str] | None, **kwargs) -> dict:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    if args.explorer != "offline":  # the flow checks too; here the refusal is one line, before Prefect starts
+        from replay_core.sandbox import require_isolation
+
+        require_isolation(args.unsafe_no_isolation)
     summary = _discover(warehouse=args.warehouse, bank=args.bank, search_benchmarks=_split(args.search_benchmarks),
                         search_models=_split(args.search_models), holdout_benchmarks=_split(args.holdout_benchmarks),
                         holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
                         explorer=args.explorer, model=args.model, betas=args.betas, permutations=args.permutations,
                         holdout_permutations=args.holdout_permutations, resume=args.resume,
-                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed)
+                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed,
+                        unsafe_no_isolation=args.unsafe_no_isolation)
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
@@ -525,6 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--no-beta", action="store_true", help="ablation: fixed hyper-parameters instead of beta maps")
     disc.add_argument("--no-feedback", action="store_true", help="ablation: no execution-trace feedback to the explorer")
     disc.add_argument("--seed", type=int, default=0)
+    disc.add_argument("--unsafe-no-isolation", action="store_true",
+                      help="let an LLM explorer run without an OS jail (resource limits only); recorded on the run")
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)
 

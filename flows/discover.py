@@ -8,6 +8,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
 from explorer.programs_db import ProgramsDatabase
+from replay_core.sandbox import require_isolation
 from tasks.discover import SearchSettings, baseline_curves, discovery_round, holdout_evaluation
 from tasks.evaluate import snapshot_bank
 from tasks.report import publish_report
@@ -51,9 +52,13 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                   rounds: int = 4, candidates: int = 6, explorer: str = "offline", model: str | None = None,
                   betas: int = 5, permutations: int = 20, holdout_permutations: int = 100, holdout_top: int = 2,
                   seed: int = 0, resume: str | None = None, beta_parameterized: bool = True,
-                  trace_feedback: bool = True, parallel: int = 2, report: str | None = None) -> dict:
+                  trace_feedback: bool = True, parallel: int = 2, report: str | None = None,
+                  unsafe_no_isolation: bool = False) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
-    models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run."""
+    models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run. An LLM
+    explorer needs an OS jail for its candidates unless `unsafe_no_isolation` (kept on the run)."""
+    if explorer != "offline":
+        require_isolation(unsafe_no_isolation)
     grid = tuple(float(b) for b in np.linspace(0, 1, betas))
     parameters = {k: v for k, v in locals().items() if k not in ("grid",)}
     run_id, first_round = open_discovery_run(warehouse, resume, parameters)

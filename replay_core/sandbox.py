@@ -47,6 +47,19 @@ class CandidateFailed(RuntimeError):
     """The candidate broke, hung, ran out of resources, or broke a sandbox rule."""
 
 
+class IsolationUnavailable(ValueError):
+    """Code from an LLM would run here without an OS jail."""
+
+
+def require_isolation(unsafe_no_isolation: bool) -> None:
+    """Refuse to go on without an OS jail, unless the user has said they know the risk."""
+    if not unsafe_no_isolation and not isolation_available():
+        raise IsolationUnavailable(
+            "no OS isolation for LLM-written candidates: bubblewrap cannot create user namespaces here "
+            "(enable them, e.g. sysctl kernel.unprivileged_userns_clone=1, or run in a container), "
+            "or pass --unsafe-no-isolation to run them under resource limits only")
+
+
 @dataclass(frozen=True)
 class Limits:
     round_seconds: float = 20.0        # wall-clock for one act() (or for loading the module)

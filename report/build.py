@@ -125,6 +125,10 @@ def savings_rows(data: ReportData) -> list[dict]:
 def render(data: ReportData, title: str = "AutoTTS report") -> str:
     label = " — SYNTHETIC data" if data.synthetic else ""
     sections = [f"<h1>{html.escape(title)}{label}</h1>"]
+    if data.unisolated_runs:
+        sections.append("<p class='warning'><b>Without OS isolation:</b> discovery run(s) "
+                        f"{html.escape(', '.join(data.unisolated_runs))} ran LLM-written candidates with "
+                        "--unsafe-no-isolation (resource limits only; see docs/security.md).</p>")
     if not data.curves:
         sections.append("<p>No evaluations in this warehouse yet: run <code>autotts evaluate --warehouse</code> "
                         "or <code>autotts discover</code>.</p>")

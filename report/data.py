@@ -1,7 +1,7 @@
 """What a report shows, read from the warehouse in a few queries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.db import connect
@@ -26,6 +26,7 @@ class ReportData:
     candidates: list[dict]
     best: list[dict]
     synthetic: bool
+    unisolated_runs: list[str] = field(default_factory=list)  # discovery runs with --unsafe-no-isolation
 
 
 def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) -> ReportData:
@@ -44,4 +45,7 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
                        "WHERE status = 'evaluated' QUALIFY rank() OVER (PARTITION BY run_id ORDER BY score DESC, "
                        "controller_id) = 1").to_arrow_table().to_pylist()
         synthetic = bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM banks").fetchone()[0])
-    return ReportData(curves, rounds, candidates, best, synthetic)
+        unisolated = [r[0] for r in con.execute(
+            "SELECT run_id FROM runs WHERE kind = 'discover' "
+            "AND json_extract_string(parameters, '$.unsafe_no_isolation') = 'true' ORDER BY started_at").fetchall()]
+    return ReportData(curves, rounds, candidates, best, synthetic, unisolated)

@@ -272,3 +272,32 @@ def test_autotts_evaluate_sandboxes_a_module_unless_trusted(tmp_path, capsys, mo
     assert "mine(width=3) failed in the sandbox: RuntimeError: no secret in sight" in err and err.count("\n") == 1
     assert main([*common, "--trusted"]) == 0
     assert json.loads(capsys.readouterr().out)["points"][0]["tokens"] == 750
+
+
+def test_an_llm_explorer_refuses_to_start_without_isolation(tmp_path, capsys, monkeypatch):
+    """The narrowest seam: this machine has user namespaces, so their absence is simulated."""
+    from autotts.cli import main
+    from flows.discover import discover_flow
+    from replay_core.sandbox import IsolationUnavailable
+
+    monkeypatch.setattr("replay_core.sandbox.isolation_available", lambda: False)
+    warehouse = str(tmp_path / "w.duckdb")
+    assert main(["discover", "--warehouse", warehouse, "--explorer", "anthropic"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no OS isolation" in err and "--unsafe-no-isolation" in err and "\n" not in err
+    assert not Path(warehouse).exists()  # refused before anything was written
+    with pytest.raises(IsolationUnavailable):  # a deployment calling the flow directly is refused too
+        discover_flow.fn(warehouse=warehouse, explorer="anthropic")
+
+
+def test_a_run_without_isolation_is_recorded_and_reported(tmp_path):
+    from report.build import render
+    from report.data import load
+    from warehouse.results import start_run
+
+    warehouse = str(tmp_path / "w.duckdb")
+    unsafe = start_run(warehouse, "discover", {"explorer": "anthropic", "unsafe_no_isolation": True})
+    start_run(warehouse, "discover", {"explorer": "anthropic", "unsafe_no_isolation": False})
+    data = load(warehouse)
+    assert data.unisolated_runs == [unsafe]
+    assert f"discovery run(s) {unsafe} ran LLM-written candidates with --unsafe-no-isolation" in render(data)
