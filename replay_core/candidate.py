@@ -15,7 +15,8 @@ import numpy as np
 
 from replay_core.bank import Bank
 from replay_core.env import InvalidAction
-from replay_core.evaluate import EpisodeResults, run_episodes
+from replay_core.evaluate import EpisodeResults, episode_env, run_episodes
+from replay_core.observation import Observation
 from replay_core.sandbox import CandidateFailed, Limits, Sandbox
 from replay_core.traces import Diagnosis, diagnose, run_traced
 from replay_core.wire import quote_error
@@ -76,13 +77,51 @@ def _replay(bank: Bank, sandbox: Sandbox, betas: list[float], permutations: int,
             on_progress: Callable[[int], None]) -> None:
     questions = np.arange(bank.n_questions)
     rng = np.random.default_rng(secrets.randbits(64))  # the candidate cannot predict the check's sample
+    lanes = max(1, sandbox.limits.lanes)
     for beta in betas:
         parts = []
-        for seed in range(permutations):
-            parts.append(run_episodes(bank, sandbox.factory, beta, questions, np.full(len(questions), seed)))
-            on_progress(1)
+        for start in range(0, permutations, lanes):
+            seeds = np.arange(start, min(start + lanes, permutations))
+            parts.append(run_side_by_side(bank, sandbox, beta, questions, seeds))
+            on_progress(len(seeds))
         out.results[beta] = EpisodeResults.concat(parts)
         _check_independence(bank, sandbox, beta, out.results[beta], rng)
+
+
+def run_side_by_side(bank: Bank, sandbox: Sandbox, beta: float, questions: np.ndarray,
+                     seeds: np.ndarray) -> EpisodeResults:
+    """One batch per seed (one permutation of every question), each in its own fresh worker,
+    replayed side by side: one environment steps them all, each worker sees only its own batch
+    (episode ids from 0, as alone), and the workers compute at the same time. Results are those of
+    `run_episodes` on each batch alone, concatenated seed by seed."""
+    size = len(questions)
+    env = episode_env(bank, np.tile(questions, len(seeds)), np.repeat(seeds, size))
+    workers = sandbox.start_workers(beta, len(seeds))
+    live_only = {w.live_only for w in workers}
+    if len(live_only) != 1:
+        raise CandidateFailed("make_controller(beta) returned controllers that disagree on live_only")
+    live_only = live_only.pop()
+    while env.live.any():
+        obs = env.observe(live_only)
+        bounds = np.searchsorted(obs.episode, np.arange(len(seeds) + 1) * size)  # episodes are in order
+        running = [i for i in range(len(seeds)) if env.live[i * size:(i + 1) * size].any()]
+        for i in running:
+            workers[i].send(_batch_view(obs, slice(bounds[i], bounds[i + 1]), i * size))
+        actions = obs.no_actions()
+        for i in running:
+            part, rows = workers[i].receive_actions(), slice(bounds[i], bounds[i + 1])
+            for name in ("branch", "prune", "extend", "probe", "answer"):
+                getattr(actions, name)[rows] = getattr(part, name)
+        env.step(actions)
+    return EpisodeResults(np.tile(questions, len(seeds)), np.repeat(seeds, size), env.correct(), env.tokens.copy(),
+                          env.rounds.copy(), env.seq_tokens.copy(), env.answer.copy(), np.array([env.action_count]))
+
+
+def _batch_view(obs: Observation, rows: slice, first_episode: int) -> Observation:
+    """The rows of one batch, numbered as that batch alone would number them."""
+    fields = {name: value[rows] for name, value in vars(obs).items() if isinstance(value, np.ndarray)}
+    fields["episode"] = fields["episode"] - first_episode
+    return Observation(**fields, n_classes=obs.n_classes)
 
 
 def _check_independence(bank: Bank, sandbox: Sandbox, beta: float, reference: EpisodeResults,

@@ -65,7 +65,8 @@ class Limits:
     round_seconds: float = 20.0        # wall-clock for one act() (or for loading the module)
     total_seconds: float = 300.0       # wall-clock for the whole evaluation
     cpu_seconds: int = 300             # CPU time of all the candidate's workers together
-    memory_bytes: int = 3 << 30        # address space of each worker (RLIMIT_AS)
+    memory_bytes: int = 3 << 30        # address space of the workers running at once, shared evenly
+    lanes: int = 4                     # batches (each in its own worker) replayed side by side
 
 
 def _bwrap() -> str | None:
@@ -143,7 +144,7 @@ class Usage:
 
     calls: int = 0                 # act() calls answered
     batch_rounds: int = 0          # rounds of the current batch, the one in flight included
-    slowest: float = 0.0           # seconds of the slowest call
+    slowest: float = 0.0           # seconds of the slowest wait for a reply
     slowest_phase: str = ""
     cpu: float = 0.0               # CPU seconds of finished workers, as their supervisor measured
 
@@ -161,7 +162,7 @@ class Sandbox:
         self.started = time.monotonic()
         self.usage = Usage()
         self.proc: subprocess.Popen | None = None
-        self.worker: tuple[int, wire.Reader] | None = None
+        self.workers: list[_RemoteController] = []
         if len(source) > MAX_SOURCE_CHARS:
             raise CandidateFailed(f"the module has {len(source)} characters; at most {MAX_SOURCE_CHARS} are allowed")
         jail = jail_command()
@@ -178,8 +179,8 @@ class Sandbox:
                                          pass_fds=(child_end.fileno(),))
         finally:
             child_end.close()
-        self._control_send({"kind": "load", "source": source,
-                            "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes}})
+        self._control_send({"kind": "load", "source": source, "limits": {
+            "cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes // max(1, limits.lanes)}})
         reply = self._control_receive("loading the module", wire.Expect("ready", {"seccomp": bool}))
         self.isolation = ("bubblewrap" if jail else "none") + ("+seccomp" if reply["seccomp"] else "")
 
@@ -212,67 +213,50 @@ class Sandbox:
     # ----------------------------------------------------------------------------- workers
     def factory(self, beta: float) -> "_RemoteController":
         """`make_controller(beta)` in a freshly forked worker that serves this batch only."""
+        return self.start_workers(beta, 1)[0]
+
+    def start_workers(self, beta: float, count: int) -> list["_RemoteController"]:
+        """`count` fresh workers, each with its own `make_controller(beta)`, to serve one batch
+        each side by side; the previous workers are killed first."""
         if self.proc is None or self.proc.poll() is not None:
             raise CandidateFailed("the sandbox process is no longer running")
-        self._drop_worker()
-        obs_r, obs_w = os.pipe()
-        act_r, act_w = os.pipe()
-        for fd in (obs_w, act_w):
-            _widen(fd)
-        try:
-            self._control_send({"kind": "start", "beta": float(beta)}, (obs_r, act_w))
-        finally:
-            os.close(obs_r)
-            os.close(act_w)
-        os.set_blocking(obs_w, False)
-        self.worker = (obs_w, wire.Reader(act_r))
+        self._drop_workers()
+        for i in range(count):
+            obs_r, obs_w = os.pipe()
+            act_r, act_w = os.pipe()
+            for fd in (obs_w, act_w):
+                _widen(fd)
+            try:
+                self._control_send({"kind": "start", "beta": float(beta), "fresh": i == 0}, (obs_r, act_w))
+            finally:
+                os.close(obs_r)
+                os.close(act_w)
+            os.set_blocking(obs_w, False)
+            self.workers.append(_RemoteController(self, obs_w, wire.Reader(act_r)))
         self.usage.batch_rounds = 0
-        reply, _ = self._exchange(None, (wire.Expect("started", {"live_only": bool}),), f"calling make_controller({beta:g})")
-        return _RemoteController(self, reply["live_only"])
-
-    def _exchange(self, message: bytes | None, expect: tuple[wire.Expect, ...], phase: str):
-        """Send a message to the current worker (if any) and read its reply, within the deadlines."""
-        obs_w, reader = self.worker
-        expect = (*expect, wire.Expect("error", {"error": str}))
-        began = time.monotonic()
         deadline = self._deadline()
-        try:
-            if message is not None:
-                wire.write_all(obs_w, message, deadline)
-            header, arrays = reader.receive(deadline, expect)
-        except TimeoutError:
-            limit = "its total time" if time.monotonic() >= self.started + self.limits.total_seconds else \
-                f"{self.limits.round_seconds:g} s"
-            self._stop_worker()
-            raise self._failure(f"timeout while {phase}: no reply within {limit}") from None
-        except (EOFError, OSError):
-            raise self._failure(f"the sandbox worker died while {phase} ({self._stop_worker()})") from None
-        except wire.WireError as err:
-            raise self._failure(f"malformed reply while {phase}: {err}") from None
-        spent = time.monotonic() - began
-        if spent > self.usage.slowest:
-            self.usage.slowest, self.usage.slowest_phase = spent, phase
-        if header["kind"] == "error":
-            raise self._failure(f"{wire.quote_error(header['error'])} (while {phase})")
-        return header, arrays
+        for worker in self.workers:
+            reply, _ = worker.receive(deadline, (wire.Expect("started", {"live_only": bool}),),
+                                      f"calling make_controller({beta:g})")
+            worker.live_only = reply["live_only"]
+        return list(self.workers)
 
-    def _stop_worker(self) -> str:
-        """Have the supervisor kill and collect the current worker; how it ended, in words."""
-        self._drop_worker()
+    def _stop_workers(self) -> str:
+        """Have the supervisor kill and collect the current workers; how the first to die ended."""
+        self._drop_workers()
         try:
             self._control_send({"kind": "reap"})
-            reply = self._control_receive("collecting a worker", wire.Expect(
+            reply = self._control_receive("collecting workers", wire.Expect(
                 "exited", {"signal": int, "code": int, "cpu": (int, float)}), deadline=time.monotonic() + 5)
         except CandidateFailed:
             return "no report from the sandbox"
         self.usage.cpu = float(reply["cpu"])
         return _death(reply["signal"], reply["code"])
 
-    def _drop_worker(self) -> None:
-        if self.worker is not None:
-            os.close(self.worker[0])
-            os.close(self.worker[1].fd)
-            self.worker = None
+    def _drop_workers(self) -> None:
+        for worker in self.workers:
+            worker.close()
+        self.workers = []
 
     def _failure(self, reason: str) -> CandidateFailed:
         """Close everything and describe the failure, with usage where time or CPU ran out."""
@@ -282,15 +266,20 @@ class Sandbox:
         return CandidateFailed(reason)
 
     def close(self) -> None:
-        """Kill the jail and everything in it; release every descriptor."""
-        self._drop_worker()
+        """End the jail and everything in it; release every descriptor. The supervisor is asked
+        first (it collects its workers, so their CPU time is accounted); a jail that does not end
+        within a second is killed."""
+        self._drop_workers()
+        self.control.close()
         if self.proc is not None and self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-        self.control.close()
+                self.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -300,17 +289,26 @@ class Sandbox:
 
 
 class _RemoteController:
-    """Stands in for the candidate's controller: forwards observations with class ids relabelled
-    per episode (a secret random bijection, so ids carry nothing across episodes or runs), and
-    returns the worker's actions mapped back."""
+    """Stands in for the candidate's controller in one worker: forwards observations with class
+    ids relabelled per episode (a secret random bijection, so ids carry nothing across episodes
+    or runs), and returns the worker's actions, checked and mapped back. `send` and `receive`
+    apart let several workers compute at once."""
 
-    def __init__(self, sandbox: Sandbox, live_only: bool):
+    def __init__(self, sandbox: Sandbox, obs_w: int, reader: wire.Reader):
         self.sandbox = sandbox
-        self.live_only = live_only
+        self.obs_w, self.reader = obs_w, reader
+        self.live_only = False
         self.relabel: np.ndarray | None = None   # (episodes, classes): our id -> the id the worker sees
         self.restore: np.ndarray | None = None
+        self.sent_at = 0.0
+        self.deadline = 0.0
+        self.pending: Observation | None = None
 
     def act(self, obs: Observation) -> Actions:
+        self.send(obs)
+        return self.receive_actions()
+
+    def send(self, obs: Observation) -> None:
         n, b = obs.n_episodes, obs.n_branches
         if self.relabel is None:
             rng = np.random.default_rng(secrets.randbits(64))
@@ -330,20 +328,64 @@ class _RemoteController:
                     value = np.where(value >= 0, self.relabel[rows[:, None], np.maximum(value, 0)], value)
             if isinstance(value, np.ndarray):
                 arrays[name] = value
-        sandbox = self.sandbox
-        sandbox.usage.batch_rounds += 1
         header = {"kind": "act", "n_classes": obs.n_classes, "branches": b,
                   "fill": {k: v.item() for k, v in fill.items()}}
-        _, got = sandbox._exchange(wire.encode(header, arrays), (
+        self.sandbox.usage.batch_rounds = max(self.sandbox.usage.batch_rounds, int(obs.rounds.max(initial=0)) + 1)
+        self.pending, self.deadline = obs, self.sandbox._deadline()
+        try:
+            wire.write_all(self.obs_w, wire.encode(header, arrays), self.deadline)
+        except TimeoutError:
+            raise self._timeout("acting") from None
+        except OSError:
+            raise self.sandbox._failure(f"the sandbox worker died while acting ({self.sandbox._stop_workers()})") from None
+
+    def receive_actions(self) -> Actions:
+        obs, self.pending = self.pending, None
+        n, b = obs.n_episodes, obs.n_branches
+        _, got = self.receive(self.deadline, (
             wire.Expect("actions", {}, (("branch", "int64", (n,)), ("prune", "bool", (n, b)),
                                         ("extend", "int64", (n, b)), ("probe", "bool", (n, b)),
                                         ("answer", "int64", (n,)))),), "acting")
-        sandbox.usage.calls += 1
+        self.sandbox.usage.calls += 1
         answer = got["answer"].copy()
         known = (answer >= 0) & (answer < obs.n_classes)
-        answer[known] = self.restore[rows[known], answer[known]]
+        answer[known] = self.restore[obs.episode[known], answer[known]]
         return Actions(branch=got["branch"].copy(), prune=got["prune"].copy(), extend=got["extend"].copy(),
                        probe=got["probe"].copy(), answer=answer)
+
+    def receive(self, deadline: float, expect: tuple[wire.Expect, ...], phase: str):
+        """The worker's next reply, if it is one of `expect` and arrives by the deadline."""
+        sandbox = self.sandbox
+        expect = (*expect, wire.Expect("error", {"error": str}))
+        began = time.monotonic()
+        try:
+            header, arrays = self.reader.receive(deadline, expect)
+        except TimeoutError:
+            raise self._timeout(phase) from None
+        except (EOFError, OSError):
+            raise sandbox._failure(f"the sandbox worker died while {phase} ({sandbox._stop_workers()})") from None
+        except wire.WireError as err:
+            raise sandbox._failure(f"malformed reply while {phase}: {err}") from None
+        spent = time.monotonic() - began
+        if spent > sandbox.usage.slowest:
+            sandbox.usage.slowest, sandbox.usage.slowest_phase = spent, phase
+        if header["kind"] == "error":
+            raise sandbox._failure(f"{wire.quote_error(header['error'])} (while {phase})")
+        return header, arrays
+
+    def _timeout(self, phase: str) -> CandidateFailed:
+        sandbox = self.sandbox
+        limit = "its total time" if time.monotonic() >= sandbox.started + sandbox.limits.total_seconds else \
+            f"{sandbox.limits.round_seconds:g} s"
+        sandbox._stop_workers()
+        return sandbox._failure(f"timeout while {phase}: no reply within {limit}")
+
+    def close(self) -> None:
+        for fd in (self.obs_w, self.reader.fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def _widen(pipe: int) -> None:

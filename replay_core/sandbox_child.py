@@ -179,7 +179,7 @@ class Supervisor:
         self.code = code
         self.cpu_budget = float(limits.get("cpu_seconds", 300))
         self.cpu_used = 0.0
-        self.worker = 0
+        self.workers: list[int] = []
         self.seccomp = _seccomp_available()
 
     def serve(self) -> int:
@@ -188,14 +188,17 @@ class Supervisor:
 
         while True:
             message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 2)
-            if not message:
+            if not message:  # the parent is done: collect the workers, then end
+                self.reap()
                 return 0
             header = json.loads(message)
             if header["kind"] == "start" and len(fds) == 2:
-                self.reap()
-                self.worker = os.fork()
-                if self.worker == 0:
+                if header.get("fresh"):
+                    self.reap()
+                pid = os.fork()
+                if pid == 0:
                     os._exit(self.run_worker(float(header["beta"]), *fds))
+                self.workers.append(pid)
                 for fd in fds:
                     os.close(fd)
             elif header["kind"] == "reap":
@@ -206,20 +209,21 @@ class Supervisor:
                 return 0
 
     def reap(self) -> tuple[int, int]:
-        """Kill and collect the current worker (if any): (signal that ended it, exit code)."""
-        if not self.worker:
-            return 0, 0
+        """Kill and collect every worker: (signal, exit code) of the first that had already ended
+        badly on its own, or (0, 0)."""
         import signal
 
-        pid, self.worker = self.worker, 0
-        finished, status, usage = os.wait4(pid, os.WNOHANG)
-        if not finished:
-            os.kill(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-        self.cpu_used += usage.ru_utime + usage.ru_stime
-        if os.WIFSIGNALED(status):
-            return os.WTERMSIG(status), 0
-        return 0, os.WEXITSTATUS(status)
+        ended = (0, 0)
+        for pid in self.workers:
+            finished, status, usage = os.wait4(pid, os.WNOHANG)
+            if finished and ended == (0, 0) and (os.WIFSIGNALED(status) or os.WEXITSTATUS(status)):
+                ended = (os.WTERMSIG(status), 0) if os.WIFSIGNALED(status) else (0, os.WEXITSTATUS(status))
+            if not finished:
+                os.kill(pid, signal.SIGKILL)
+                _, status, usage = os.wait4(pid, 0)
+            self.cpu_used += usage.ru_utime + usage.ru_stime
+        self.workers = []
+        return ended
 
     def run_worker(self, beta: float, obs_fd: int, act_fd: int) -> int:
         """In the forked worker: lock down, load the candidate afresh, serve one batch."""
