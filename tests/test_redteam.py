@@ -3,16 +3,13 @@ its expected reason, and changes the warehouse by at most a failed evaluation ro
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
-import stat
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from bench._shared import unprivileged_user
 from replay_core.candidate import evaluate_candidate
 from replay_core.sandbox import Limits, isolation_available
 from tests.conftest import ROOT
@@ -43,49 +40,20 @@ def test_redteam_candidate_is_contained(path, synthetic_bank):
     assert not Path("/tmp/autotts-redteam").exists()
 
 
-UNPRIVILEGED_USER = "autotts-redteam"
-
-
-def _grant_traverse(paths: list[Path]) -> list[tuple[Path, int]]:
-    """Let others traverse the directories above `paths` (e.g. /root, where pyenv keeps the
-    interpreter); returns the changed modes, to restore."""
-    changed = []
-    for path in paths:
-        for folder in reversed(path.resolve().parents):
-            mode = folder.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                folder.chmod(mode | stat.S_IXOTH)
-                changed.append((folder, mode))
-    return changed
-
-
 def test_every_case_also_holds_for_an_unprivileged_user():
-    """CI runs as root; most researchers do not. As root, create an ordinary user and run the
-    red-team cases again as that user, in a fresh pytest process (setpriv drops every privilege)."""
+    """CI runs as root; most researchers do not. As root, run the red-team cases again in a fresh
+    pytest process as an ordinary user created for it, with every privilege dropped (setpriv)."""
     if os.geteuid() != 0:
         pytest.skip("already unprivileged: the cases above ran as an ordinary user")
-    if not (shutil.which("useradd") and shutil.which("setpriv")):
-        pytest.skip("useradd or setpriv is missing")
     try:
-        user = pwd.getpwnam(UNPRIVILEGED_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", UNPRIVILEGED_USER],
-                       check=True)
-        user = pwd.getpwnam(UNPRIVILEGED_USER)
-    restore = _grant_traverse([Path(sys.executable), ROOT])
-    home = Path(tempfile.mkdtemp(prefix="autotts-redteam-"))
-    os.chown(home, user.pw_uid, user.pw_gid)
-    try:
-        run = subprocess.run(
-            ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--inh-caps=-all",
-             sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", str(home / "t"),
-             "tests/test_redteam.py", "-k", "contained"],
-            cwd=ROOT, capture_output=True, text=True, timeout=1200,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"})
-    finally:
-        for folder, mode in restore:
-            folder.chmod(mode)
-        shutil.rmtree(home, ignore_errors=True)
+        with unprivileged_user() as (as_user, home):
+            run = subprocess.run(
+                [*as_user, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+                 str(home / "t"), "tests/test_redteam.py", "-k", "contained"],
+                cwd=ROOT, capture_output=True, text=True, timeout=1200,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"})
+    except RuntimeError as err:
+        pytest.skip(str(err))
     summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert f"{len(REDTEAM)} passed" in summary, summary
