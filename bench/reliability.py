@@ -223,7 +223,8 @@ def main() -> int:
     print(f"red-team candidates: contained {contained}/{tried} {as_whom}"
           + (f", {unprivileged[1]}/{unprivileged[0]} unprivileged" if unprivileged else "")
           + f" (with the expected reason); left behind: {left['processes']} processes, {left['shm']} new "
-          f"shared-memory segments, new /tmp entries: {', '.join(left['tmp']) or 'none'}")
+          f"shared-memory segments; new /tmp entries meanwhile (other processes on this machine count "
+          f"too): {', '.join(left['tmp']) or 'none'}")
     if args.repeat:
         runs = overhead(args.before, args.betas, args.permutations, args.repeat)
         median = {k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu")} for k, v in runs.items()}

@@ -39,7 +39,7 @@ from replay_core.observation import Observation
 
 _ROOT = Path(__file__).resolve().parent.parent
 _JAIL_ROOT = "/opt/autotts"          # where replay_core appears inside the jail
-MAX_SOURCE_CHARS = 100_000
+MAX_SOURCE_CHARS = 40_000           # the module travels in one control message (at most ~200 KB)
 _CONTROL_REPLY = 1 << 12
 
 
@@ -190,7 +190,7 @@ class Sandbox:
 
     def _control_send(self, header: dict, fds: tuple[int, ...] = ()) -> None:
         try:
-            socket.send_fds(self.control, [json.dumps(header).encode()], list(fds))
+            socket.send_fds(self.control, [json.dumps(header, ensure_ascii=False).encode()], list(fds))
         except OSError:
             raise self._failure("the sandbox stopped listening") from None
 
