@@ -15,7 +15,7 @@ import numpy as np
 
 from replay_core.bank import Bank
 from replay_core.env import InvalidAction
-from replay_core.evaluate import EpisodeResults, episode_env, run_episodes
+from replay_core.evaluate import EpisodeResults, episode_env
 from replay_core.observation import Observation
 from replay_core.sandbox import CandidateFailed, Limits, Sandbox
 from replay_core.traces import Diagnosis, diagnose, run_traced
@@ -81,40 +81,42 @@ def _replay(bank: Bank, sandbox: Sandbox, betas: list[float], permutations: int,
     for beta in betas:
         parts = []
         for start in range(0, permutations, lanes):
-            seeds = np.arange(start, min(start + lanes, permutations))
-            parts.append(run_side_by_side(bank, sandbox, beta, questions, seeds))
+            seeds = range(start, min(start + lanes, permutations))
+            parts.append(run_side_by_side(bank, sandbox, beta, [(questions, np.full(len(questions), s)) for s in seeds]))
             on_progress(len(seeds))
         out.results[beta] = EpisodeResults.concat(parts)
         _check_independence(bank, sandbox, beta, out.results[beta], rng)
 
 
-def run_side_by_side(bank: Bank, sandbox: Sandbox, beta: float, questions: np.ndarray,
-                     seeds: np.ndarray) -> EpisodeResults:
-    """One batch per seed (one permutation of every question), each in its own fresh worker,
-    replayed side by side: one environment steps them all, each worker sees only its own batch
-    (episode ids from 0, as alone), and the workers compute at the same time. Results are those of
-    `run_episodes` on each batch alone, concatenated seed by seed."""
-    size = len(questions)
-    env = episode_env(bank, np.tile(questions, len(seeds)), np.repeat(seeds, size))
-    workers = sandbox.start_workers(beta, len(seeds))
+def run_side_by_side(bank: Bank, sandbox: Sandbox, beta: float,
+                     batches: list[tuple[np.ndarray, np.ndarray]]) -> EpisodeResults:
+    """Each batch of (question, seed) episodes in its own fresh worker, replayed side by side: one
+    environment steps them all, each worker sees only its own batch (episode ids from 0, as
+    alone), and the workers compute at the same time. Results are those of `run_episodes` on each
+    batch alone, concatenated in order."""
+    ep_questions = np.concatenate([q for q, _ in batches])
+    ep_seeds = np.concatenate([s for _, s in batches])
+    starts = np.cumsum([0] + [len(q) for q, _ in batches])
+    env = episode_env(bank, ep_questions, ep_seeds)
+    workers = sandbox.start_workers(beta, [np.stack([q, s], axis=1) for q, s in batches])
     live_only = {w.live_only for w in workers}
     if len(live_only) != 1:
         raise CandidateFailed("make_controller(beta) returned controllers that disagree on live_only")
     live_only = live_only.pop()
     while env.live.any():
         obs = env.observe(live_only)
-        bounds = np.searchsorted(obs.episode, np.arange(len(seeds) + 1) * size)  # episodes are in order
-        running = [i for i in range(len(seeds)) if env.live[i * size:(i + 1) * size].any()]
+        bounds = np.searchsorted(obs.episode, starts)  # obs.episode is in order
+        running = [i for i in range(len(batches)) if env.live[starts[i]:starts[i + 1]].any()]
         for i in running:
-            workers[i].send(_batch_view(obs, slice(bounds[i], bounds[i + 1]), i * size))
+            workers[i].send(_batch_view(obs, slice(bounds[i], bounds[i + 1]), starts[i]))
         actions = obs.no_actions()
         for i in running:
             part, rows = workers[i].receive_actions(), slice(bounds[i], bounds[i + 1])
             for name in ("branch", "prune", "extend", "probe", "answer"):
                 getattr(actions, name)[rows] = getattr(part, name)
         env.step(actions)
-    return EpisodeResults(np.tile(questions, len(seeds)), np.repeat(seeds, size), env.correct(), env.tokens.copy(),
-                          env.rounds.copy(), env.seq_tokens.copy(), env.answer.copy(), np.array([env.action_count]))
+    return EpisodeResults(ep_questions, ep_seeds, env.correct(), env.tokens.copy(), env.rounds.copy(),
+                          env.seq_tokens.copy(), env.answer.copy(), np.array([env.action_count]))
 
 
 def _batch_view(obs: Observation, rows: slice, first_episode: int) -> Observation:
@@ -134,14 +136,12 @@ def _check_independence(bank: Bank, sandbox: Sandbox, beta: float, reference: Ep
     permutations = len(reference) // n_questions
     chosen = rng.permutation(n_questions)[:rng.integers(1, n_questions + 1)]
     rows = rng.integers(0, permutations, len(chosen)) * n_questions + chosen  # reference is seed-major
-    changed = checked = 0
-    for sample in (rows, rows[:1]):
-        again = run_episodes(bank, sandbox.factory, beta, reference.questions[sample], reference.seeds[sample])
-        same = (again.answers == reference.answers[sample]) & (again.tokens == reference.tokens[sample])
-        changed += int((~same).sum())
-        checked += len(sample)
+    samples = (rows, rows[:1])
+    again = run_side_by_side(bank, sandbox, beta, [(reference.questions[s], reference.seeds[s]) for s in samples])
+    rows = np.concatenate(samples)
+    changed = int(((again.answers != reference.answers[rows]) | (again.tokens != reference.tokens[rows])).sum())
     if changed:
-        raise CandidateFailed(f"decisions depend on other episodes in the batch or on chance: replaying {checked} "
+        raise CandidateFailed(f"decisions depend on other episodes in the batch or on chance: replaying {len(rows)} "
                               f"episodes at beta={beta:g} in other groupings changed {changed} of them")
 
 

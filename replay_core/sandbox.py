@@ -163,6 +163,7 @@ class Sandbox:
         self.usage = Usage()
         self.proc: subprocess.Popen | None = None
         self.workers: list[_RemoteController] = []
+        self.relabel_key = secrets.randbits(63)
         if len(source) > MAX_SOURCE_CHARS:
             raise CandidateFailed(f"the module has {len(source)} characters; at most {MAX_SOURCE_CHARS} are allowed")
         jail = jail_command()
@@ -212,16 +213,19 @@ class Sandbox:
 
     # ----------------------------------------------------------------------------- workers
     def factory(self, beta: float) -> "_RemoteController":
-        """`make_controller(beta)` in a freshly forked worker that serves this batch only."""
-        return self.start_workers(beta, 1)[0]
+        """`make_controller(beta)` in a freshly forked worker that serves this batch only (its
+        class ids are relabelled at random, as the episodes are not named)."""
+        return self.start_workers(beta, [None])[0]
 
-    def start_workers(self, beta: float, count: int) -> list["_RemoteController"]:
-        """`count` fresh workers, each with its own `make_controller(beta)`, to serve one batch
-        each side by side; the previous workers are killed first."""
+    def start_workers(self, beta: float, batches: list[np.ndarray | None]) -> list["_RemoteController"]:
+        """A fresh worker per batch, each with its own `make_controller(beta)`, to serve them side
+        by side; the previous workers are killed first. A batch is named by its episodes' (question,
+        seed) rows: each episode's class ids are then relabelled by a bijection drawn from that
+        name and this sandbox's secret key, the same whenever the episode is replayed again."""
         if self.proc is None or self.proc.poll() is not None:
             raise CandidateFailed("the sandbox process is no longer running")
         self._drop_workers()
-        for i in range(count):
+        for i, episodes in enumerate(batches):
             obs_r, obs_w = os.pipe()
             act_r, act_w = os.pipe()
             for fd in (obs_w, act_w):
@@ -232,7 +236,7 @@ class Sandbox:
                 os.close(obs_r)
                 os.close(act_w)
             os.set_blocking(obs_w, False)
-            self.workers.append(_RemoteController(self, obs_w, wire.Reader(act_r)))
+            self.workers.append(_RemoteController(self, obs_w, wire.Reader(act_r), episodes))
         self.usage.batch_rounds = 0
         deadline = self._deadline()
         for worker in self.workers:
@@ -294,9 +298,10 @@ class _RemoteController:
     or runs), and returns the worker's actions, checked and mapped back. `send` and `receive`
     apart let several workers compute at once."""
 
-    def __init__(self, sandbox: Sandbox, obs_w: int, reader: wire.Reader):
+    def __init__(self, sandbox: Sandbox, obs_w: int, reader: wire.Reader, episodes: np.ndarray | None):
         self.sandbox = sandbox
         self.obs_w, self.reader = obs_w, reader
+        self.episodes = episodes
         self.live_only = False
         self.relabel: np.ndarray | None = None   # (episodes, classes): our id -> the id the worker sees
         self.restore: np.ndarray | None = None
@@ -311,8 +316,10 @@ class _RemoteController:
     def send(self, obs: Observation) -> None:
         n, b = obs.n_episodes, obs.n_branches
         if self.relabel is None:
-            rng = np.random.default_rng(secrets.randbits(64))
-            self.relabel = rng.random((n, obs.n_classes)).argsort(axis=1)
+            key = self.sandbox.relabel_key
+            names = self.episodes if self.episodes is not None else [[secrets.randbits(63)] for _ in range(n)]
+            self.relabel = np.stack([np.random.default_rng([key, *map(int, name)]).permutation(obs.n_classes)
+                                     for name in names[:n]]) if n else np.zeros((0, obs.n_classes), np.int64)
             self.restore = self.relabel.argsort(axis=1)
         rows = obs.episode
         # Branch slots past the widest episode's last opened one hold their initial values: send
