@@ -275,10 +275,9 @@ def test_autotts_evaluate_sandboxes_a_module_unless_trusted(tmp_path, capsys, mo
 
 
 def test_an_llm_explorer_refuses_to_start_without_isolation(tmp_path, capsys, monkeypatch):
-    """The narrowest seam: this machine has user namespaces, so their absence is simulated."""
+    """The narrowest seam: this machine has user namespaces, so their absence is simulated.
+    (The CLI refuses before Prefect is imported, so no Prefect log handler binds to capsys.)"""
     from autotts.cli import main
-    from flows.discover import discover_flow
-    from replay_core.sandbox import IsolationUnavailable
 
     monkeypatch.setattr("replay_core.sandbox.isolation_available", lambda: False)
     warehouse = str(tmp_path / "w.duckdb")
@@ -286,8 +285,16 @@ def test_an_llm_explorer_refuses_to_start_without_isolation(tmp_path, capsys, mo
     err = capsys.readouterr().err.strip()
     assert "no OS isolation" in err and "--unsafe-no-isolation" in err and "\n" not in err
     assert not Path(warehouse).exists()  # refused before anything was written
-    with pytest.raises(IsolationUnavailable):  # a deployment calling the flow directly is refused too
-        discover_flow.fn(warehouse=warehouse, explorer="anthropic")
+
+
+def test_the_discover_flow_refuses_too(tmp_path, monkeypatch):
+    """A deployment calls the flow directly, without the CLI."""
+    from flows.discover import discover_flow
+    from replay_core.sandbox import IsolationUnavailable
+
+    monkeypatch.setattr("replay_core.sandbox.isolation_available", lambda: False)
+    with pytest.raises(IsolationUnavailable, match="--unsafe-no-isolation"):
+        discover_flow.fn(warehouse=str(tmp_path / "w.duckdb"), explorer="anthropic")
 
 
 def test_a_run_without_isolation_is_recorded_and_reported(tmp_path):
