@@ -6,7 +6,8 @@ labels: the replay environment stays in the parent and sends only observations.
 
 The supervisor never runs candidate code. It checks and compiles the source, preloads every module
 a controller may use, and lowers its resource limits. Then, for every batch, the parent sends
-`start` with a fresh pair of pipes; the supervisor kills the previous worker, forks a new one, and
+`start` with a fresh pair of pipes (the first of a group of batches replayed side by side is
+marked `fresh`: the supervisor kills the previous workers), the supervisor forks a new worker, and
 that worker alone sees the pipes. The worker installs a syscall allow-list (seccomp), runs the
 candidate module from scratch, calls `make_controller(beta)` and serves `act` calls until the
 parent closes the pipes. So nothing a candidate computes survives its batch: no module state, no
