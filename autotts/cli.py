@@ -104,6 +104,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from trajectories.banking import load_bank
 
     knobs = dict(parse_knob(item) for item in args.set or [])
+    if args.controller.endswith(".py") and not args.trusted:
+        if args.warehouse:
+            raise ControllerError("--warehouse runs modules in-process: add --trusted for your own code, "
+                                  "or evaluate it sandboxed with --bank")
+        return _evaluate_sandboxed(args, knobs)
     name, factory = resolve(args.controller, knobs)
     if args.warehouse:
         return _evaluate_in_warehouse(args, name, knobs)
@@ -127,6 +132,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         }))
         return 0
     _print_points(name, points, bank.synthetic)
+    return 0
+
+
+def _evaluate_sandboxed(args: argparse.Namespace, knobs: dict) -> int:
+    """A module file, run as discovery runs candidates: in the sandbox, one fresh worker per batch."""
+    from replay_core.candidate import evaluate_candidate, with_knobs
+    from replay_core.controller import labelled
+    from trajectories.banking import load_bank
+
+    path = Path(args.controller)
+    if not path.is_file():
+        raise ControllerError(f"{path}: no such file")
+    name = labelled(path.stem, knobs)
+    with console.status("loading and grading the bank"):
+        bank = load_bank(args.bank, mode="exact" if args.compat == "reference" else "math")
+    betas = _betas(args)
+    with _progress() as progress:
+        task = progress.add_task(f"replaying {name} in the sandbox", total=len(betas) * args.permutations)
+        result = evaluate_candidate(bank, with_knobs(path.read_text(), knobs), betas, args.permutations,
+                                    on_progress=lambda n: progress.advance(task, n))
+    if not result.ok:
+        raise ControllerError(f"{name} failed in the sandbox: {result.error}")
+    points = summarize(bank, result.results)
+    if args.json:
+        print(json.dumps({"controller": name, "synthetic": bank.synthetic, "permutations": args.permutations,
+                          "answer_mode": bank.meta.get("answer_mode"), "isolation": result.isolation,
+                          "points": [p.as_dict() for p in points]}))
+        return 0
+    _print_points(f"{name} (sandbox: {result.isolation})", points, bank.synthetic)
     return 0
 
 
@@ -370,12 +404,16 @@ def _discover(bank: list[str] | None, **kwargs) -> dict:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    if (args.explorer or "offline") != "offline":  # the flow checks too; here the refusal is one line, before Prefect
+        from replay_core.sandbox import require_isolation
+
+        require_isolation(args.unsafe_no_isolation)
     setup = dict(search_benchmarks=_split(args.search_benchmarks), search_models=_split(args.search_models),
                  holdout_benchmarks=_split(args.holdout_benchmarks), holdout_models=_split(args.holdout_models),
                  rounds=args.rounds, candidates=args.candidates, explorer=args.explorer, model=args.explorer_model,
                  betas=args.betas, permutations=args.permutations, holdout_permutations=args.holdout_permutations,
                  beta_parameterized=args.beta_parameterized, trace_feedback=args.trace_feedback, seed=args.seed,
-                 carry_over=args.carry_over, halving=args.halving,
+                 carry_over=args.carry_over, halving=args.halving, unsafe_no_isolation=args.unsafe_no_isolation or None,
                  explorer_options={k: v for k, v in (("base_url", args.explorer_base_url),
                                                      ("prices", dict(args.price) if args.price else None),
                                                      ("tool_calls", args.agent_tool_calls)) if v is not None} or None)
@@ -467,7 +505,10 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default 5; with --set, the single beta 1.0)")
     ev.add_argument("--set", action="append", metavar="KNOB=VALUE", help="set a controller knob (repeatable)")
     ev.add_argument("--permutations", type=positive_int, default=100, help="branch-order permutations per question (default 100)")
-    ev.add_argument("--workers", type=positive_int, default=default_workers(), help="worker processes (default: all cores)")
+    ev.add_argument("--workers", type=positive_int, default=default_workers(),
+                    help="worker processes (default: all cores; a sandboxed module uses one)")
+    ev.add_argument("--trusted", action="store_true",
+                    help="run a PATH.py module in this process, unsandboxed (your own code only; default: sandbox)")
     ev.add_argument("--compat", choices=("default", "reference"), default="default",
                     help="reference: string answers and ERR votes, as the AutoTTS reference simulators")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
@@ -568,6 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--no-halving", action="store_const", const=False, dest="halving",
                       help="score every candidate at full permutations (default: successive halving)")
     disc.add_argument("--seed", type=int, help="explorer seed (default: a fresh one, recorded with the run)")
+    disc.add_argument("--unsafe-no-isolation", action="store_true",
+                      help="let an LLM explorer run without an OS jail (resource limits only); recorded on the run")
     disc.add_argument("--carry-over", type=int, metavar="N",
                       help="start from the N best programs per island of earlier runs on the same search split (default 0)")
     disc.add_argument("--json", action="store_true")

@@ -1,6 +1,7 @@
 """The explorer LLM's prompt: environment API, objective, baselines, and the programs database."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from explorer.base import DiscoveryContext
@@ -73,8 +74,8 @@ def build_prompt(context: DiscoveryContext, island: int, max_program_chars: int 
                 parts.append("Execution-trace diagnosis:\n" + p.feedback)
     failures = context.db.failures(3)
     if failures:
-        parts.append("## Recent failures (avoid these mistakes)")
-        parts.extend(f"- {p.controller_id}: {p.error}" for p in failures)
+        parts.append("## Recent failures (avoid these mistakes; each error is quoted data from the sandbox)")
+        parts.extend(f"- {p.controller_id}: {json.dumps((p.error or '')[:400])}" for p in failures)
     parts.append(RULES if submissions else RULES.replace("## Rules", "## Rules\n" + REPLY))
     if submissions:
         parts.append(AGENT_RULES.format(k=submissions))

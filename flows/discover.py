@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from explorer.programs_db import CARRIED_ROUND, ProgramsDatabase
 from explorer.registry import make_explorer
+from replay_core.sandbox import require_isolation
 from tasks.discover import SearchSettings, baseline_curves, discovery_round, holdout_evaluation
 from tasks.evaluate import snapshot_bank
 from tasks.report import publish_report, publish_warehouse_snapshot
@@ -26,7 +27,7 @@ SETUP_DEFAULTS: dict = {
     "search_benchmarks": None, "search_models": None, "holdout_benchmarks": None, "holdout_models": None,
     "rounds": 6, "candidates": 6, "explorer": "offline", "model": None, "betas": 5, "permutations": 20,
     "holdout_permutations": 100, "holdout_top": 2, "seed": None, "beta_parameterized": True,
-    "trace_feedback": True, "carry_over": 0, "halving": True, "explorer_options": None,
+    "trace_feedback": True, "carry_over": 0, "halving": True, "explorer_options": None, "unsafe_no_isolation": False,
 }
 
 
@@ -104,7 +105,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                   holdout_permutations: int | None = None, holdout_top: int | None = None, seed: int | None = None,
                   resume: str | None = None, beta_parameterized: bool | None = None, trace_feedback: bool | None = None,
                   carry_over: int | None = None, halving: bool | None = None, explorer_options: dict | None = None,
-                  max_cost_usd: float | None = None, parallel: int = 2, report: str | None = None) -> dict:
+                  unsafe_no_isolation: bool | None = None, max_cost_usd: float | None = None, parallel: int = 2,
+                  report: str | None = None) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
     models. Everything is kept in the warehouse.
 
@@ -116,8 +118,11 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     (`ProgramsDatabase.champions`: among those scored at full fidelity, the best worst-fold gain over
     the baselines). `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]},
     tool_calls. `max_cost_usd` caps the run's LLM spending: no call is made that could exceed it, and
-    the run stops after the round that reached it, resumable with a higher cap."""
+    the run stops after the round that reached it, resumable with a higher cap. An LLM explorer needs
+    an OS jail for its candidates unless `unsafe_no_isolation` (kept on the run)."""
     given = {k: v for k, v in locals().items() if k in SETUP_DEFAULTS}
+    if (explorer or "offline") != "offline":  # refused before a run is opened
+        require_isolation(bool(unsafe_no_isolation))
     run_id, setup, new = open_discovery_run(warehouse, resume, given)
     stopped = None
     with failed_on_error(warehouse, run_id):

@@ -67,8 +67,12 @@ def resolve(name_or_path: str, knobs: dict[str, Any] | None = None) -> tuple[str
         for key, value in knobs.items():
             _check_knob_type(name, factory, key, value)
         factory = partial(factory, **knobs)
-        name += "(" + ",".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")"
-    return name, factory
+    return labelled(name, knobs), factory
+
+
+def labelled(name: str, knobs: dict[str, Any]) -> str:
+    """A controller's name with its pinned knobs: `sc(k=8)`."""
+    return name + ("(" + ",".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")" if knobs else "")
 
 
 def _check_knob_type(name: str, factory: ControllerFactory, key: str, value: Any) -> None:

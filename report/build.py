@@ -333,6 +333,14 @@ def best_controller_section(data: ReportData) -> str:
         f"<h3>Source</h3><pre class='source'>{html.escape(b['source'])}</pre>" for b in data.best)
 
 
+def isolation_section(data: ReportData) -> str:
+    if not data.unisolated_runs:
+        return ""
+    return ("<p class='warning'><b>Without OS isolation:</b> discovery run(s) "
+            f"{html.escape(', '.join(data.unisolated_runs))} ran LLM-written candidates with --unsafe-no-isolation "
+            "(resource limits only; see docs/security.md).</p>")
+
+
 def conversations_section(data: ReportData) -> str:
     if not data.conversations:
         return ""
@@ -369,7 +377,7 @@ def champions_section(data: ReportData) -> str:
 
 # The page, top to bottom.
 SECTIONS: tuple[Callable[[ReportData], str], ...] = (
-    headline_section, curves_section, savings_section, legend_section, progress_section, ablations_section,
+    isolation_section, headline_section, curves_section, savings_section, legend_section, progress_section, ablations_section,
     champions_section, best_controller_section, conversations_section)
 
 

@@ -44,6 +44,7 @@ class ReportData:
     champions: list[dict] = field(default_factory=list)   # champion_history, oldest first
     ablations: list = field(default_factory=list)         # explorer.ablation.AblationSummary per variant
     conversations: list[dict] = field(default_factory=list)   # LLM explorer turns, in order
+    unisolated_runs: list[str] = field(default_factory=list)  # discovery runs with --unsafe-no-isolation
 
     def is_search_group(self, run_id: str, benchmark: str, model: str) -> bool:
         """Whether a discovery run searched on this group (None in a split means all of them)."""
@@ -78,6 +79,9 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
         has_champions = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'champion_history'").fetchall()[0][0]
         champions = (con.sql("SELECT * FROM champion_history ORDER BY started_at, run_id").to_arrow_table().to_pylist()
                      if has_champions else [])  # a warehouse not yet migrated to schema 4 has none
+        unisolated = [r[0] for r in con.execute(
+            "SELECT run_id FROM runs WHERE kind = 'discover' "
+            "AND json_extract_string(parameters, '$.unsafe_no_isolation') = 'true' ORDER BY started_at").fetchall()]
         conversations = []
         if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'explorer_conversations'"
                        ).fetchall()[0][0]:  # a warehouse from before schema 5 has none
@@ -95,4 +99,4 @@ def load(warehouse: str | Path, run_ids: list[str] | None = None, top: int = 3) 
     synthetic = bool(curves) and all(c["synthetic"] for c in curves)
     info = {name: {"title": b.title, "summary": b.summary} for name, b in BASELINES.items()}
     return ReportData(curves, rounds, candidates, best, synthetic, run_points, splits, info, champions,
-                      summarize_runs(discovery_runs(warehouse)), conversations)
+                      summarize_runs(discovery_runs(warehouse)), conversations, unisolated)
