@@ -21,17 +21,20 @@ from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, accuracy_at_budget, summarize
 
 SEARCH_ENVELOPE = ("sc", "asc", "esc", "parallel-probe", "first-k")
+BASELINE_BETAS = [float(b) for b in np.linspace(0, 1, 11)]  # the baselines' curves, whatever the candidate's grid
 
 
 def curve(bank: Bank, factory, betas: list[float], permutations: int, workers: int = 2) -> list[Point]:
     return summarize(bank, evaluate(bank, factory, betas, permutations=permutations, workers=workers), bootstrap=200)
 
 
-def search_gains(bank: Bank, points: list[Point], betas: list[float], permutations: int) -> dict[str, float]:
-    """Per model: mean gain (accuracy, 0-1) over the built-in baselines' envelope at matched budgets."""
-    baselines = [p for name in SEARCH_ENVELOPE for p in curve(bank, BASELINES[name].make_controller, betas, permutations)]
+def envelope_gains(bank: Bank, points: list[Point], permutations: int) -> dict[str, float]:
+    """Per "benchmark/model" group: mean gain (accuracy, 0-1) over the envelope of the hand-made
+    baselines at matched budgets, over their budget range (the search score's rule)."""
+    baselines = [p for name in SEARCH_ENVELOPE
+                 for p in curve(bank, BASELINES[name].make_controller, BASELINE_BETAS, permutations)]
     _, _, per_group = Scoring.from_points(baselines).score(points)
-    return {model: gain for (_, model), (_, gain) in sorted(per_group.items(), key=lambda kv: kv[0][1])}
+    return {f"{bench}/{model}": gain for (bench, model), (_, gain) in sorted(per_group.items(), key=lambda kv: kv[0][::-1])}
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,7 @@ class Controller:
         finals = np.where(obs.done & ~obs.pruned, obs.final, -1)
         probes = np.where(obs.active & (obs.probe_depth > 0), obs.probe, -1)
         counts = class_counts(finals, obs.n_classes, vote_weights(self, obs, finals)) + probe_votes(self, obs, probes)
-        leader = np.where(counts.max(1) > 0, counts.argmax(1), -1)
+        leader = leading_class(counts, np.where(finals >= 0, finals, probes))
         top = counts.max(1)
         second = np.partition(counts, -2, axis=1)[:, -2] if counts.shape[1] > 1 else np.zeros(len(top))
         total = counts.sum(1)
@@ -356,7 +356,7 @@ cheapest first, searched row by row on the search split's accuracy-cost frontier
 import numpy as np
 
 from replay_core import DEFAULT_VOTE
-from replay_core.votes import class_counts, win_probability
+from replay_core.votes import class_counts, leading_class, win_probability
 
 GENOME = {genome}
 INTEGER = {integer}

@@ -21,6 +21,18 @@ def class_counts(classes: np.ndarray, n_classes: int, weights: np.ndarray | None
     return np.bincount(flat, weights=w, minlength=E * n_classes).reshape(E, n_classes)
 
 
+def leading_class(counts: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """The class with the most votes per episode (-1 when none has any), ties going to the class
+    seen at the lowest slot of `classes` (E, B): a choice that does not depend on how class ids
+    are numbered, so a controller decides the same whatever labels its episode's answers get.
+    `counts` (E, C) may be weighted and include probe votes."""
+    rows = np.arange(classes.shape[0])[:, None]
+    at_slot = np.where(classes >= 0, counts[rows, np.maximum(classes, 0)], -np.inf)
+    best = at_slot.argmax(axis=1) if classes.shape[1] else np.zeros(classes.shape[0], np.int64)
+    top = at_slot[rows[:, 0], best] if classes.shape[1] else np.full(classes.shape[0], -np.inf)
+    return np.where(top > 0, classes[rows[:, 0], best] if classes.shape[1] else -1, -1)
+
+
 def plurality(classes: np.ndarray, n_classes: int, weights: np.ndarray | None = None) -> np.ndarray:
     """The winning class per episode (-1 when nobody voted); ties go to the lowest slot."""
     return vote_stats(classes, n_classes, weights)[0]
