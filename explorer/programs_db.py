@@ -55,7 +55,8 @@ class ProgramsDatabase:
             if runs is not None and status != "evaluated":
                 continue
             self.programs[cid] = Program(cid, rnd, island, source, json.loads(parents or "[]"), explorer, status,
-                                         score, gain, error, feedback, carried if runs is None else run)
+                                         score, gain, error, feedback,
+                                         carried_from=carried if runs is None else run)
 
     # ------------------------------------------------------------------ queries
     def of_round(self, rnd: int) -> list[Program]:
