@@ -49,7 +49,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         warehouse = Path(folder) / "w.duckdb"
         for path in files:
-            load(warehouse, prepare(path))
+            load(warehouse, prepare(path, "exact"))  # integer answers (AIME, HMMT): exact grading, as bench/real_discovery.py
         bank = load_bank(warehouse)
         curve = summarize(bank, evaluate(bank, BASELINES["sc"].make_controller, [0.0, 1.0], permutations=2))
         record = ControllerSpec("sc", {}).record()

@@ -62,9 +62,9 @@ class ProgramsDatabase:
             if runs is not None and status != "evaluated":
                 continue
             self.programs[cid] = Program(cid, rnd, island, source, json.loads(parents or "[]"), explorer, status,
-                                         score, gain, error, feedback, carried if runs is None else run, permutations,
-                                         json.loads(curve) if curve else None, json.loads(folds) if folds else None,
-                                         worst)
+                                         score, gain, error, feedback, carried_from=carried if runs is None else run,
+                                         permutations=permutations, curve=json.loads(curve) if curve else None,
+                                         fold_gains=json.loads(folds) if folds else None, worst_gain=worst)
 
     # ------------------------------------------------------------------ queries
     def of_round(self, rnd: int) -> list[Program]:
