@@ -62,7 +62,7 @@ CASES = {
                                    "--permutations: must be at least 1"),
     "evaluate bad file": (["evaluate", "--bank", "bad.jsonl", "--controller", "sc"], "bad.jsonl, row 1, field 'finished'"),
     "controller raises": (["evaluate", "--bank", "bank.parquet", "--controller", "raises.py", "--permutations", "2",
-                           "--betas", "2", "--workers", "1"], "raised RuntimeError: boom"),
+                           "--betas", "2", "--workers", "1"], "RuntimeError: boom"),
     "discover zero betas": (["discover", "--warehouse", "w.duckdb", "--betas", "0"], "--betas: must be at least 1"),
     "discover without API key": (["discover", "--warehouse", "w.duckdb", "--explorer", "anthropic"],
                                  "needs ANTHROPIC_API_KEY"),
