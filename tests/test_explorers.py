@@ -89,9 +89,7 @@ def test_recorded_sessions_replay_through_both_sdks():
 
 
 @requires_sessions
-@pytest.mark.parametrize("n", [0, 1, 2, 3, pytest.param(4, marks=pytest.mark.xfail(
-    reason="needs the isolation issue's numpy preload in the sandbox child (numpy.ma is imported lazily)",
-    strict=False)), 5])
+@pytest.mark.parametrize("n", range(6))
 def test_recorded_replies_run_in_the_sandbox(synthetic_bank, n):
     """Done means: no sandbox failure for real-model code that uses only numpy and the documented API."""
     source = extract_module(_recorded(n)[1])
@@ -119,8 +117,6 @@ def test_recorded_session_replays_as_a_two_round_discovery(warehouse, prefect_ha
     assert "Execution-trace diagnosis" in later and "premature answers" in later
     assert [r["evaluated"] for r in summary["rounds"]] == [3, 3]
     errors = run_sql(warehouse, "SELECT error FROM candidates WHERE status = 'failed'").column("error").to_pylist()
-    if errors and all("numpy.ma" in e for e in errors):
-        pytest.xfail("needs the isolation issue's numpy preload in the sandbox child: " + errors[0])
     assert errors == []
 
 
