@@ -11,26 +11,31 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from autotts import __version__, checks, logs
+from autotts.arguments import Parser
+from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, RunFailed, UserError, one_line, report
+from autotts.progress import flow_progress
+from explorer.pricing import parse_price
+from explorer.registry import EXPLORERS
 from live.answers import PROMPT_TEMPLATE
 from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
-from replay_core.env import InvalidAction
 from replay_core.evaluate import default_workers, evaluate
-from replay_core.metrics import Point, summarize
-from trajectories.schema import FormatError
-from warehouse.db import WarehouseBusy
+from replay_core.metrics import Point, compare_curves, summarize
 
-console = Console(stderr=True)
-out_console = Console(width=None if Console().is_terminal else 160)
+# Lines never wrap: stderr notes are soft-wrapped, and tables written to a file or pipe are as wide as they need.
+console = Console(stderr=True, soft_wrap=True)
+out_console = Console(width=None if Console().is_terminal else 1000)
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal)
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True,
+                    disable=console.quiet or not console.is_terminal)
 
 
 # ---------------------------------------------------------------------------------- bank
@@ -38,6 +43,7 @@ def cmd_bank_synth(args: argparse.Namespace) -> int:
     from trajectories.synthetic import generate
     from trajectories.writers import write_any
 
+    checks.output_file(args.out, (".parquet", ".jsonl"))
     records = generate(questions=args.questions, trajectories=args.trajectories, seed=args.seed)
     write_any(records, args.out)
     console.print(f"wrote {len(records)} SYNTHETIC trajectories to {args.out}")
@@ -67,6 +73,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from trajectories.readers import read_any
     from trajectories.writers import write_any
 
+    checks.input_files(args.files)
+    checks.output_file(args.out, (".parquet", ".jsonl"))
     records = []
     for path in args.files:
         records.extend(read_any(path))
@@ -96,14 +104,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from trajectories.banking import load_bank
 
     knobs = dict(parse_knob(item) for item in args.set or [])
+    if args.controller.endswith(".py") and not args.trusted:
+        if args.warehouse:
+            raise ControllerError("--warehouse runs modules in-process: add --trusted for your own code, "
+                                  "or evaluate it sandboxed with --bank")
+        return _evaluate_sandboxed(args, knobs)
     name, factory = resolve(args.controller, knobs)
     if args.warehouse:
         return _evaluate_in_warehouse(args, name, knobs)
+    checks.input_files(args.bank)
     with console.status("loading and grading the bank"):
         bank = load_bank(args.bank, mode="exact" if args.compat == "reference" else "math")
     if args.controller in BASELINES and BASELINES[args.controller].needs_confidence and not bank.has_confidence:
         raise ControllerError(f"{name} needs chunk confidences, which this bank does not have")
-    points = run_evaluation(bank, name, factory, _betas(args), args.permutations, args.workers)
+    try:
+        points = run_evaluation(bank, name, factory, _betas(args), args.permutations, args.workers)
+    except Exception as err:
+        if args.controller in BASELINES:
+            raise  # a built-in controller that fails is a bug in autotts, not bad input
+        raise ControllerError(f"{args.controller}: the controller raised {type(err).__name__}: {one_line(err)} "
+                              "(--verbose shows its traceback)") from err
     if args.json:
         print(json.dumps({
             "controller": name, "synthetic": bank.synthetic, "permutations": args.permutations,
@@ -115,20 +135,54 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_sandboxed(args: argparse.Namespace, knobs: dict) -> int:
+    """A module file, run as discovery runs candidates: in the sandbox, one fresh worker per batch."""
+    from replay_core.candidate import evaluate_candidate, with_knobs
+    from replay_core.controller import labelled
+    from trajectories.banking import load_bank
+
+    path = Path(args.controller)
+    if not path.is_file():
+        raise ControllerError(f"{path}: no such file")
+    name = labelled(path.stem, knobs)
+    with console.status("loading and grading the bank"):
+        bank = load_bank(args.bank, mode="exact" if args.compat == "reference" else "math")
+    betas = _betas(args)
+    with _progress() as progress:
+        task = progress.add_task(f"replaying {name} in the sandbox", total=len(betas) * args.permutations)
+        result = evaluate_candidate(bank, with_knobs(path.read_text(), knobs), betas, args.permutations,
+                                    on_progress=lambda n: progress.advance(task, n))
+    if not result.ok:
+        raise ControllerError(f"{name} failed in the sandbox: {result.error}")
+    points = summarize(bank, result.results)
+    if args.json:
+        print(json.dumps({"controller": name, "synthetic": bank.synthetic, "permutations": args.permutations,
+                          "answer_mode": bank.meta.get("answer_mode"), "isolation": result.isolation,
+                          "points": [p.as_dict() for p in points]}))
+        return 0
+    _print_points(f"{name} (sandbox: {result.isolation})", points, bank.synthetic)
+    return 0
+
+
 def _evaluate_in_warehouse(args: argparse.Namespace, name: str, knobs: dict) -> int:
+    checks.warehouse(args.warehouse)
     from flows.evaluate import evaluate_flow
 
-    result = evaluate_flow(
-        warehouse=args.warehouse, controllers=[args.controller], knobs={args.controller: knobs},
-        bank_ids=_split(args.bank_id), benchmarks=_split(args.benchmark), models=_split(args.model),
-        betas=_betas(args), permutations=args.permutations, executor=args.executor, workers=args.workers)
+    with flow_progress(console, f"evaluating {name} on {args.warehouse}"):
+        result = evaluate_flow(
+            warehouse=args.warehouse, controllers=[args.controller], knobs={args.controller: knobs},
+            bank_ids=_split(args.bank_id), benchmarks=_split(args.benchmark), models=_split(args.model),
+            betas=_betas(args), permutations=args.permutations, executor=args.executor, workers=args.workers)
+    console.print(f"report: {result['report']}")
     curve = result["curves"][0]
     if curve["error"]:
-        raise ControllerError(f"{name} failed: {curve['error']}")
+        raise RunFailed(f"{name} failed during the run (recorded as failed in run {result['run_id']}; "
+                        f"details in {logs.log_path()}): {one_line(curve['error'])}")
     points = [Point(**p) for p in curve["points"]]
     if args.json:
         print(json.dumps({"controller": name, "run_id": result["run_id"], "synthetic": result["synthetic"],
-                          "permutations": args.permutations, "points": [p.as_dict() for p in points]}))
+                          "permutations": args.permutations, "report": result["report"],
+                          "points": [p.as_dict() for p in points]}))
         return 0
     _print_points(f"{name} (run {result['run_id']})", points, result["synthetic"])
     return 0
@@ -139,6 +193,14 @@ def _split(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [v for item in values for v in item.split(",") if v]
+
+
+def _price(text: str) -> tuple[str, tuple[float, float]]:
+    """--price MODEL=IN,OUT, checked at parse time."""
+    try:
+        return parse_price(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _print_points(name: str, points: list[Point], synthetic: bool) -> None:
@@ -170,27 +232,41 @@ def cmd_baselines(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------- warehouse
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import IngestFailed, ingest_flow
-
-    try:
-        summaries = ingest_flow(paths=args.files, warehouse=args.warehouse,
-                                answer_mode="exact" if args.compat == "reference" else "math")
-    except IngestFailed as err:
-        raise FormatError(args.warehouse, None, None, f"rejected: {err}") from None
+    checks.input_files(args.files)
+    checks.warehouse(args.warehouse, must_exist=False)
+    with flow_progress(console, f"ingesting {len(args.files)} file(s) into {args.warehouse}"):
+        summaries = _ingest(args.files, args.warehouse, "exact" if args.compat == "reference" else "math")
     if args.json:
         print(json.dumps(summaries))
     else:
         for s in summaries:
             console.print(f"{s['file']}: {s['status']} as bank {s['bank_id']} "
                           f"({s['trajectories']} trajectories, {s['probes']} probes)"
+                          + (f", {s['answer_timeouts']} answer checks stopped at the time bound" if s["answer_timeouts"] else "")
                           + (" [SYNTHETIC]" if s["synthetic"] else ""))
     return 0
 
 
+def _ingest(paths: list[str], warehouse: str, answer_mode: str = "math") -> list[dict]:
+    """The ingest flow; a rejected file is bad input (the flow wrote nothing of it)."""
+    from flows.ingest import IngestFailed, ingest_flow
+
+    try:
+        return ingest_flow(paths=paths, warehouse=warehouse, answer_mode=answer_mode)
+    except IngestFailed as err:
+        raise UserError(f"{err} (rejected: nothing from that file was written to {warehouse})") from None
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
     from warehouse.queries import run_sql
 
-    table = run_sql(args.warehouse, args.query)
+    checks.warehouse(args.warehouse)
+    try:
+        table = run_sql(args.warehouse, args.query)
+    except duckdb.Error as err:
+        raise UserError(f"SQL: {one_line(err)} (tables and views: docs/warehouse.md)") from err
     if args.json:
         print(json.dumps(table.to_pylist(), default=str))
         return 0
@@ -213,6 +289,7 @@ def _cell(value) -> str:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from warehouse.doctor import check
 
+    checks.warehouse(args.warehouse)
     findings = check(args.warehouse)
     if args.json:
         print(json.dumps([f.__dict__ for f in findings]))
@@ -227,6 +304,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.export import export_parquet
 
+    checks.warehouse(args.warehouse)
+    checks.output_file(args.out, (".parquet",))
     n = export_parquet(args.warehouse, args.out, _split(args.bank_id), _split(args.benchmark), _split(args.model))
     console.print(f"wrote {n} trajectories to {args.out}")
     return 0
@@ -266,8 +345,18 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from report.build import write_report
 
+    checks.warehouse(args.warehouse)
+    checks.output_file(args.out, (".html",))
     path = write_report(args.warehouse, args.out, _split(args.run))
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, works offline); open it in a browser")
+    return 0
+
+
+def cmd_cache_clear(args: argparse.Namespace) -> int:
+    from trajectories.bank_cache import cache_root, clear
+
+    files, freed = clear()
+    console.print(f"removed {files} file(s), {freed / 1e6:.1f} MB, from {cache_root()}")
     return 0
 
 
@@ -292,28 +381,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
                         report=str(out / "report.html"))
     (out / "discovery-summary.json").write_text(json.dumps(summary, indent=1, default=str))
     _print_discovery(summary, synthetic=True)
-    console.print(f"report: {summary['report']}")
+    console.print(f"summary: {out / 'discovery-summary.json'}")
     console.print(f"query it: autotts sql \"SELECT * FROM leaderboard WHERE rank <= 3\" --warehouse {warehouse}")
     return 0
 
 
 def _discover(bank: list[str] | None, **kwargs) -> dict:
+    checks.input_files(bank or [])
+    checks.warehouse(kwargs["warehouse"], must_exist=not bank)
+    checks.explorer_ready(kwargs.get("explorer") or "offline")
     from flows.discover import discover_flow
-    from flows.ingest import ingest_flow
 
-    if bank:
-        ingest_flow(paths=bank, warehouse=kwargs["warehouse"])
-    return discover_flow(**kwargs)
+    shape = f" ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)" if kwargs.get("rounds") and \
+        kwargs.get("candidates") else ""
+    with flow_progress(console, f"discovering controllers{shape}"):
+        if bank:
+            _ingest(bank, kwargs["warehouse"])
+        summary = discover_flow(**kwargs)
+    summary["holdout_comparison"] = compare_curves(summary["holdout"])
+    console.print(f"report: {summary['report']}")
+    return summary
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    summary = _discover(warehouse=args.warehouse, bank=args.bank, search_benchmarks=_split(args.search_benchmarks),
-                        search_models=_split(args.search_models), holdout_benchmarks=_split(args.holdout_benchmarks),
-                        holdout_models=_split(args.holdout_models), rounds=args.rounds, candidates=args.candidates,
-                        explorer=args.explorer, model=args.model, betas=args.betas, permutations=args.permutations,
-                        holdout_permutations=args.holdout_permutations, resume=args.resume,
-                        beta_parameterized=not args.no_beta, trace_feedback=not args.no_feedback, seed=args.seed,
-                        halving=not args.no_halving)
+    if (args.explorer or "offline") != "offline":  # the flow checks too; here the refusal is one line, before Prefect
+        from replay_core.sandbox import require_isolation
+
+        require_isolation(args.unsafe_no_isolation)
+    setup = dict(search_benchmarks=_split(args.search_benchmarks), search_models=_split(args.search_models),
+                 holdout_benchmarks=_split(args.holdout_benchmarks), holdout_models=_split(args.holdout_models),
+                 rounds=args.rounds, candidates=args.candidates, explorer=args.explorer, model=args.explorer_model,
+                 betas=args.betas, permutations=args.permutations, holdout_permutations=args.holdout_permutations,
+                 beta_parameterized=args.beta_parameterized, trace_feedback=args.trace_feedback, seed=args.seed,
+                 carry_over=args.carry_over, halving=args.halving, unsafe_no_isolation=args.unsafe_no_isolation or None,
+                 explorer_options={k: v for k, v in (("base_url", args.explorer_base_url),
+                                                     ("prices", dict(args.price) if args.price else None),
+                                                     ("tool_calls", args.agent_tool_calls)) if v is not None} or None)
+    if args.resume:  # refuse a conflicting flag in one line, before any flow starts
+        from flows.discover import resumed_setup
+
+        resumed_setup(args.warehouse, args.resume, setup)
+    summary = _discover(warehouse=args.warehouse, bank=args.bank, resume=args.resume, max_cost_usd=args.max_cost_usd,
+                        **setup)
     if args.json:
         print(json.dumps(summary, default=str))
         return 0
@@ -322,7 +431,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def _print_discovery(summary: dict, synthetic: bool) -> None:
-    from replay_core.metrics import accuracy_at_budget, budget_grid
+    from report.wording import saving_words
 
     label = "  [SYNTHETIC data]" if synthetic else ""
     rounds = Table(title=f"Discovery run {summary['run_id']}{label}")
@@ -332,26 +441,15 @@ def _print_discovery(summary: dict, synthetic: bool) -> None:
         rounds.add_row(str(r["round"]), str(r["evaluated"]), str(r["failures"]), f"{r['best_score'] or 0:.4f}",
                        f"${r['cost_usd']:.2f}")
     out_console.print(rounds)
-    if not summary["holdout"]:
+    if not summary["holdout_comparison"]:
         return
-    table = Table(title=f"Held-out: best discovered controller vs the best baseline at matched budgets{label}")
-    for col in ("benchmark", "model", "controller", "budgets at or above best baseline", "mean gain"):
+    table = Table(title=f"Held-out: best discovered controllers vs the best baseline at matched budgets{label}")
+    for col in ("benchmark", "model", "controller", "budgets at or above best baseline", "mean gain",
+                "tokens at best-baseline accuracy"):
         table.add_column(col)
-    curves = summary["holdout"]
-    groups = sorted({(p["benchmark"], p["model"]) for c in curves for p in c["points"]})
-    for bench, model in groups:
-        pts = lambda c: [p for p in c["points"] if (p["benchmark"], p["model"]) == (bench, model)]  # noqa: E731
-        base = [p for c in curves if c["origin"] == "baseline" for p in pts(c)]
-        if not base:
-            continue
-        grid = budget_grid(min(p["tokens"] for p in base), max(p["tokens"] for p in base))
-        envelope = accuracy_at_budget(np.array([p["tokens"] for p in base]), np.array([p["accuracy"] for p in base]), grid)
-        for c in curves:
-            if c["origin"] == "baseline" or not pts(c):
-                continue
-            mine = accuracy_at_budget(np.array([p["tokens"] for p in pts(c)]), np.array([p["accuracy"] for p in pts(c)]), grid)
-            table.add_row(bench, model, c["controller"], f"{100 * np.mean(mine >= envelope - 1e-9):.0f}%",
-                          f"{100 * np.mean(mine - envelope):+.1f} pts")
+    for r in summary["holdout_comparison"]:
+        table.add_row(r["benchmark"], r["model"], r["controller"], f"{100 * r['share_at_or_above']:.0f}%",
+                      f"{100 * r['mean_gain']:+.1f} pts", saving_words(r))
     out_console.print(table)
 
 
@@ -363,24 +461,26 @@ def _selection(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="autotts",
         description="Discover test-time-scaling strategies by replaying stored reasoning trajectories.",
         epilog="Start with `autotts demo`, then `autotts evaluate --help`. Docs: docs/controller-api.md.",
     )
+    parser.add_argument("--version", action="version", version=f"autotts {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     bank = sub.add_parser("bank", help="make or inspect trajectory banks")
     bank_sub = bank.add_subparsers(dest="bank_command", required=True, metavar="ACTION")
     synth = bank_sub.add_parser("synth", help="write the SYNTHETIC default bank (seeded)")
     synth.add_argument("--out", required=True, help="output file (.parquet or .jsonl)")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--questions", type=int, default=30, help="questions per benchmark (default 30)")
-    synth.add_argument("--trajectories", type=int, default=64, help="trajectories per question (default 64)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed")
+    synth.add_argument("--questions", type=positive_int, default=30, help="questions per benchmark (default 30)")
+    synth.add_argument("--trajectories", type=positive_int, default=64, help="trajectories per question (default 64)")
     synth.set_defaults(func=cmd_bank_synth)
     stats = bank_sub.add_parser("stats", help="statistics per benchmark and model (calibration)")
     stats.add_argument("files", nargs="+", metavar="FILE")
-    stats.add_argument("--answers", choices=("math", "exact"), default="math")
+    stats.add_argument("--answers", choices=("math", "exact"), default="math",
+                       help="math: equivalence classes; exact: string answers")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_bank_stats)
 
@@ -401,11 +501,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"built-in ({', '.join(BASELINES)}) or a module defining make_controller(beta)")
     grid = ev.add_mutually_exclusive_group()
     grid.add_argument("--beta", type=float, help="one operating point")
-    grid.add_argument("--betas", type=int, help="number of evenly spaced betas in [0, 1] "
+    grid.add_argument("--betas", type=positive_int, help="number of evenly spaced betas in [0, 1] "
                       "(default 5; with --set, the single beta 1.0)")
     ev.add_argument("--set", action="append", metavar="KNOB=VALUE", help="set a controller knob (repeatable)")
-    ev.add_argument("--permutations", type=int, default=100, help="branch-order permutations per question (default 100)")
-    ev.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default: all cores)")
+    ev.add_argument("--permutations", type=positive_int, default=100, help="branch-order permutations per question (default 100)")
+    ev.add_argument("--workers", type=positive_int, default=default_workers(),
+                    help="worker processes (default: all cores; a sandboxed module uses one)")
+    ev.add_argument("--trusted", action="store_true",
+                    help="run a PATH.py module in this process, unsandboxed (your own code only; default: sandbox)")
     ev.add_argument("--compat", choices=("default", "reference"), default="default",
                     help="reference: string answers and ERR votes, as the AutoTTS reference simulators")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
@@ -452,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sol = sub.add_parser("solve", help="answer one problem live with any controller (same code as in replay)")
     sol.add_argument("--controller", required=True, metavar="NAME|PATH.py")
-    sol.add_argument("--beta", type=float, default=0.5)
+    sol.add_argument("--beta", type=float, default=0.5, help="operating point in [0, 1]")
     sol.add_argument("--set", action="append", metavar="KNOB=VALUE")
     sol.add_argument("--problem", required=True, help="the question text")
     sol.add_argument("--model", required=True, help="model id or local checkpoint directory")
@@ -464,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="a self-contained HTML report: curves, Pareto frontiers, discovery progress")
     rep.add_argument("--warehouse", required=True, metavar="W.duckdb")
-    rep.add_argument("--out", default="report.html", metavar="FILE.html")
+    rep.add_argument("--out", default="report.html", metavar="FILE.html", help="where to write the report")
     rep.add_argument("--run", action="append", metavar="RUN_ID", help="only these runs (default: latest of each controller)")
     rep.set_defaults(func=cmd_report)
 
@@ -479,47 +582,72 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--search-models", action="append", metavar="NAMES", help="search split models (default: all)")
     disc.add_argument("--holdout-benchmarks", action="append", metavar="NAMES", help="held-out benchmarks")
     disc.add_argument("--holdout-models", action="append", metavar="NAMES", help="held-out models")
-    disc.add_argument("--rounds", type=int, default=6)
-    disc.add_argument("--candidates", type=int, default=6, help="candidates per round")
-    disc.add_argument("--explorer", choices=("offline", "anthropic"), default="offline")
-    disc.add_argument("--model", help="Anthropic model (default: the SDK's current Sonnet)")
-    disc.add_argument("--betas", type=int, default=5)
-    disc.add_argument("--permutations", type=int, default=20, help="permutations per question while searching")
-    disc.add_argument("--holdout-permutations", type=int, default=100)
-    disc.add_argument("--resume", metavar="RUN_ID", help="continue a killed discovery run")
-    disc.add_argument("--no-beta", action="store_true", help="ablation: fixed hyper-parameters instead of beta maps")
-    disc.add_argument("--no-feedback", action="store_true", help="ablation: no execution-trace feedback to the explorer")
-    disc.add_argument("--no-halving", action="store_true",
+    # set-up options default to None: a new run fills in the flow's defaults, --resume the stored ones
+    disc.add_argument("--rounds", type=positive_int, help="discovery rounds (default 6)")
+    disc.add_argument("--candidates", type=positive_int, help="candidates per round (default 6)")
+    disc.add_argument("--explorer", choices=tuple(EXPLORERS),
+                      help="who writes candidates (default offline): " + "; ".join(f"{name}: {what}" for name, what in EXPLORERS.items()))
+    disc.add_argument("--explorer-model", metavar="NAME",
+                      help="the LLM explorer's model (Anthropic default: the SDK's current Sonnet; openai: required)")
+    disc.add_argument("--explorer-base-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://gpu-box:8000/v1")
+    disc.add_argument("--max-cost-usd", type=float, metavar="USD",
+                      help="stop before the LLM explorer could spend more (the run stays resumable with a higher cap)")
+    disc.add_argument("--price", action="append", type=_price, metavar="MODEL=IN,OUT",
+                      help="USD per million input,output tokens for a model (overrides the built-in table; repeatable)")
+    disc.add_argument("--agent-tool-calls", type=positive_int, metavar="N",
+                      help="anthropic-agent: sandboxed tool calls per round (default 12)")
+    disc.add_argument("--betas", type=positive_int, help="betas per candidate curve (default 5)")
+    disc.add_argument("--permutations", type=positive_int, help="permutations per question while searching (default 20)")
+    disc.add_argument("--holdout-permutations", type=positive_int,
+                      help="permutations per question on held-out data (default 100)")
+    disc.add_argument("--resume", metavar="RUN_ID",
+                      help="continue a killed or failed discovery run with its stored settings (other settings are refused)")
+    disc.add_argument("--no-beta", action="store_const", const=False, dest="beta_parameterized",
+                      help="ablation: fixed hyper-parameters instead of beta maps")
+    disc.add_argument("--no-feedback", action="store_const", const=False, dest="trace_feedback",
+                      help="ablation: no execution-trace feedback to the explorer")
+    disc.add_argument("--no-halving", action="store_const", const=False, dest="halving",
                       help="score every candidate at full permutations (default: successive halving)")
-    disc.add_argument("--seed", type=int, default=0)
+    disc.add_argument("--seed", type=int, help="explorer seed (default: a fresh one, recorded with the run)")
+    disc.add_argument("--unsafe-no-isolation", action="store_true",
+                      help="let an LLM explorer run without an OS jail (resource limits only); recorded on the run")
+    disc.add_argument("--carry-over", type=int, metavar="N",
+                      help="start from the N best programs per island of earlier runs on the same search split (default 0)")
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)
 
     demo = sub.add_parser("demo", help="the whole pipeline on the bundled SYNTHETIC bank (offline explorer)")
     demo.add_argument("--out", default="demo-output", help="output folder (default demo-output)")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--rounds", type=int, default=8)
-    demo.add_argument("--candidates", type=int, default=6)
-    demo.add_argument("--betas", type=int, default=5)
-    demo.add_argument("--permutations", type=int, default=10)
+    demo.add_argument("--seed", type=int, default=0, help="random seed")
+    demo.add_argument("--rounds", type=positive_int, default=8, help="discovery rounds")
+    demo.add_argument("--candidates", type=positive_int, default=6, help="candidates per round")
+    demo.add_argument("--betas", type=positive_int, default=5, help="betas per curve")
+    demo.add_argument("--permutations", type=positive_int, default=10, help="permutations per question")
     demo.set_defaults(func=cmd_demo)
+
+    cache = sub.add_parser("cache", help="the cache of graded banks and bank snapshots (README: Errors, logs and files)")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    cache_sub.add_parser("clear", help="remove every cached file").set_defaults(func=cmd_cache_clear)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Prefect runs flows against a temporary local server unless PREFECT_API_URL is set; keep its
-    # telemetry from retrying against a closed network.
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = build_parser().parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    console.quiet = getattr(args, "quiet", False)
+    logs.configure(verbose)  # before any flow imports Prefect
     try:
-        return args.func(args)
-    except (FormatError, ControllerError, InvalidAction, ValueError, FileNotFoundError, WarehouseBusy) as err:
-        console.print(f"[red]error:[/] {escape(str(err))}", soft_wrap=True)
-        return 2
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
-        return 130
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `autotts ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as err:  # noqa: BLE001 - every error ends here: one line, or a bug report
+        return report(err, verbose)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,18 @@
-"""Locating the reference data in ../shared, and reading its published results table."""
+"""Locating the reference data in ../shared, reading its published results table, and running
+as an unprivileged user."""
 from __future__ import annotations
 
 import os
+import pwd
 import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("AUTOTTS_SHARED", ROOT.parent / "shared"))
@@ -49,3 +58,37 @@ def replace_section(path: Path, name: str, text: str) -> None:
     else:
         document = document.rstrip("\n") + ("\n\n" if document else "") + block + "\n"
     path.write_text(document, encoding="utf-8")
+
+
+UNPRIVILEGED_USER = "autotts-redteam"
+
+
+@contextmanager
+def unprivileged_user() -> Iterator[tuple[list[str], Path]]:
+    """As root: an ordinary user (created with useradd if missing) to run a command as, without
+    any privilege: yields (the setpriv prefix, a home folder it owns). Directories above the
+    interpreter and the project that others may not traverse (pyenv under /root) are opened for
+    the duration and restored after. Raises RuntimeError when not root or the tools are missing."""
+    if os.geteuid() != 0 or not (shutil.which("useradd") and shutil.which("setpriv")):
+        raise RuntimeError("needs root, useradd and setpriv")
+    try:
+        user = pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        UNPRIVILEGED_USER], check=True)
+        user = pwd.getpwnam(UNPRIVILEGED_USER)
+    opened = []
+    for path in (Path(sys.executable), ROOT):
+        for folder in reversed(path.resolve().parents):
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                folder.chmod(mode | stat.S_IXOTH)
+                opened.append((folder, mode))
+    home = Path(tempfile.mkdtemp(prefix="autotts-unprivileged-"))
+    os.chown(home, user.pw_uid, user.pw_gid)
+    try:
+        yield ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--inh-caps=-all"], home
+    finally:
+        for folder, mode in reversed(opened):
+            folder.chmod(mode)
+        shutil.rmtree(home, ignore_errors=True)

@@ -1,13 +1,22 @@
-"""Ingest throughput: a SYNTHETIC bank of about a million probe rows into a fresh warehouse.
+"""Ingest throughput: a SYNTHETIC bank of about a million probe rows, and the nine real AutoTTS
+stores from ../shared, each into a fresh warehouse in the default (math) answer mode.
 
-Reports the time to validate and grade the file (`prepare`) and to load it in one transaction
-(`load`), and the rows per second of each.
+The synthetic figure is the time to validate and grade the file (`prepare`) and to load it in one
+transaction (`load`). Its answers are almost all plain numbers, so it mostly measures loading. The
+real stores hold about 15,000 distinct answer texts that are not plain numbers, so they measure
+grading. They are ingested twice, each time by a fresh process into a fresh warehouse: first
+with an empty answer cache ("cold": every reading computed), then with the cache the first run
+left ("warm": a re-ingestion, or a new warehouse on the same machine).
 
-    python bench/ingest_speed.py [--trajectories 200]
+    python bench/ingest_speed.py [--trajectories 200] [--no-real]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -15,18 +24,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._shared import BENCHMARKS, MODELS, have_stores, store  # noqa: E402
 from trajectories.synthetic import generate  # noqa: E402
 from trajectories.writers import write_parquet  # noqa: E402
 from warehouse.ingest import load, prepare  # noqa: E402
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trajectories", type=int, default=200, help="per question (default 200: ~1 M probes)")
-    args = parser.parse_args()
+def synthetic(trajectories: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         bank = Path(folder) / "bank.parquet"
-        write_parquet(generate(questions=30, trajectories=args.trajectories, seed=1), bank)
+        write_parquet(generate(questions=30, trajectories=trajectories, seed=1), bank)
         start = time.perf_counter()
         payload = prepare(bank)
         prepared = time.perf_counter() - start
@@ -35,9 +42,63 @@ def main() -> int:
         loaded = time.perf_counter() - start
     probes = payload.tables["probes"].num_rows
     print(f"SYNTHETIC bank: {payload.n_trajectories:,} trajectories, {probes:,} probe rows")
-    print(f"validate + grade: {prepared:.2f} s ({probes / prepared:,.0f} probe rows/s)")
-    print(f"load (one transaction): {loaded:.2f} s ({probes / loaded:,.0f} probe rows/s)")
-    print(f"total: {prepared + loaded:.2f} s")
+    print(f"  validate + grade: {prepared:.2f} s ({probes / prepared:,.0f} probe rows/s)")
+    print(f"  load (one transaction): {loaded:.2f} s ({probes / loaded:,.0f} probe rows/s)")
+    print(f"  total: {prepared + loaded:.2f} s", flush=True)
+
+
+def ingest_real_stores(warehouse: Path) -> dict:
+    """Ingest the nine stores (this process; the answer cache comes from AUTOTTS_CACHE_DIR)."""
+    per_store, probes, timeouts = {}, 0, 0
+    start = time.perf_counter()
+    for model in MODELS:
+        for bench in BENCHMARKS:
+            t0 = time.perf_counter()
+            payload = prepare(store(model, bench))
+            load(warehouse, payload)
+            per_store[f"{model}/{bench}"] = time.perf_counter() - t0
+            probes += payload.tables["probes"].num_rows
+            timeouts += payload.n_answer_timeouts
+    return {"seconds": time.perf_counter() - start, "per_store": per_store, "probes": probes, "timeouts": timeouts}
+
+
+def real(cache: Path, label: str) -> None:
+    """One fresh process ingests the nine stores; reports wall time and the CPU time it and its
+    answer workers used (on a shared machine the CPU time is the steadier figure)."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, AUTOTTS_CACHE_DIR=str(cache))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, __file__, "--child", str(Path(folder) / "w.duckdb")], env=env,
+                             check=True, capture_output=True, text=True).stdout
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = json.loads(out.strip().splitlines()[-1])
+    slowest = max(result["per_store"].items(), key=lambda kv: kv[1])
+    print(f"9 real stores, {label}: {result['seconds']:.1f} s to ingest ({wall:.1f} s with interpreter start; "
+          f"{cpu:.1f} CPU s in all processes; load average {os.getloadavg()[0]:.1f}), {result['probes']:,} probe rows, "
+          f"{result['timeouts']} answer checks stopped at the bound; slowest {slowest[0]} {slowest[1]:.1f} s", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trajectories", type=int, default=200, help="per question (default 200: ~1 M probes)")
+    parser.add_argument("--no-real", action="store_true", help="skip the real stores")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(ingest_real_stores(Path(args.child))))
+        return 0
+    synthetic(args.trajectories)
+    if args.no_real:
+        return 0
+    if not have_stores():
+        print("real stores not found in ../shared/data/autotts-replay: skipped")
+        return 0
+    with tempfile.TemporaryDirectory() as cache:
+        real(Path(cache), "cold answer cache")
+        real(Path(cache), "warm answer cache")
     return 0
 
 

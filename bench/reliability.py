@@ -1,7 +1,8 @@
-"""Reliability figures in one command: red-team candidates contained, discovery runs killed at
-random points and resumed, and malformed interchange rows rejected with a location.
+"""Reliability figures in one command: red-team candidates contained (as root and as an
+unprivileged user), what the candidate isolation costs against an earlier sandbox, discovery runs
+killed at random points and resumed, and malformed interchange rows rejected with a location.
 
-    python bench/reliability.py [--kills 5] [--fuzz 2000]
+    python bench/reliability.py [--kills 5] [--fuzz 2000] [--before 93453da] [--repeat 2]
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+from bench._shared import MODELS, have_stores, store, unprivileged_user  # noqa: E402
 from replay_core.candidate import evaluate_candidate  # noqa: E402
 from replay_core.sandbox import Limits  # noqa: E402
 from trajectories.banking import build_bank  # noqa: E402
@@ -40,15 +43,89 @@ if __name__ == "__main__":
 
 
 def redteam() -> tuple[int, int]:
+    """(cases tried, contained with their expected reason), as the user running this."""
     bank = build_bank(generate(questions=6, trajectories=16, seed=5), synthetic=True)
     modules = sorted(p for p in (ROOT / "tests" / "redteam").glob("*.py") if p.name != "__init__.py")
     contained = 0
     for path in modules:
-        result = evaluate_candidate(bank, path.read_text(), [0.5], permutations=2,
+        result = evaluate_candidate(bank, path.read_text(), [0.0, 1.0], permutations=2,
                                     limits=Limits(round_seconds=3, total_seconds=30, cpu_seconds=20))
         expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
         contained += (not result.ok) and expected in (result.error or "")
     return len(modules), contained
+
+
+def redteam_unprivileged() -> tuple[int, int] | None:
+    """The same, run as an ordinary user in a fresh process (None when this is not root)."""
+    try:
+        with unprivileged_user() as (as_user, home):
+            out = subprocess.run([*as_user, sys.executable, str(Path(__file__).resolve()), "--redteam-only"],
+                                 capture_output=True, text=True, timeout=1800, cwd=ROOT,
+                                 env={"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LANG": "C.UTF-8"})
+    except RuntimeError:
+        return None
+    tried, contained = json.loads(out.stdout.strip().splitlines()[-1])
+    return tried, contained
+
+
+def leftovers(before: dict) -> dict:
+    """What candidates may have left on the host: our live descendants, System V segments, /tmp entries."""
+    children = [int(c) for t in Path(f"/proc/{os.getpid()}/task").glob("*") for c in (t / "children").read_text().split()]
+    now = {"processes": len(children), "shm": len(Path("/proc/sysvipc/shm").read_text().splitlines()) - 1,
+           "tmp": set(os.listdir(tempfile.gettempdir()))}
+    return now if not before else {"processes": now["processes"], "shm": now["shm"] - before["shm"],
+                                   "tmp": sorted(now["tmp"] - before["tmp"])}
+
+
+MEASURE = """
+import json, resource, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import numpy as np
+from replay_core.candidate import evaluate_candidate
+from replay_core.controller import load_module_factory
+from replay_core.evaluate import evaluate
+from replay_core.sandbox import Limits
+from trajectories.banking import build_bank, load_bank
+from trajectories.synthetic import generate
+stores, betas, permutations = json.loads(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+bank = load_bank(stores, mode="exact") if stores else build_bank(generate(questions=90, trajectories=64, seed=5), synthetic=True)
+source = open(sys.argv[6]).read().split("```python\\n")[-1].split("```")[0]
+grid = [float(b) for b in np.linspace(0, 1, betas)]
+def cpu():
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+wall, used = time.perf_counter(), cpu()
+if sys.argv[7] == "in-process":
+    with open(sys.argv[8], "w") as handle:
+        handle.write(source)
+    evaluate(bank, load_module_factory(sys.argv[8]), grid, permutations=permutations, workers=1)
+    error = None
+else:
+    error = evaluate_candidate(bank, source, grid, permutations, Limits(round_seconds=60, total_seconds=3600)).error
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - used, "error": error}))
+"""
+
+
+def overhead(before: str, betas: int, permutations: int, repeat: int) -> dict[str, list[dict]]:
+    """Seconds per candidate evaluation (wall and CPU, this process and its children) of the
+    docs' example controller: in-process (no sandbox), the sandbox at git revision `before`,
+    and this tree's; interleaved, `repeat` times each, in fresh processes."""
+    stores = [str(store(m, "aime25")) for m in MODELS] if have_stores() else []
+    runs: dict[str, list[dict]] = {"in-process": [], f"sandbox at {before}": [], "this sandbox": []}
+    with tempfile.TemporaryDirectory() as folder:
+        old = Path(folder) / "before"
+        old.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "replay_core"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+        trees = {"in-process": ROOT, f"sandbox at {before}": old, "this sandbox": ROOT}
+        for _ in range(repeat):
+            for label, tree in trees.items():
+                out = subprocess.run([sys.executable, "-c", MEASURE, str(tree), str(ROOT), json.dumps(stores), str(betas),
+                                      str(permutations), str(ROOT / "docs" / "controller-api.md"),
+                                      "in-process" if label == "in-process" else "sandbox", str(Path(folder) / "c.py")],
+                                     capture_output=True, text=True, check=True)
+                runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return runs
 
 
 def kills(n: int, seed: int) -> tuple[int, int, list[str]]:
@@ -128,9 +205,37 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--fuzz", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--before", default="93453da", help="git revision whose sandbox to compare against "
+                        "(default: main before the OS jail, issue #12)")
+    parser.add_argument("--betas", type=int, default=5, help="betas per candidate evaluation (default 5, as discover)")
+    parser.add_argument("--permutations", type=int, default=20, help="permutations per beta (default 20, as discover)")
+    parser.add_argument("--repeat", type=int, default=2, help="measurements of each, interleaved (0: skip)")
+    parser.add_argument("--redteam-only", action="store_true", help=argparse.SUPPRESS)  # the unprivileged run
     args = parser.parse_args()
+    if args.redteam_only:
+        print(json.dumps(redteam()))
+        return 0
+    before = leftovers({})
     tried, contained = redteam()
-    print(f"red-team candidates: {tried} tried, {contained} contained with the expected reason")
+    unprivileged = redteam_unprivileged()
+    left = leftovers(before)
+    as_whom = "as root" if os.geteuid() == 0 else "unprivileged"
+    print(f"red-team candidates: contained {contained}/{tried} {as_whom}"
+          + (f", {unprivileged[1]}/{unprivileged[0]} unprivileged" if unprivileged else "")
+          + f" (with the expected reason); left behind: {left['processes']} processes, {left['shm']} new "
+          f"shared-memory segments; new /tmp entries meanwhile (other processes on this machine count "
+          f"too): {', '.join(left['tmp']) or 'none'}")
+    if args.repeat:
+        runs = overhead(args.before, args.betas, args.permutations, args.repeat)
+        median = {k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu")} for k, v in runs.items()}
+        errors = {r["error"] for v in runs.values() for r in v} - {None}
+        print(f"one candidate evaluation ({args.betas} betas x {args.permutations} permutations, "
+              f"{'real stores: 3 models x AIME25' if have_stores() else 'SYNTHETIC 90 questions'}), median of "
+              f"{args.repeat}, load average {os.getloadavg()[0]:.1f}:" + (f" ERRORS {errors}" if errors else ""))
+        base = median[f"sandbox at {args.before}"]
+        for label, m in median.items():
+            print(f"  {label:<24} wall {m['wall']:7.2f} s ({m['wall'] / base['wall']:.2f}x)   "
+                  f"cpu {m['cpu']:7.2f} s ({m['cpu'] / base['cpu']:.2f}x)")
     n, rejected, crashed = fuzz(args.fuzz, args.seed)
     print(f"fuzzed interchange rows: {n} cases, {rejected} rejected with a located error, "
           f"{n - rejected - crashed} accepted as valid, {crashed} crashed")

@@ -22,7 +22,10 @@ class DiscoveryContext:
     baselines: str                    # the baselines' curves on the search split, as a small table
     beta_parameterized: bool = True   # ablation: False asks for fixed hyper-parameters instead
     trace_feedback: bool = True       # ablation: False withholds execution-trace diagnoses
-    rows: int = 11                    # beta steps a candidate's configuration table has (the beta grid)
+    budget_usd: float | None = None   # dollars the explorer may still spend this round (None: no limit)
+    bank_path: str | None = None      # the search split's bank snapshot, for explorers that run tools on it
+    betas: tuple[float, ...] = ()     # the run's beta grid and permutations (what tools may use at most)
+    permutations: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,15 @@ class Usage:
     cost_usd: float = 0.0
     calls: int = 0
     rejected: list[str] = field(default_factory=list)  # malformed answers, with why
+    tool_calls: int = 0               # sandboxed tool runs an agent asked for
+    stopped: str = ""                 # why the explorer stopped early (e.g. the dollar budget); "" if it did not
+
+    def charge(self, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+        """Add one LLM call's tokens and dollars."""
+        self.calls += 1
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.cost_usd += cost_usd
 
 
 class Explorer(Protocol):

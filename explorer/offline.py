@@ -78,7 +78,7 @@ class OfflineExplorer:
 
     def propose(self, context: DiscoveryContext, k: int) -> tuple[list[Proposal], Usage]:
         rng = random.Random(context.seed * 1_000_003 + context.round)
-        rows = context.rows if context.beta_parameterized else 1
+        rows = max(1, len(context.betas)) if context.beta_parameterized else 1
         parents = [(p, g) for p in context.db.evaluated() if (g := genome_of(p.source)) and len(g.rows) == rows]
         known = {p.source for p in context.db.programs.values()}
         out: list[Proposal] = []

@@ -1,99 +1,204 @@
 """The discovery flow: rounds of explorer proposals, sandboxed replay and scoring, then holdout."""
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import numpy as np
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from explorer.programs_db import ProgramsDatabase
+from explorer.programs_db import CARRIED_ROUND, ProgramsDatabase
+from explorer.registry import make_explorer
+from replay_core.sandbox import require_isolation
 from tasks.discover import SearchSettings, baseline_curves, discovery_round, holdout_evaluation
 from tasks.evaluate import snapshot_bank
-from tasks.report import publish_report
+from tasks.report import publish_report, publish_warehouse_snapshot
 from warehouse.db import connect
-from warehouse.results import finish_run, start_run
+from warehouse.queries import champion_history
+from warehouse.results import (complete_discovery_run, earlier_runs, failed_on_error, finish_run, start_run,
+                               stored_run)
 
 
-def make_explorer(name: str, model: str | None = None, max_tokens: int = 8000):
-    if name == "offline":
-        from explorer.offline import OfflineExplorer
-
-        return OfflineExplorer()
-    if name == "anthropic":
-        from explorer.anthropic_explorer import AnthropicExplorer
-
-        return AnthropicExplorer(model=model or "", max_tokens=max_tokens)
-    raise ValueError(f"unknown explorer {name!r}: use offline or anthropic")
-
-
-@task(name="open-discovery-run")
-def open_discovery_run(warehouse: str, run_id: str | None, parameters: dict) -> tuple[str, int]:
-    """A new run, or the resumed one with the first round not yet completed."""
-    if run_id:
-        with connect(warehouse) as con:
-            known = con.execute("SELECT count(*) FROM runs WHERE run_id = ? AND kind = 'discover'", [run_id]).fetchone()[0]
-            done = con.execute("SELECT coalesce(max(round) + 1, 0) FROM discovery_rounds WHERE run_id = ?", [run_id]).fetchone()[0]
-        if not known:
-            raise ValueError(f"no discovery run {run_id} in {warehouse}")
-        return run_id, int(done)
-    return start_run(warehouse, "discover", parameters), 0
+# A discovery run's set-up, with its defaults: stored with the run when it opens and restored by
+# `resume`, so a run never mixes two set-ups. `parallel`, `report` and `max_cost_usd` only say how
+# to run it (a run stopped by its dollar budget resumes with a higher one).
+SETUP_DEFAULTS: dict = {
+    "search_benchmarks": None, "search_models": None, "holdout_benchmarks": None, "holdout_models": None,
+    "rounds": 6, "candidates": 6, "explorer": "offline", "model": None, "betas": 5, "permutations": 20,
+    "holdout_permutations": 100, "holdout_top": 2, "seed": None, "beta_parameterized": True,
+    "trace_feedback": True, "carry_over": 0, "halving": True, "explorer_options": None, "unsafe_no_isolation": False,
+}
 
 
-@task(name="close-discovery-run")
-def close_discovery_run(warehouse: str, run_id: str) -> None:
-    finish_run(warehouse, run_id, "completed")
+def new_setup(given: dict) -> dict:
+    """A new run's set-up: what was given, defaults for the rest, and a fresh seed unless one was
+    given (recorded with the run, so every night searches differently and any night can be replayed)."""
+    setup = {k: given[k] if given.get(k) is not None else default for k, default in SETUP_DEFAULTS.items()}
+    if setup["seed"] is None:
+        setup["seed"] = secrets.randbelow(2**31)
+    return setup
+
+
+def resumed_setup(warehouse: str, run_id: str, given: dict) -> dict:
+    """The stored set-up of the run to resume. Refused, in one line: an unknown or completed run,
+    or given settings that differ from the stored ones (a run never mixes two set-ups)."""
+    stored, status = stored_run(warehouse, run_id, "discover")
+    if status == "completed":
+        raise ValueError(f"discovery run {run_id} is already completed; start a new run (--carry-over builds on it)")
+    setup = {k: stored.get(k, default) for k, default in SETUP_DEFAULTS.items()}
+    conflicts = [f"{k}={v!r} (stored: {setup[k]!r})" for k, v in given.items()
+                 if k in SETUP_DEFAULTS and v is not None and v != setup[k]]
+    if conflicts:
+        raise ValueError(f"run {run_id} keeps its stored settings; drop {', '.join(conflicts)} to resume it, "
+                         "or start a new run")
+    return setup
+
+
+@task(name="open-discovery-run", task_run_name="open discovery run")
+def open_discovery_run(warehouse: str, resume: str | None, given: dict) -> tuple[str, dict, bool]:
+    """A new run with its set-up stored, or the resumed one (running again) with its stored set-up;
+    returns (run_id, set-up, whether it is new)."""
+    if resume:
+        setup = resumed_setup(warehouse, resume, given)
+        finish_run(warehouse, resume, "running")
+        return resume, setup, False
+    setup = new_setup(given)
+    return start_run(warehouse, "discover", setup), setup, True
+
+
+@task(name="carry-over-programs", task_run_name="carry over {per_island} programs per island")
+def carry_over_programs(warehouse: str, run_id: str, setup: dict, per_island: int) -> int:
+    """Seed this run's islands with the best programs of earlier runs of the same search split."""
+    same_split = {k: setup[k] for k in ("search_benchmarks", "search_models", "beta_parameterized")}
+    earlier = earlier_runs(warehouse, run_id, "discover", same_split)
+    return len(ProgramsDatabase(warehouse, run_id).carry_over(earlier, per_island))
+
+
+@task(name="rounds-left", task_run_name="rounds left")
+def rounds_left(warehouse: str, run_id: str, rounds: int) -> list[int]:
+    """The rounds not yet completed: carried-over programs first (if any), then rounds 0..rounds-1."""
+    with connect(warehouse) as con:
+        done = {r for (r,) in con.execute("SELECT round FROM discovery_rounds WHERE run_id = ?", [run_id]).fetchall()}
+    carried = [CARRIED_ROUND] if ProgramsDatabase(warehouse, run_id).of_round(CARRIED_ROUND) else []
+    return [r for r in carried + list(range(rounds)) if r not in done]
+
+
+def spent_usd(warehouse: str, run_id: str) -> float:
+    """Dollars the run's explorer calls have cost so far, every call counted (a killed round's too)."""
+    with connect(warehouse, read_only=True) as con:
+        return float(con.execute("SELECT coalesce(sum(cost_usd), 0) FROM explorer_conversations WHERE run_id = ?",
+                                 [run_id]).fetchone()[0])
+
+
+@task(name="close-discovery-run", task_run_name="close discovery run")
+def close_discovery_run(warehouse: str, run_id: str, champion: str | None, runner_up: str | None) -> None:
+    """Complete the run, recording the champion it chose for the champion history."""
+    complete_discovery_run(warehouse, run_id, champion, runner_up)
 
 
 @flow(name="discover", log_prints=True)
 def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, search_models: list[str] | None = None,
                   holdout_benchmarks: list[str] | None = None, holdout_models: list[str] | None = None,
-                  rounds: int = 4, candidates: int = 6, explorer: str = "offline", model: str | None = None,
-                  betas: int = 5, permutations: int = 20, holdout_permutations: int = 100, holdout_top: int = 2,
-                  seed: int = 0, resume: str | None = None, beta_parameterized: bool = True,
-                  trace_feedback: bool = True, parallel: int = 2, report: str | None = None,
-                  halving: bool = True) -> dict:
+                  rounds: int | None = None, candidates: int | None = None, explorer: str | None = None,
+                  model: str | None = None, betas: int | None = None, permutations: int | None = None,
+                  holdout_permutations: int | None = None, holdout_top: int | None = None, seed: int | None = None,
+                  resume: str | None = None, beta_parameterized: bool | None = None, trace_feedback: bool | None = None,
+                  carry_over: int | None = None, halving: bool | None = None, explorer_options: dict | None = None,
+                  unsafe_no_isolation: bool | None = None, max_cost_usd: float | None = None, parallel: int = 2,
+                  report: str | None = None) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
-    models. Everything is kept in the warehouse; `resume=RUN_ID` continues a killed run.
+    models. Everything is kept in the warehouse.
 
-    The candidates held out are the run's champions (`ProgramsDatabase.champions`): among those
-    scored at full fidelity, the best worst-fold gain over the baselines across the search split's
-    (benchmark, model) groups."""
-    grid = tuple(float(b) for b in np.linspace(0, 1, betas))
-    parameters = {k: v for k, v in locals().items() if k not in ("grid",)}
-    run_id, first_round = open_discovery_run(warehouse, resume, parameters)
-    search_path = snapshot_bank(warehouse, None, search_benchmarks, search_models)
-    baseline_points = baseline_curves(warehouse, run_id, search_path, list(grid), permutations)
-    settings = SearchSettings(betas=grid, permutations=permutations, candidates=candidates,
-                              beta_parameterized=beta_parameterized, trace_feedback=trace_feedback, parallel=parallel,
-                              halving=halving)
-    the_explorer = make_explorer(explorer, model)
-    history = []
-    for rnd in range(first_round, rounds):
-        history.append(discovery_round(warehouse, run_id, rnd, search_path, baseline_points, the_explorer, settings, seed))
-    best = ProgramsDatabase(warehouse, run_id).champions(holdout_top)
-    holdout = []
-    if best and (holdout_benchmarks or holdout_models):
-        holdout_path = snapshot_bank(warehouse, None, holdout_benchmarks or search_benchmarks,
-                                     holdout_models or search_models)
-        holdout = holdout_evaluation(warehouse, run_id, holdout_path, {p.controller_id: p.source for p in best},
-                                     list(grid), holdout_permutations)
-    close_discovery_run(warehouse, run_id)
-    report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")))
-    summary = {"report": report_path, "run_id": run_id, "rounds": history,
+    Settings left as None take `SETUP_DEFAULTS` (rounds 6, candidates 6, offline explorer, 5 betas,
+    20 permutations, successive halving, a fresh seed, ...) on a new run. `resume=RUN_ID` continues a
+    killed or failed run with its stored settings and refuses different ones. `carry_over=N` starts
+    the islands from the N best programs per island of earlier runs on the same search split,
+    re-evaluated here. The candidates held out are the run's champions
+    (`ProgramsDatabase.champions`: among those scored at full fidelity, the best worst-fold gain over
+    the baselines). `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]},
+    tool_calls. `max_cost_usd` caps the run's LLM spending: no call is made that could exceed it, and
+    the run stops after the round that reached it, resumable with a higher cap. An LLM explorer needs
+    an OS jail for its candidates unless `unsafe_no_isolation` (kept on the run)."""
+    given = {k: v for k, v in locals().items() if k in SETUP_DEFAULTS}
+    if (explorer or "offline") != "offline":  # refused before a run is opened
+        require_isolation(bool(unsafe_no_isolation))
+    run_id, setup, new = open_discovery_run(warehouse, resume, given)
+    stopped = None
+    with failed_on_error(warehouse, run_id):
+        if new and setup["carry_over"]:
+            carry_over_programs(warehouse, run_id, setup, setup["carry_over"])
+        todo = rounds_left(warehouse, run_id, setup["rounds"])
+        grid = tuple(float(b) for b in np.linspace(0, 1, setup["betas"]))
+        search_path = snapshot_bank(warehouse, None, setup["search_benchmarks"], setup["search_models"])
+        baseline_points = baseline_curves(warehouse, run_id, search_path, list(grid), setup["permutations"])
+        settings = SearchSettings(betas=grid, permutations=setup["permutations"], candidates=setup["candidates"],
+                                  beta_parameterized=setup["beta_parameterized"],
+                                  trace_feedback=setup["trace_feedback"], parallel=parallel, halving=setup["halving"])
+        options = dict(setup["explorer_options"] or {})
+        options["prices"] = {m: tuple(p) for m, p in (options.get("prices") or {}).items()}
+        the_explorer = make_explorer(setup["explorer"], setup["model"], budgeted=max_cost_usd is not None, **options)
+        history = []
+        for rnd in todo:
+            left = None if max_cost_usd is None else max_cost_usd - spent_usd(warehouse, run_id)
+            if left is not None and left <= 0:
+                stopped = f"the dollar budget (${max_cost_usd:g}) is spent"
+                break
+            history.append(discovery_round(warehouse, run_id, rnd, search_path, baseline_points, the_explorer,
+                                           settings, setup["seed"], budget_usd=left))
+            publish_warehouse_snapshot(warehouse, f"round {rnd}")
+            if history[-1]["stopped"].startswith("dollar budget"):
+                stopped = f"the next explorer call could exceed the dollar budget (${max_cost_usd:g})"
+                break
+        programs = ProgramsDatabase(warehouse, run_id)
+        ranked = programs.champions(max(2, setup["holdout_top"]))  # the run's selection rule: champion first
+        best, carried = ranked[: setup["holdout_top"]], len(programs.of_round(CARRIED_ROUND))
+        holdout, champion = [], None
+        holdout_benchmarks, holdout_models = setup["holdout_benchmarks"], setup["holdout_models"]
+        if stopped:
+            print(f"Discovery stopped: {stopped}. The run stays open: continue it with --resume {run_id} and a "
+                  "higher --max-cost-usd.")
+        else:
+            if best and (holdout_benchmarks or holdout_models):
+                holdout_path = snapshot_bank(warehouse, None, holdout_benchmarks or setup["search_benchmarks"],
+                                             holdout_models or setup["search_models"])
+                holdout = holdout_evaluation(warehouse, run_id, holdout_path, {p.controller_id: p.source for p in best},
+                                             list(grid), setup["holdout_permutations"])
+            champion, runner_up = ([p.controller_id for p in ranked] + [None, None])[:2]
+            close_discovery_run(warehouse, run_id, champion, runner_up)
+    snapshot = publish_warehouse_snapshot(warehouse, "the run")
+    report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")), run_id)
+    summary = {"report": report_path, "snapshot": snapshot, "run_id": run_id, "seed": setup["seed"],
+               "carried_over": carried, "rounds": history, "stopped": stopped,
                "best": [{"candidate": p.controller_id, "score": p.score, "gain": p.gain, "worst_gain": p.worst_gain,
-                         "fold_gains": p.fold_gains, "round": p.round} for p in best],
-               "holdout": holdout}
+                         "fold_gains": p.fold_gains, "round": p.round, "carried_from": p.carried_from} for p in best],
+               "holdout": holdout, "champions": champion_history(warehouse, setup)}
     create_markdown_artifact(_summary_markdown(summary), key="discovery-summary",
                              description=f"Discovery run {run_id}")
     return summary
 
 
 def _summary_markdown(summary: dict) -> str:
-    lines = [f"### Discovery run {summary['run_id']}", "", "| round | evaluated | failures | best score | cost |",
-             "|---|---|---|---|---|"]
+    """The run's key numbers for the Prefect UI: rounds, the champion at matched budgets, and who
+    led earlier runs of the same search split."""
+    lines = [f"### Discovery run {summary['run_id']}", "",
+             f"Seed {summary['seed']}; {summary['carried_over']} programs carried over from earlier runs "
+             f"(round {CARRIED_ROUND}). Snapshot for queries: `{summary['snapshot']}`.", "",
+             "| round | evaluated | failures | best score so far | cost |", "|---|---|---|---|---|"]
     for r in summary["rounds"]:
         lines.append(f"| {r['round']} | {r['evaluated']} | {r['failures']} | {r['best_score'] or 0:.4f} | ${r['cost_usd']:.2f} |")
-    lines += ["", "Best candidates: " + ", ".join(f"{b['candidate']} (score {b['score']:.4f}, gain {b['gain']:+.3f})"
-                                               for b in summary["best"])]
+    lines += ["", "**Best at matched budgets** (score: area under accuracy over the baselines' budget range; "
+              "gain: mean accuracy over the best baseline at the same budgets):", "",
+              "| candidate | score | gain over best baseline | round | carried from |", "|---|---|---|---|---|"]
+    for b in summary["best"]:
+        lines.append(f"| {b['candidate']} | {b['score']:.4f} | {100 * (b['gain'] or 0):+.1f} pts | {b['round']} "
+                     f"| {b['carried_from'] or ''} |")
+    if summary["champions"]:
+        lines += ["", "**Champion history** (this search split, latest last):", "",
+                  "| run | started | champion | score | gain | lead in score over runner-up | leading since |",
+                  "|---|---|---|---|---|---|---|"]
+        for c in summary["champions"][-10:]:
+            lead = "" if c["lead_in_score"] is None else f"{c['lead_in_score']:+.4f}"
+            lines.append(f"| {c['run_id']} | {c['started_at']:%Y-%m-%d %H:%M} | {c['controller_id']} | {c['score']:.4f} "
+                         f"| {100 * (c['gain_over_best_baseline'] or 0):+.1f} pts | {lead} | {c['leading_since']:%Y-%m-%d %H:%M} |")
     return "\n".join(lines)

@@ -10,10 +10,11 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from replay_core.evaluate import EpisodeResults, default_workers
 from replay_core.metrics import summarize
+from tasks import progress
 from tasks.evaluate import ControllerSpec, _bank, replay_block, snapshot_bank, write_run_results
-from tasks.report import publish_report
+from tasks.report import publish_report, publish_warehouse_snapshot
 from warehouse.bank_io import bank_ids_by_group
-from warehouse.results import CurveResult, finish_run, start_run
+from warehouse.results import CurveResult, failed_on_error, finish_run, start_run
 
 
 def task_runner(executor: str, workers: int | None = None) -> TaskRunner:
@@ -49,6 +50,7 @@ def replay_flow(bank_path: str, specs: list[ControllerSpec], betas: list[float],
     """Fan out (controller, beta, permutation block) replay tasks on the flow's task runner.
     Returns, per controller, its (beta, results) blocks or the error that stopped it."""
     blocks = [list(range(s, min(s + block, permutations))) for s in range(0, permutations, block)]
+    progress.report("replay", 0, total=len(specs) * len(betas) * permutations)
     futures = [[(beta, replay_block.submit(bank_path, spec, beta, seeds, in_process_pool)) for beta in betas for seeds in blocks]
                for spec in specs]
     out = []
@@ -74,25 +76,27 @@ def evaluate_flow(warehouse: str, controllers: list[str], knobs: dict[str, dict]
     run_id = open_run(warehouse, "evaluate", {"controllers": controllers, "knobs": knobs, "bank_ids": bank_ids,
                                               "benchmarks": benchmarks, "models": models, "betas": beta_grid,
                                               "permutations": permutations})
-    bank_path = snapshot_bank(warehouse, bank_ids, benchmarks, models)
-    bank = _bank(bank_path)
-    replayed = replay_flow.with_options(task_runner=task_runner(executor, workers))(
-        bank_path, specs, beta_grid, permutations, block, executor == "process")
-    bank_of = bank_ids_by_group(bank)
-    curves = []
-    for spec, blocks in zip(specs, replayed):
-        record = spec.record()
-        if isinstance(blocks, str):
-            curves.append(CurveResult(record, bank_of, [], error=blocks))
-            continue
-        by_beta = {beta: EpisodeResults.concat([r for b, r in blocks if b == beta]) for beta in beta_grid}
-        curves.append(CurveResult(record, bank_of, summarize(bank, by_beta)))
-    write_run_results(warehouse, run_id, curves)
-    close_run(warehouse, run_id, "completed")
+    with failed_on_error(warehouse, run_id):
+        bank_path = snapshot_bank(warehouse, bank_ids, benchmarks, models)
+        bank = _bank(bank_path)
+        replayed = replay_flow.with_options(task_runner=task_runner(executor, workers))(
+            bank_path, specs, beta_grid, permutations, block, executor == "process")
+        bank_of = bank_ids_by_group(bank)
+        curves = []
+        for spec, blocks in zip(specs, replayed):
+            record = spec.record()
+            if isinstance(blocks, str):
+                curves.append(CurveResult(record, bank_of, [], error=blocks))
+                continue
+            by_beta = {beta: EpisodeResults.concat([r for b, r in blocks if b == beta]) for beta in beta_grid}
+            curves.append(CurveResult(record, bank_of, summarize(bank, by_beta)))
+        write_run_results(warehouse, run_id, curves)
+        close_run(warehouse, run_id, "completed")
     create_markdown_artifact(curves_markdown(run_id, curves, bank.synthetic), key="evaluation-curves",
                              description=f"Scaling curves of evaluate run {run_id}")
-    report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")))
-    return {"run_id": run_id, "synthetic": bank.synthetic, "report": report_path,
+    snapshot = publish_warehouse_snapshot(warehouse, "the run")
+    report_path = publish_report(warehouse, report or str(Path(warehouse).with_suffix(".report.html")), run_id)
+    return {"run_id": run_id, "synthetic": bank.synthetic, "report": report_path, "snapshot": snapshot,
             "curves": [{"controller": c.controller.name, "error": c.error,
                         "points": [p.as_dict() for p in c.points]} for c in curves]}
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from tasks import progress
 from tasks.ingest import load_payload, prepare_file
+from tasks.report import publish_warehouse_snapshot
 from trajectories.schema import FormatError
 
 
@@ -17,20 +19,27 @@ def ingest_flow(paths: list[str], warehouse: str, answer_mode: str = "math") -> 
     """Ingest trajectory files into the warehouse. A bad file changes nothing and is reported;
     re-ingesting a file already there is a no-op."""
     summaries, errors = [], []
+    progress.report("ingest", 0, total=len(paths))
     for path in paths:
         try:
             payload = prepare_file(path, answer_mode)
         except FormatError as err:
             errors.append(str(err))
+            progress.report("ingest")
             continue
         added = load_payload(warehouse, payload)
         summaries.append({"file": path, "bank_id": payload.bank_id, "trajectories": payload.n_trajectories,
                           "probes": payload.tables["probes"].num_rows, "synthetic": payload.synthetic,
+                          "answer_timeouts": payload.n_answer_timeouts,
                           "status": "ingested" if added else "already present"})
-    lines = ["| file | bank | trajectories | probes | status |", "|---|---|---|---|---|"]
-    lines += [f"| {s['file']} | {s['bank_id']} | {s['trajectories']} | {s['probes']} | {s['status']} |" for s in summaries]
-    lines += [f"| rejected | | | | {e} |" for e in errors]
+        progress.report("ingest")
+    lines = ["| file | bank | trajectories | probes | answer timeouts | status |", "|---|---|---|---|---|---|"]
+    lines += [f"| {s['file']} | {s['bank_id']} | {s['trajectories']} | {s['probes']} | {s['answer_timeouts']} | {s['status']} |"
+              for s in summaries]
+    lines += [f"| rejected | | | | | {e} |" for e in errors]
     create_markdown_artifact("\n".join(lines), key="ingest-summary", description="Files ingested by this run")
+    if any(s["status"] == "ingested" for s in summaries):
+        publish_warehouse_snapshot(warehouse, "ingest")
     if errors:
         raise IngestFailed("; ".join(errors))
     return summaries

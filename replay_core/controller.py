@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import typing
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -63,9 +64,31 @@ def resolve(name_or_path: str, knobs: dict[str, Any] | None = None) -> tuple[str
         unknown = sorted(set(knobs) - set(accepted))
         if unknown:
             raise ControllerError(f"{name} has no knob {', '.join(unknown)}; knobs: {', '.join(accepted) or 'none'}")
+        for key, value in knobs.items():
+            _check_knob_type(name, factory, key, value)
         factory = partial(factory, **knobs)
-        name += "(" + ",".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")"
-    return name, factory
+    return labelled(name, knobs), factory
+
+
+def labelled(name: str, knobs: dict[str, Any]) -> str:
+    """A controller's name with its pinned knobs: `sc(k=8)`."""
+    return name + ("(" + ",".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")" if knobs else "")
+
+
+def _check_knob_type(name: str, factory: ControllerFactory, key: str, value: Any) -> None:
+    """A numeric knob (by its annotation, else its default) must get a number, and a whole one
+    when it takes only integers: a string would otherwise fail deep inside the replay."""
+    try:
+        hint = typing.get_type_hints(factory).get(key)
+    except Exception:  # unresolvable annotations: fall back to the default's type
+        hint = None
+    default = inspect.signature(factory).parameters[key].default
+    types = set(typing.get_args(hint)) or {hint} if hint is not None else {type(default)}
+    if bool in types or isinstance(value, bool) or not types & {int, float}:
+        return
+    if isinstance(value, str) or (float not in types and isinstance(value, float)):
+        kind = "a number" if float in types else "a whole number"
+        raise ControllerError(f"{name}: knob {key} takes {kind}, got {value!r} (--set {key}=VALUE)")
 
 
 def parse_knob(text: str) -> tuple[str, Any]:

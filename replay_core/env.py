@@ -30,6 +30,7 @@ class BankSource:
         self.bank = bank
         self.questions = np.asarray(questions, np.int64)
         self.flat = np.where(order >= 0, self.questions[:, None] * bank.max_traj + order, -1)
+        self.n_chunks = np.where(order >= 0, bank.n_chunks[self.flat], 0).astype(np.int64)  # gathered once
         self.available = bank.n_traj[self.questions].astype(np.int64)
         self.n_classes = max(1, bank.n_classes)
 
@@ -38,7 +39,7 @@ class BankSource:
         last-chunk confidence, mean confidence)."""
         bank = self.bank
         flat = self.flat[e, b]
-        n = bank.n_chunks[flat].astype(np.int64)
+        n = self.n_chunks[e, b]
         want = depth + np.minimum(chunks, n)
         ends = want >= n
         target = np.minimum(want, n)
@@ -91,7 +92,9 @@ class ReplayEnv:
         self.max_rounds = max_rounds
         self.step_count = 0
         self.action_count = 0  # individual actions taken, for throughput figures
-        self._rows = np.arange(E)
+        self._all = np.arange(E)
+        self._rows = self._all
+        self._slots = np.arange(B)[None, :]
         # episode state
         self.live = np.ones(E, bool)
         self.n_open = np.zeros(E, np.int64)
@@ -104,6 +107,7 @@ class ReplayEnv:
         self.depth = np.zeros((E, B), np.int32)
         self.gen_tokens = np.zeros((E, B), np.int32)
         self.probe_tokens = np.zeros((E, B), np.int32)
+        self.branch_tokens = np.zeros((E, B), np.int32)  # gen_tokens + probe_tokens, kept up to date in place
         self.done = np.zeros((E, B), bool)
         self.pruned = np.zeros((E, B), bool)
         self.final = np.full((E, B), -1, np.int32)
@@ -115,18 +119,23 @@ class ReplayEnv:
     # ------------------------------------------------------------------ observation
     def observe(self, live_only: bool = False) -> Observation:
         """A snapshot (copies) of what the episodes have paid for."""
-        rows = np.flatnonzero(self.live) if live_only else np.arange(self.E)
+        if live_only and not self.live.all():
+            rows = np.flatnonzero(self.live)
+            take = lambda x: x[rows]  # noqa: E731
+        else:  # every row: plain copies, cheaper than gathering
+            rows = self._all
+            take = np.copy
         self._rows = rows
-        n_open = self.n_open[rows]
-        opened = np.arange(self.B)[None, :] < n_open[:, None]
-        done, pruned = self.done[rows], self.pruned[rows]
+        n_open = take(self.n_open)
+        opened = self._slots < n_open[:, None]
+        done, pruned = take(self.done), take(self.pruned)
         fields = dict(
-            episode=rows, live=self.live[rows], n_open=n_open, n_unused=self.available[rows] - n_open,
-            tokens=self.tokens[rows], rounds=self.rounds[rows], opened=opened, done=done,
-            pruned=pruned, active=opened & ~done & ~pruned, depth=self.depth[rows],
-            branch_tokens=self.gen_tokens[rows] + self.probe_tokens[rows], final=self.final[rows],
-            probe=self.probe[rows], probe_depth=self.probe_depth[rows],
-            confidence=self.conf_last[rows], mean_confidence=self.conf_mean[rows],
+            episode=rows.copy(), live=take(self.live), n_open=n_open, n_unused=take(self.available) - n_open,
+            tokens=take(self.tokens), rounds=take(self.rounds), opened=opened, done=done,
+            pruned=pruned, active=opened & ~done & ~pruned, depth=take(self.depth),
+            branch_tokens=take(self.branch_tokens), final=take(self.final),
+            probe=take(self.probe), probe_depth=take(self.probe_depth),
+            confidence=take(self.conf_last), mean_confidence=take(self.conf_mean),
         )
         for array in fields.values():
             array.flags.writeable = False
@@ -136,24 +145,30 @@ class ReplayEnv:
     def step(self, actions: Actions) -> None:
         """Apply one round of actions to the episodes of the last observation.
 
-        Raises InvalidAction, naming the episode and the rule, on the first misuse.
+        Raises InvalidAction, naming the episode and the rule, on the first misuse. Each rule is
+        checked on the whole batch at once; only when a batch breaks one are the rules replayed
+        one by one, in order, to name the first broken rule and episode.
         """
         rows = self._rows
         a = self._checked_shapes(actions, len(rows))
         self.step_count += 1
         live = self.live[rows]
-        acts = (a.branch != 0) | a.prune.any(1) | (a.extend != 0).any(1) | a.probe.any(1)
+        growing = a.extend != 0
+        grows, probes = growing.any(1), a.probe.any(1)
+        acts = (a.branch != 0) | a.prune.any(1) | grows | probes
         answering = a.answer != NOT_YET
-        self._require(rows, ~(~live & (acts | answering)), "acted after answering")
-        self._require(rows, ~(answering & acts), "ANSWER must be the only action of its round")
-        self._require(rows, ~(live & ~acts & ~answering), "made no move this round (every round must act or answer)")
-        unseen = np.setdiff1d(np.flatnonzero(self.live), rows, assume_unique=True)
-        self._require(unseen, np.zeros(len(unseen), bool), "made no move this round (every round must act or answer)")
+        if not (((acts ^ answering) == live) & ~(acts & answering)).all():  # live: exactly one; ended: neither
+            self._require(rows, ~(~live & (acts | answering)), "acted after answering")
+            self._require(rows, ~(answering & acts), "ANSWER must be the only action of its round")
+            self._require(rows, ~(live & ~acts & ~answering), "made no move this round (every round must act or answer)")
+        if self.live.sum() != live.sum():  # a running episode left out of the observation
+            unseen = np.setdiff1d(np.flatnonzero(self.live), rows, assume_unique=True)
+            self._require(unseen, np.zeros(len(unseen), bool), "made no move this round (every round must act or answer)")
         if self.step_count > self.max_rounds:
             self._require(rows, ~live, f"did not answer within {self.max_rounds} rounds")
 
         n_open = self.n_open[rows]
-        slots = np.arange(self.B)[None, :]
+        slots = self._slots
         pruned = self.pruned[rows]
         # PRUNE
         if a.prune.any():
@@ -162,24 +177,27 @@ class ReplayEnv:
             pruned = pruned | a.prune
             self.pruned[rows] = pruned
         # BRANCH
-        self._require(rows, a.branch >= 0, "BRANCH with a negative count")
-        self._require(rows, a.branch <= self.available[rows] - n_open, "BRANCH beyond the unused trajectories")
-        n_open = n_open + a.branch
-        self.n_open[rows] = n_open
+        if (a.branch != 0).any():
+            self._require(rows, a.branch >= 0, "BRANCH with a negative count")
+            self._require(rows, a.branch <= self.available[rows] - n_open, "BRANCH beyond the unused trajectories")
+            n_open = n_open + a.branch
+            self.n_open[rows] = n_open
         usable = (slots < n_open[:, None]) & ~pruned
         # CONTINUE
-        growing = a.extend != 0
-        if growing.any():
-            self._require(rows, ~(a.extend < 0).any(1), "CONTINUE by a negative number of chunks")
-            self._require(rows, ~(growing & ~usable).any(1), "CONTINUE of a branch that is not open or is pruned")
-            self._require(rows, ~(growing & self.done[rows]).any(1), "CONTINUE of a branch that has already ended")
+        if grows.any():
+            done = self.done[rows]
+            if (a.extend < 0).any() or (growing & (done | ~usable)).any():
+                self._require(rows, ~(a.extend < 0).any(1), "CONTINUE by a negative number of chunks")
+                self._require(rows, ~(growing & ~usable).any(1), "CONTINUE of a branch that is not open or is pruned")
+                self._require(rows, ~(growing & done).any(1), "CONTINUE of a branch that has already ended")
             self._extend(rows, growing, a.extend)
         # PROBE
-        if a.probe.any():
-            self._require(rows, ~(a.probe & ~usable).any(1), "PROBE of a branch that is not open or is pruned")
-            self._require(rows, ~(a.probe & (self.depth[rows] == 0)).any(1), "PROBE of a branch with no generated chunk")
+        if probes.any():
+            if (a.probe & (~usable | (self.depth[rows] == 0))).any():
+                self._require(rows, ~(a.probe & ~usable).any(1), "PROBE of a branch that is not open or is pruned")
+                self._require(rows, ~(a.probe & (self.depth[rows] == 0)).any(1), "PROBE of a branch with no generated chunk")
             self._probe(rows, a.probe)
-        self.rounds[rows] += growing.any(1) | a.probe.any(1)
+        self.rounds[rows] += grows | probes
         self.action_count += int(a.branch.sum() + a.prune.sum() + growing.sum() + a.probe.sum() + answering.sum())
         # ANSWER
         if answering.any():
@@ -192,8 +210,9 @@ class ReplayEnv:
         cost, target, ends, final, conf_last, conf_mean = self.source.advance(
             e, b, self.depth[e, b].astype(np.int64), spent, extend[i, b])
         self.gen_tokens[e, b] = spent + cost
+        self.branch_tokens[e, b] = self.gen_tokens[e, b] + self.probe_tokens[e, b]
         self.depth[e, b] = target
-        self.tokens += np.bincount(e, weights=cost, minlength=self.E).astype(np.int64)
+        np.add.at(self.tokens, e, cost)
         self.conf_last[e, b] = conf_last
         self.conf_mean[e, b] = conf_mean
         if ends.any():
@@ -215,7 +234,8 @@ class ReplayEnv:
         self.probe[e, b] = cls
         self.probe_depth[e, b] = d
         self.probe_tokens[e, b] += cost
-        self.tokens += np.bincount(e, weights=cost, minlength=self.E).astype(np.int64)
+        self.branch_tokens[e, b] = self.gen_tokens[e, b] + self.probe_tokens[e, b]
+        np.add.at(self.tokens, e, cost)
         self.seen[e[cls >= 0], cls[cls >= 0]] = True
 
     def _answer(self, episodes: np.ndarray, chosen: np.ndarray) -> None:
@@ -230,7 +250,7 @@ class ReplayEnv:
             chosen[~explicit] = self.default_vote(episodes[~explicit])
         self.answer[episodes] = chosen
         self.live[episodes] = False
-        self.seq_tokens[episodes] = (self.gen_tokens[episodes] + self.probe_tokens[episodes]).max(axis=1)
+        self.seq_tokens[episodes] = self.branch_tokens[episodes].max(axis=1)
 
     def default_vote(self, episodes: np.ndarray) -> np.ndarray:
         """Plurality of the final answers of ended, unpruned branches; where there are none, of the

@@ -148,3 +148,62 @@ class Scoring:
             return 0.0, 0.0, {}
         scores, gains = zip(*per_group.values())
         return float(np.mean(scores)), float(np.mean(gains)), per_group
+
+
+@dataclass(frozen=True)
+class MatchedBudgets:
+    """A curve against the best baseline envelope at matched budgets: the one comparison rule the
+    CLI's held-out table, `discover --json` and the report's headline and savings table share."""
+
+    share_at_or_above: float  # of log-spaced budgets over the baselines' range, where the curve >= the envelope
+    mean_gain: float          # mean accuracy gain over the envelope at those budgets (0.01 = 1 point)
+    target_accuracy: float    # the best accuracy any baseline reaches
+    baseline_tokens: float    # the fewest tokens a baseline needs for it
+    tokens: float             # the fewest tokens the curve needs for it (inf: never)
+
+    @property
+    def token_saving(self) -> float | None:
+        """Share of the best baseline's tokens saved at equal accuracy (negative: it costs more;
+        None: the curve never reaches that accuracy)."""
+        return 1.0 - self.tokens / self.baseline_tokens if np.isfinite(self.tokens) else None
+
+
+def compare_at_matched_budgets(tokens: np.ndarray, accuracy: np.ndarray, baseline_tokens: np.ndarray,
+                               baseline_accuracy: np.ndarray, n: int = 64) -> MatchedBudgets:
+    """Compare a curve with the envelope of all baseline points over the baselines' budget range."""
+    tokens, accuracy = np.asarray(tokens, float), np.asarray(accuracy, float)
+    baseline_tokens, baseline_accuracy = np.asarray(baseline_tokens, float), np.asarray(baseline_accuracy, float)
+    low, high = float(baseline_tokens.min()), float(baseline_tokens.max())
+    grid = budget_grid(low, high if high > low else low * 1.0001 + 1e-9, n)
+    mine = accuracy_at_budget(tokens, accuracy, grid)
+    envelope = accuracy_at_budget(baseline_tokens, baseline_accuracy, grid)
+    target = float(baseline_accuracy.max())
+    return MatchedBudgets(float(np.mean(mine >= envelope - 1e-9)), float(np.mean(mine - envelope)), target,
+                          tokens_to_reach(baseline_tokens, baseline_accuracy, target),
+                          tokens_to_reach(tokens, accuracy, target))
+
+
+def compare_curves(curves: list[dict]) -> list[dict]:
+    """Every non-baseline curve against the baselines' envelope of its (benchmark, model) group.
+    `curves`: [{"controller", "origin", "points": [{"benchmark", "model", "tokens", "accuracy"}, ...]}],
+    the shape `discover --json` prints under "holdout". One row per group and controller."""
+    groups = sorted({(p["benchmark"], p["model"]) for c in curves for p in c["points"]})
+    rows = []
+    for bench, model in groups:
+        def points(curve: dict) -> list[dict]:
+            return [p for p in curve["points"] if (p["benchmark"], p["model"]) == (bench, model)]
+
+        base = [p for c in curves if c["origin"] == "baseline" for p in points(c)]
+        if not base:
+            continue
+        for curve in curves:
+            mine = points(curve)
+            if curve["origin"] == "baseline" or not mine:
+                continue
+            m = compare_at_matched_budgets([p["tokens"] for p in mine], [p["accuracy"] for p in mine],
+                                           [p["tokens"] for p in base], [p["accuracy"] for p in base])
+            rows.append({"benchmark": bench, "model": model, "controller": curve["controller"],
+                         "share_at_or_above": m.share_at_or_above, "mean_gain": m.mean_gain,
+                         "token_saving": m.token_saving, "target_accuracy": m.target_accuracy,
+                         "baseline_tokens": m.baseline_tokens, "tokens": m.tokens if np.isfinite(m.tokens) else None})
+    return rows

@@ -1,17 +1,20 @@
-"""The sandboxed side: runs one untrusted controller module and nothing else.
+"""The sandboxed side: a supervisor that forks one fresh worker per batch of episodes.
 
-Started by `replay_core.sandbox` as `python -m replay_core.sandbox_child` with pipes for stdin and
-stdout. It never sees labels: the replay environment stays in the parent and sends only
-observations. Before it loads the candidate it locks itself down:
+Started by `replay_core.sandbox` as `python -m replay_core.sandbox_child`, inside a bubblewrap jail
+when one is available (see docs/security.md), with a control socket whose descriptor is its argument. It never sees
+labels: the replay environment stays in the parent and sends only observations.
 
-* resource limits: address space (memory), CPU seconds, no file may grow (RLIMIT_FSIZE = 0), few
-  open files;
-* as root (CI, servers): a private network namespace with no interfaces, a chroot into an empty
-  directory (nothing on disk is readable), and the unprivileged uid `nobody` with no processes to
-  spare (no fork);
-* the candidate runs with a reduced set of builtins (no open/eval/exec/compile/input), an import
-  allow-list, and code that passes an AST check forbidding dunder and frame introspection.
-Everything the candidate prints goes to /dev/null; the protocol uses a private copy of stdout.
+The supervisor never runs candidate code. It checks and compiles the source, preloads every module
+a controller may use, and lowers its resource limits. Then, for every batch, the parent sends
+`start` with a fresh pair of pipes (the first of a group of batches replayed side by side is
+marked `fresh`: the supervisor kills the previous workers), the supervisor forks a new worker, and
+that worker alone sees the pipes. The worker installs a syscall allow-list (seccomp), runs the
+candidate module from scratch, calls `make_controller(beta)` and serves `act` calls until the
+parent closes the pipes. So nothing a candidate computes survives its batch: no module state, no
+process, no IPC object, no file.
+
+The Python-level guards below (AST check, import allow-list, reduced builtins) are lint that gives
+an explorer clear messages early. They are not the boundary: the kernel is.
 """
 from __future__ import annotations
 
@@ -20,10 +23,15 @@ import builtins
 import os
 import sys
 
-PRELOADED = ("numpy", "math", "collections", "itertools", "functools", "heapq", "bisect", "dataclasses",
-             "typing", "enum", "statistics", "__future__", "replay_core", "replay_core.actions",
-             "replay_core.observation", "replay_core.votes")
+NUMPY_SUBMODULES = ("numpy.linalg", "numpy.fft", "numpy.random", "numpy.polynomial", "numpy.ma", "numpy.dtypes",
+                    "numpy.exceptions", "numpy.rec", "numpy.char", "numpy.strings", "numpy.lib.stride_tricks",
+                    "numpy.lib.scimath")
+"""numpy imports these lazily on first use; a locked-down worker could not, so they are loaded first."""
+PRELOADED = ("numpy", *NUMPY_SUBMODULES, "math", "collections", "itertools", "functools", "heapq", "bisect",
+             "dataclasses", "typing", "enum", "statistics", "__future__", "replay_core", "replay_core.actions",
+             "replay_core.observation", "replay_core.votes", "replay_core.baselines")
 ALLOWED_IMPORTS = frozenset(PRELOADED)
+ALLOWED_PACKAGES = ("numpy.", "replay_core.baselines.")  # and their submodules
 ALLOWED_DUNDERS = frozenset({"__init__", "__call__", "__name__", "__len__", "__iter__", "__next__",
                              "__getitem__", "__setitem__", "__contains__", "__eq__", "__lt__", "__le__",
                              "__gt__", "__ge__", "__hash__", "__repr__", "__str__", "__post_init__",
@@ -33,6 +41,20 @@ FORBIDDEN_ATTRIBUTES = frozenset({"f_globals", "f_locals", "f_back", "f_builtins
                                   "func_globals", "mro"})
 REMOVED_BUILTINS = ("open", "exec", "eval", "compile", "input", "breakpoint", "globals", "locals", "vars",
                     "help", "exit", "quit", "memoryview", "__build_class__")
+WORKER_SYSCALLS = (
+    "read", "write", "readv", "writev", "pread64", "close", "fstat", "newfstatat", "statx", "lseek", "openat",
+    "getdents64", "readlink", "getcwd", "fcntl", "mmap", "munmap", "mremap", "mprotect", "brk", "madvise",
+    "futex", "getrandom", "clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "exit", "exit_group", "getpid", "gettid",
+    "getuid", "geteuid", "getgid", "getegid", "select", "pselect6", "poll", "ppoll", "sched_getaffinity",
+    "sched_yield", "getrusage", "times", "sysinfo", "uname", "getrlimit", "set_robust_list", "rseq",
+    "restart_syscall")
+OWN_PROCESS_ONLY = ("prlimit64",)
+"""Allowed only on the calling process (pid argument 0): no changing another process's limits."""
+"""What a worker may ask of the kernel once candidate code runs: compute, read its pipes, map memory.
+Everything else fails with EPERM — in particular fork/clone/exec, kill, ptrace, sockets, pipes,
+SysV and POSIX IPC, memfd, io_uring, bpf, keyrings, namespaces and mounts."""
+WORKER_FILES = 16  # RLIMIT_NOFILE of a worker: its pipes, stdio and a few spare
 
 
 class Rejected(Exception):
@@ -57,7 +79,7 @@ def check_source(source: str) -> ast.Module:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for module in modules:
-                if module not in ALLOWED_IMPORTS and not module.startswith("numpy."):
+                if module not in ALLOWED_IMPORTS and not module.startswith(ALLOWED_PACKAGES):
                     raise Rejected(f"import of {module!r} is not allowed (line {node.lineno}); "
                                    f"allowed: {', '.join(sorted(ALLOWED_IMPORTS))}")
     return tree
@@ -91,8 +113,7 @@ NUMPY_FILE_ACCESS = ("load", "save", "savez", "savez_compressed", "fromfile", "l
 
 
 def disarm_numpy() -> None:
-    """Remove numpy's file readers and writers: a controller has no business with files, and
-    without root (no chroot) they could otherwise read a bank from disk."""
+    """Remove numpy's file readers and writers: a controller has no business with files."""
     import numpy
 
     for name in NUMPY_FILE_ACCESS:
@@ -114,102 +135,170 @@ def candidate_builtins() -> dict:
     return safe
 
 
-def lockdown(limits: dict) -> str:
-    """Apply OS-level isolation and limits; returns a word for the isolation level reached."""
+def limit_supervisor(limits: dict) -> None:
+    """Limits every worker inherits: memory (address space), no file growth, no core dumps."""
     import resource
 
-    isolation = "rlimits"
-    if os.geteuid() == 0:
-        import ctypes
-        import tempfile
-
-        jail = tempfile.mkdtemp(prefix="autotts-jail-")
-        os.chmod(jail, 0o555)
-        libc = ctypes.CDLL(None, use_errno=True)
-        isolation = "full" if libc.unshare(0x40000000) == 0 else "no-netns"  # CLONE_NEWNET
-        os.chroot(jail)
-        os.chdir("/")
-        os.setgroups([])
-        os.setgid(65534)
-        os.setuid(65534)
     memory = int(limits.get("memory_bytes", 3 << 30))
-    cpu = int(limits.get("cpu_seconds", 120))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    return isolation
 
 
-def main() -> int:
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"
-    os.environ["OMP_NUM_THREADS"] = "1"
-    for module in PRELOADED:
-        __import__(module)
-    import resource  # noqa: F401  (needed after the chroot)
-
-    from replay_core import wire
-    from replay_core.actions import Actions
-    from replay_core.observation import Observation
-
-    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    sys.stdout = sys.stderr = open(devnull, "w", closefd=False)  # noqa: SIM115
-    io_in = _Reader(proto_in)
-
-    header, _ = wire.receive(io_in)
+def _seccomp_available() -> bool:
+    """Load pyseccomp and libseccomp while imports still work; False when either is missing."""
     try:
-        tree = check_source(header["source"])
-        isolation = lockdown(header.get("limits", {}))
-        disarm_numpy()
-        namespace = {"__builtins__": candidate_builtins(), "__name__": "candidate"}
-        exec(compile(tree, "<candidate>", "exec"), namespace)  # the one sanctioned exec, locked down
-        factory = namespace.get("make_controller")
-        if not callable(factory):
-            raise Rejected("the module defines no make_controller(beta)")
-    except BaseException as err:  # report anything, including a crash at import
-        wire.send(proto_out, {"kind": "error", "error": _describe(err)})
-        return 1
-    wire.send(proto_out, {"kind": "ready", "isolation": isolation})
-    controller = None
-    while True:
+        import pyseccomp  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def install_syscall_filter() -> None:
+    """Allow only WORKER_SYSCALLS from here on (needs `_seccomp_available()`)."""
+    import errno
+
+    import pyseccomp as seccomp
+
+    allowed = seccomp.SyscallFilter(defaction=seccomp.ERRNO(errno.EPERM))
+    for name in WORKER_SYSCALLS:
         try:
-            header, arrays = wire.receive(io_in)
-        except EOFError:
-            return 0
+            allowed.add_rule(seccomp.ALLOW, name)
+        except Exception:  # a name this architecture lacks (e.g. "time" on arm64)
+            pass
+    for name in OWN_PROCESS_ONLY:
+        allowed.add_rule(seccomp.ALLOW, name, seccomp.Arg(0, seccomp.EQ, 0))
+    allowed.load()
+    return True
+
+
+class Supervisor:
+    """Holds the compiled candidate and forks a worker per batch; reports how workers ended."""
+
+    def __init__(self, control, code, limits: dict):
+        self.control = control
+        self.code = code
+        self.cpu_budget = float(limits.get("cpu_seconds", 300))
+        self.cpu_used = 0.0
+        self.workers: list[int] = []
+        self.seccomp = _seccomp_available()
+
+    def serve(self) -> int:
+        import json
+        import socket
+
+        while True:
+            message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 2)
+            if not message:  # the parent is done: collect the workers, then end
+                self.reap()
+                return 0
+            header = json.loads(message)
+            if header["kind"] == "start" and len(fds) == 2:
+                if header.get("fresh"):
+                    self.reap()
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(self.run_worker(float(header["beta"]), *fds))
+                self.workers.append(pid)
+                for fd in fds:
+                    os.close(fd)
+            elif header["kind"] == "reap":
+                signal_number, code = self.reap()
+                self.control.send(json.dumps({"kind": "exited", "signal": signal_number, "code": code,
+                                              "cpu": round(self.cpu_used, 3)}).encode())
+            else:
+                return 0
+
+    def reap(self) -> tuple[int, int]:
+        """Kill and collect every worker: (signal, exit code) of the first that had already ended
+        badly on its own, or (0, 0)."""
+        import signal
+
+        ended = (0, 0)
+        for pid in self.workers:
+            finished, status, usage = os.wait4(pid, os.WNOHANG)
+            if finished and ended == (0, 0) and (os.WIFSIGNALED(status) or os.WEXITSTATUS(status)):
+                ended = (os.WTERMSIG(status), 0) if os.WIFSIGNALED(status) else (0, os.WEXITSTATUS(status))
+            if not finished:
+                os.kill(pid, signal.SIGKILL)
+                _, status, usage = os.wait4(pid, 0)
+            self.cpu_used += usage.ru_utime + usage.ru_stime
+        self.workers = []
+        return ended
+
+    def run_worker(self, beta: float, obs_fd: int, act_fd: int) -> int:
+        """In the forked worker: lock down, load the candidate afresh, serve one batch."""
+        import math
+        import resource
+
+        from replay_core import wire
+        from replay_core.actions import Actions
+        from replay_core.observation import Observation
+
+        out = _Writer(act_fd)
         try:
-            if header["kind"] == "start":
-                controller = factory(float(header["beta"]))
-                wire.send(proto_out, {"kind": "started", "live_only": bool(getattr(controller, "live_only", False))})
-            elif header["kind"] == "act":
-                obs = Observation(**arrays, n_classes=int(header["n_classes"]))
+            self.control.close()
+            cpu = max(1, math.ceil(self.cpu_budget - self.cpu_used))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (WORKER_FILES, WORKER_FILES))
+            resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+            if self.seccomp:
+                install_syscall_filter()
+            namespace = {"__builtins__": candidate_builtins(), "__name__": "candidate"}
+            exec(self.code, namespace)  # the one sanctioned exec, in a locked-down, single-use process
+            factory = namespace.get("make_controller")
+            if not callable(factory):
+                raise Rejected("the module defines no make_controller(beta)")
+            controller = factory(beta)
+            out.send({"kind": "started", "live_only": bool(getattr(controller, "live_only", False))})
+            reader = wire.Reader(obs_fd, wire.MAX_TRUSTED_HEADER)
+            while True:
+                try:
+                    header, arrays = reader.receive()
+                except EOFError:
+                    return 0
+                obs = Observation(**_padded(arrays, header), n_classes=int(header["n_classes"]))
                 actions = controller.act(obs)
                 if not isinstance(actions, Actions):
                     raise TypeError(f"act() must return Actions, got {type(actions).__name__}")
                 n, b = obs.n_episodes, obs.n_branches
-                wire.send(proto_out, {"kind": "actions"}, {
+                out.send({"kind": "actions"}, {
                     "branch": _as(actions.branch, "int64", (n,)), "prune": _as(actions.prune, "bool", (n, b)),
                     "extend": _as(actions.extend, "int64", (n, b)), "probe": _as(actions.probe, "bool", (n, b)),
                     "answer": _as(actions.answer, "int64", (n,))})
-            else:
-                return 0
-        except BaseException as err:
-            wire.send(proto_out, {"kind": "error", "error": _describe(err)})
+        except BaseException as err:  # report anything, including a crash at import
+            try:
+                out.send({"kind": "error", "error": _describe(err)})
+            except BaseException:
+                pass
             return 1
 
 
-class _Reader:
-    """Blocking exact reads over a raw pipe."""
+class _Writer:
+    def __init__(self, fd: int):
+        self.fd = fd
 
-    def __init__(self, raw):
-        self.raw = raw
+    def send(self, header: dict, arrays: dict | None = None) -> None:
+        from replay_core import wire
 
-    def read(self, n: int) -> bytes:
-        return self.raw.read(n)
+        wire.write_all(self.fd, wire.encode(header, arrays))
+
+
+def _padded(arrays: dict, header: dict) -> dict:
+    """Branch arrays back at full width: the parent sends only opened slots, and the value the
+    others hold."""
+    import numpy as np
+
+    branches, fill = int(header["branches"]), header["fill"]
+    out = {}
+    for name, array in arrays.items():
+        if name in fill:
+            full = np.full((array.shape[0], branches), fill[name], array.dtype)
+            full[:, :array.shape[1]] = array
+            full.flags.writeable = False
+            array = full
+        out[name] = array
+    return out
 
 
 def _as(value, dtype: str, shape: tuple) -> "object":
@@ -224,6 +313,31 @@ def _as(value, dtype: str, shape: tuple) -> "object":
 def _describe(err: BaseException) -> str:
     text = f"{type(err).__name__}: {err}"
     return text if len(text) <= 400 else text[:400] + "..."
+
+
+def main() -> int:
+    import json
+    import socket
+
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+    for module in PRELOADED:
+        __import__(module)
+    seccomp = _seccomp_available()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    control = socket.socket(fileno=int(sys.argv[1]))
+    try:
+        header = json.loads(control.recv(1 << 20))
+        code = compile(check_source(header["source"]), "<candidate>", "exec")
+        limit_supervisor(header.get("limits", {}))
+        disarm_numpy()
+    except BaseException as err:
+        control.send(json.dumps({"kind": "error", "error": _describe(err)}).encode())
+        return 1
+    control.send(json.dumps({"kind": "ready", "seccomp": seccomp}).encode())
+    return Supervisor(control, code, header.get("limits", {})).serve()
 
 
 if __name__ == "__main__":

@@ -1,77 +1,147 @@
-"""Framing for the sandbox pipe: a small JSON header, then raw numpy bytes.
+"""Framing for the sandbox pipes: a 4-byte length, a small JSON header, then raw numpy bytes.
 
-Nothing from the sandboxed process is ever unpickled: the parent parses a bounded JSON header and
-reads arrays of the dtypes and shapes it expects, so hostile bytes cannot execute code here.
+Nothing from the sandbox is ever unpickled, and the parent never trusts a reply: `Reader.receive`
+with an `expect` spec checks the header's kind, field names and types, and the exact dtype and
+shape of every array, before it reads one payload byte, and every read has a deadline. A reply
+that breaks any rule is a `WireError` with a short reason.
 """
 from __future__ import annotations
 
 import json
+import os
+import select
 import struct
-from typing import BinaryIO
+import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-MAX_HEADER = 1 << 20
-MAX_PAYLOAD = 1 << 31
-ALLOWED_DTYPES = {"bool", "int32", "int64", "float32", "float64"}
+MAX_HEADER = 16 << 10          # replies are a kind, a few scalars and array specs: 16 KiB is plenty
+MAX_TRUSTED_HEADER = 1 << 20   # messages from the parent (observation specs, the candidate's source)
+MAX_ERROR_CHARS = 400
+ALLOWED_DTYPES = frozenset({"bool", "int8", "int32", "int64", "float32", "float64"})
 
 
 class WireError(RuntimeError):
-    """A malformed or oversized message."""
+    """A malformed, oversized or unexpected message."""
 
 
-def send(stream: BinaryIO, header: dict, arrays: dict[str, np.ndarray] | None = None) -> None:
-    arrays = arrays or {}
-    blobs, specs = [], []
-    for name, array in arrays.items():
+def encode(header: dict, arrays: dict[str, np.ndarray] | None = None) -> bytes:
+    """One message as one buffer (one write per message on the hot path)."""
+    specs, blobs = [], []
+    for name, array in (arrays or {}).items():
         array = np.ascontiguousarray(array)
         specs.append([name, array.dtype.name, list(array.shape)])
-        blobs.append(array.tobytes())
-    head = json.dumps({**header, "arrays": specs, "nbytes": sum(len(b) for b in blobs)}).encode()
-    stream.write(struct.pack(">I", len(head)) + head)
-    for blob in blobs:
-        stream.write(blob)
-    stream.flush()
+        blobs.append(array.data)
+    head = json.dumps({**header, "arrays": specs}, separators=(",", ":")).encode()
+    return b"".join([struct.pack(">I", len(head)), head, *blobs])
 
 
-def _read_exact(stream: BinaryIO, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = stream.read(left)
-        if not chunk:
-            raise EOFError("the other side closed the pipe")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+@dataclass(frozen=True)
+class Expect:
+    """What a reply may be: its kind, its scalar fields with their types, and its arrays exactly."""
+
+    kind: str
+    fields: dict[str, type | tuple[type, ...]] = field(default_factory=dict)
+    arrays: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
 
 
-def receive(stream: BinaryIO) -> tuple[dict, dict[str, np.ndarray]]:
-    (size,) = struct.unpack(">I", _read_exact(stream, 4))
-    if size > MAX_HEADER:
-        raise WireError(f"header of {size} bytes is too large")
-    try:
-        header = json.loads(_read_exact(stream, size))
-    except (ValueError, UnicodeDecodeError) as err:
-        raise WireError(f"header is not JSON ({err})") from None
-    if not isinstance(header, dict):
-        raise WireError("header is not an object")
-    nbytes = header.get("nbytes", 0)
-    if not isinstance(nbytes, int) or not 0 <= nbytes <= MAX_PAYLOAD:
-        raise WireError("bad payload size")
-    arrays: dict[str, np.ndarray] = {}
-    used = 0
-    for spec in header.get("arrays", []):
-        if not (isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str)
-                and spec[1] in ALLOWED_DTYPES and isinstance(spec[2], list)
-                and all(isinstance(d, int) and 0 <= d < 1 << 31 for d in spec[2])):
+def check(header: object, expected: tuple[Expect, ...]) -> tuple[dict, Expect]:
+    """The header if it is exactly one of the expected messages; a `WireError` otherwise."""
+    if not isinstance(header, dict) or not isinstance(header.get("kind"), str):
+        raise WireError("the reply is not a message")
+    match = next((e for e in expected if e.kind == header["kind"]), None)
+    if match is None:
+        raise WireError(f"unexpected reply kind {header['kind'][:40]!r}")
+    if set(header) != {"kind", "arrays", *match.fields}:
+        raise WireError(f"the {match.kind!r} reply has the wrong fields")
+    for name, kind in match.fields.items():
+        value = header[name]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+            raise WireError(f"field {name!r} of the {match.kind!r} reply has the wrong type")
+    wanted = [[name, dtype, list(shape)] for name, dtype, shape in match.arrays]
+    if header["arrays"] != wanted:
+        raise WireError(f"the {match.kind!r} reply carries the wrong arrays")
+    return header, match
+
+
+class Reader:
+    """Reads messages from a file descriptor, each within a deadline (monotonic seconds)."""
+
+    def __init__(self, fd: int, max_header: int = MAX_HEADER):
+        self.fd = fd
+        self.max_header = max_header
+        self.buffer = bytearray()
+
+    def _fill(self, n: int, deadline: float) -> None:
+        while len(self.buffer) < n:
+            if deadline != float("inf"):
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                    raise TimeoutError
+            chunk = os.read(self.fd, max(n - len(self.buffer), 1 << 16))
+            if not chunk:
+                raise EOFError("the other side closed the pipe")
+            self.buffer += chunk
+
+    def _take(self, n: int, deadline: float) -> bytes:
+        self._fill(n, deadline)
+        out = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return out
+
+    def receive(self, deadline: float = float("inf"), expect: tuple[Expect, ...] | None = None
+                ) -> tuple[dict, dict[str, np.ndarray]]:
+        """The next message. With `expect`, anything but one of those messages is a `WireError`,
+        raised before any payload is read."""
+        (size,) = struct.unpack(">I", self._take(4, deadline))
+        if size > self.max_header:
+            raise WireError(f"a header of {size} bytes is larger than the {self.max_header} allowed")
+        try:
+            header = json.loads(self._take(size, deadline))
+        except (ValueError, RecursionError) as err:
+            raise WireError(f"the header is not valid JSON ({type(err).__name__})") from None
+        if expect is not None:
+            header, match = check(header, expect)
+            specs = match.arrays
+        else:
+            specs = _trusted_specs(header)
+        arrays = {}
+        for name, dtype, shape in specs:
+            size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            arrays[name] = np.frombuffer(self._take(size, deadline), dtype=dtype).reshape(shape)
+        return header, arrays
+
+
+def _trusted_specs(header: object) -> list[tuple[str, str, tuple[int, ...]]]:
+    """Array specs of a message from the parent (still checked: a bug must not read garbage)."""
+    if not isinstance(header, dict) or not isinstance(header.get("arrays"), list):
+        raise WireError("the message has no array list")
+    specs = []
+    for spec in header["arrays"]:
+        if not (isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str) and spec[1] in ALLOWED_DTYPES
+                and isinstance(spec[2], list) and all(isinstance(d, int) and 0 <= d < 1 << 31 for d in spec[2])):
             raise WireError(f"bad array spec {str(spec)[:80]}")
-        name, dtype, shape = spec
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        size = count * np.dtype(dtype).itemsize
-        used += size
-        if used > nbytes:
-            raise WireError("arrays overrun the payload")
-        arrays[name] = np.frombuffer(_read_exact(stream, size), dtype=dtype).reshape(shape)
-    if used != nbytes:
-        raise WireError("payload size does not match its arrays")
-    return header, arrays
+        specs.append((spec[0], spec[1], tuple(spec[2])))
+    return specs
+
+
+def write_all(fd: int, data: bytes, deadline: float = float("inf")) -> None:
+    """Write every byte, giving up at the deadline: a peer that stops reading cannot block us.
+    `fd` must be non-blocking when a deadline is given."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise TimeoutError from None
+
+
+def quote_error(text: object) -> str:
+    """An error from the sandbox as short, single-line data: control characters and newlines
+    become spaces, and it is cut to about MAX_ERROR_CHARS characters."""
+    flat = " ".join(str(text).split())
+    flat = "".join(c if c.isprintable() else "?" for c in flat)
+    return flat if len(flat) <= MAX_ERROR_CHARS else flat[:MAX_ERROR_CHARS] + " [cut]"

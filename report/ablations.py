@@ -1,21 +1,15 @@
-"""The report's ablation section: best score found versus candidates tried, with and without
-beta-parameterisation and trace feedback (mean over seeds, min-max band), and the champions'
-held-out gains; drawn when the warehouse holds discovery runs of at least two variants."""
+"""The report's ablation figure and table: best score found versus candidates tried, with and
+without beta-parameterisation and trace feedback (mean over seeds, min-max band), and the
+champions' held-out gains; drawn when the warehouse holds discovery runs of at least two variants."""
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import plotly.graph_objects as go
 
-from explorer.ablation import AblationSummary, summarize_runs
-from warehouse.discovery_runs import discovery_runs
+from explorer.ablation import AblationSummary
 
 COLORS = {"full": "#1f77b4", "no-beta": "#d62728", "no-feedback": "#2ca02c"}
-
-
-def ablation_summaries(warehouse: str | Path) -> list[AblationSummary]:
-    return summarize_runs(discovery_runs(warehouse))
 
 
 def ablation_figure(summaries: list[AblationSummary]) -> go.Figure:

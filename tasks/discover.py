@@ -17,6 +17,7 @@ from replay_core.candidate import evaluate_candidate
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
 from replay_core.sandbox import Limits
+from tasks import progress
 from tasks.evaluate import ControllerSpec, _bank
 from warehouse.bank_io import bank_ids_by_group
 from warehouse.db import connect, now, transaction
@@ -78,10 +79,12 @@ def baselines_table(points: list[Point]) -> str:
 
 @task(name="discovery-round", task_run_name="round {rnd}", retries=0, cache_policy=NO_CACHE)
 def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, baseline_points: list[dict],
-                    explorer: Explorer, settings: SearchSettings, seed: int) -> dict:
+                    explorer: Explorer, settings: SearchSettings, seed: int, budget_usd: float | None = None) -> dict:
     """Propose K candidates, evaluate them in sandboxes by successive halving (few permutations for
     all, more for the promising), score, and record everything. Proposals are stored before
-    evaluation and outcomes as they finish, so a killed round resumes without losing or repeating work."""
+    evaluation and outcomes as they finish, so a killed round resumes without losing or repeating work.
+    Never cached: the explorer (an HTTP client) is not hashable and a round must run again when
+    resumed. `budget_usd`: dollars the explorer may still spend."""
     started = time.monotonic()
     db = ProgramsDatabase(warehouse, run_id)
     points = [Point(**p) for p in baseline_points]
@@ -89,7 +92,7 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
     usage = None
     if not db.of_round(rnd):
         context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized,
-                                   settings.trace_feedback, rows=len(settings.betas))
+                                   settings.trace_feedback, budget_usd, bank_path, settings.betas, settings.permutations)
         proposals, usage = explorer.propose(context, settings.candidates)
         db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
                     for p in proposals])
@@ -113,6 +116,7 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
             program.feedback = result.feedback or program.feedback
             final[program.controller_id] = curve
         db.record(program)
+        progress.report("candidates")
         return program
 
     final: dict[str, list[Point]] = {}
@@ -125,6 +129,7 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
             _write_curves(warehouse, run_id, groups, scoring, db, final, keep=promoted)
             contenders = [p for p in contenders if p.controller_id in promoted]
         todo = [p for p in contenders if (p.permutations or 0) < permutations]
+        progress.report("candidates", 0, len(todo))
         with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
             list(pool.map(lambda p: run(p, permutations, traces=level == 0), todo))
     _write_curves(warehouse, run_id, groups, scoring, db, final, keep=set())
@@ -138,7 +143,8 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
                      usage.cost_usd if usage else 0.0, time.monotonic() - started, now()])
     return {"round": rnd, "evaluated": len(round_programs), "failures": failures, "best_score": best,
             "promoted": sum((p.permutations or 0) == settings.permutations for p in round_programs),
-            "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else []}
+            "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else [],
+            "tool_calls": usage.tool_calls if usage else 0, "stopped": usage.stopped if usage else ""}
 
 
 def mean_curve(points: list[Point]) -> list[list[float]]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import inspect
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from replay_core.bank import Bank
 from replay_core.baselines import BASELINES
 from replay_core.controller import resolve
 from replay_core.evaluate import EpisodeResults, default_workers, run_batch
+from tasks import progress
+from trajectories.bank_cache import store_snapshot
 from warehouse.bank_io import load_bank
 from warehouse.results import ControllerRecord, CurveResult, write_results
 
@@ -51,13 +52,15 @@ def _bank(path: str) -> Bank:
     return _BANKS[path]
 
 
-@task(name="snapshot-bank")
+@task(name="snapshot-bank", task_run_name="snapshot bank benchmarks={benchmarks} models={models}")
 def snapshot_bank(warehouse: str, bank_ids: list[str] | None, benchmarks: list[str] | None,
                   models: list[str] | None, folder: str | None = None) -> str:
     """Read the selected questions once and leave them in a file workers load, so replay never
-    holds the warehouse open (people's ad-hoc queries get in) and the bank is not re-sent per task."""
+    holds the warehouse open (people's ad-hoc queries get in) and the bank is not re-sent per task.
+    The file lives in the size-capped cache (`trajectories.bank_cache`) unless `folder` is given."""
     bank = load_bank(warehouse, bank_ids, benchmarks, models)
-    folder = folder or tempfile.mkdtemp(prefix="autotts-bank-")
+    if folder is None:
+        return str(store_snapshot(bank))
     path = Path(folder) / "bank.pkl"
     with open(path, "wb") as handle:
         pickle.dump(bank, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -85,14 +88,17 @@ def replay(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int]) 
     return run_batch(bank, factory, beta, np.arange(bank.n_questions), np.asarray(seeds))
 
 
-@task(name="replay-block", task_run_name="replay {spec.target} beta={beta:.3f}", retries=1)
+@task(name="replay-block", task_run_name="replay {spec.target} beta={beta:.3f} from permutation {seeds[0]}", retries=1)
 def replay_block(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int],
                  in_process_pool: bool = False) -> EpisodeResults:
     """One (controller, beta, permutation block) unit of work. With `in_process_pool` the numpy work
     runs in the local process pool, so thread-based task runners still use every core."""
     if in_process_pool:
-        return _worker_pool().submit(replay, bank_path, spec, beta, seeds).result()
-    return replay(bank_path, spec, beta, seeds)
+        results = _worker_pool().submit(replay, bank_path, spec, beta, seeds).result()
+    else:
+        results = replay(bank_path, spec, beta, seeds)
+    progress.report("replay", len(seeds))
+    return results
 
 
 @task(name="write-results", retries=3, retry_delay_seconds=2)

@@ -1,23 +1,59 @@
-"""Render the HTML report and attach it to the flow run as Prefect artifacts."""
+"""What a run publishes: the analysts' snapshot of the warehouse, and the HTML report with its
+Prefect artifacts (the key numbers inline, and a link a browser opens)."""
 from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
 
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from report.build import write_report
-from report.data import load
+from warehouse.db import connect
+from warehouse.snapshot import publish_snapshot
+
+LEADERS_SQL = """
+SELECT benchmark, model, controller, origin, score, gain_over_best_baseline, run_id
+FROM leaderboard
+WHERE rank = 1 AND run_id = coalesce(?, (SELECT s.run_id FROM scores s JOIN runs r USING (run_id)
+                                          ORDER BY r.started_at DESC LIMIT 1))
+ORDER BY benchmark, model
+"""
 
 
-@task(name="publish-report")
-def publish_report(warehouse: str, out: str) -> str:
-    """Write the report next to the warehouse; link it and summarise the leaders in the UI."""
+@task(name="publish-snapshot", task_run_name="publish snapshot after {after}")
+def publish_warehouse_snapshot(warehouse: str, after: str) -> str:
+    """Refresh the read-only copy analysts query (docs/warehouse.md), without waiting on them."""
+    return str(publish_snapshot(warehouse))
+
+
+def report_url(path: Path) -> str | None:
+    """Where a browser opens the report: `AUTOTTS_REPORT_URL` names the URL that serves the
+    report's folder (browsers refuse file:// links from the Prefect UI's http page)."""
+    base = os.environ.get("AUTOTTS_REPORT_URL")
+    return f"{base.rstrip('/')}/{quote(path.name)}" if base else None
+
+
+@task(name="publish-report", task_run_name="publish report")
+def publish_report(warehouse: str, out: str, run_id: str | None = None) -> str:
+    """Write the report; show the run's leaders at matched budgets in the UI, and link the report."""
     path = write_report(warehouse, out).resolve()
-    create_link_artifact(key="report", link=path.as_uri(), link_text=path.name,
-                         description="Self-contained HTML report (curves, Pareto frontiers, discovery)")
-    data = load(warehouse)
-    lines = ["| benchmark | model | best controller | accuracy | tokens/question |", "|---|---|---|---|---|"]
-    for key in sorted({(c["benchmark"], c["model"]) for c in data.curves}):
-        best = max((c for c in data.curves if (c["benchmark"], c["model"]) == key), key=lambda c: (c["accuracy"], -c["tokens"]))
-        lines.append(f"| {key[0]} | {key[1]} | {best['controller']} | {100 * best['accuracy']:.1f}% | {best['tokens'] / 1000:.1f}k |")
+    url = report_url(path)
+    if url:
+        create_link_artifact(key="report", link=url, link_text=path.name,
+                             description="Self-contained HTML report (curves, Pareto frontiers, discovery)")
+    with connect(warehouse, read_only=True) as con:
+        leaders = con.execute(LEADERS_SQL, [run_id]).fetchall()
+    lines = [f"### Report `{path}`", "",
+             f"Open: [{path.name}]({url})" if url else
+             f"Open it from the machine that ran the flow: `{path}` (or set AUTOTTS_REPORT_URL to a URL serving "
+             f"`{path.parent}`, see deployments/README.md).", "",
+             "Best controller per benchmark and model at matched budgets (score: area under accuracy over the "
+             "budget range; gain: mean accuracy over the best baseline at the same budgets):", "",
+             "| benchmark | model | controller | origin | score | gain over best baseline |", "|---|---|---|---|---|---|"]
+    for bench, model, controller, origin, score, gain, _ in leaders:
+        gain_text = "" if gain is None else f"{100 * gain:+.1f} pts"
+        lines.append(f"| {bench} | {model} | {controller} | {origin} | {score:.4f} | {gain_text} |")
     create_markdown_artifact("\n".join(lines), key="report-summary", description=f"Report {path.name}")
     return str(path)

@@ -17,8 +17,9 @@ from trajectories.schema import TrajectoryRecord  # noqa: E402
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_state(tmp_path_factory):
-    """Bank cache and Prefect home in temp dirs: tests never touch the user's."""
+    """Bank cache, autotts log and Prefect home in temp dirs: tests never touch the user's."""
     os.environ["AUTOTTS_CACHE_DIR"] = str(tmp_path_factory.mktemp("bank-cache"))
+    os.environ["AUTOTTS_LOG_FILE"] = str(tmp_path_factory.mktemp("logs") / "autotts.log")
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     os.environ["DO_NOT_TRACK"] = "1"
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"

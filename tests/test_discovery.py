@@ -79,8 +79,9 @@ def test_anthropic_explorer_round_survives_bad_answers(warehouse, prefect_harnes
         (200, _message("```python\nimport os\ndef make_controller(beta):\n    os.system('true')\n```")),
     ]
     seen: list = []
-    explorer = AnthropicExplorer(model=default_model(), client=scripted_client(answers, seen), price_in=3.0, price_out=15.0)
-    monkeypatch.setattr(discover, "make_explorer", lambda name, model=None, max_tokens=8000: explorer)
+    explorer = AnthropicExplorer(model=default_model(), client=scripted_client(answers, seen),
+                                 prices={default_model(): (3.0, 15.0)})
+    monkeypatch.setattr(discover, "make_explorer", lambda name, model=None, **options: explorer)
     summary = discover.discover_flow(warehouse, rounds=1, candidates=3, explorer="anthropic", **SMALL)
     (only_round,) = summary["rounds"]
     assert only_round["evaluated"] == 2 and only_round["failures"] == 1

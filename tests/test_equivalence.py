@@ -6,16 +6,16 @@ from trajectories.equivalence import classify, equivalent
 
 def test_equivalent_forms_share_a_class():
     answers = ["1/2", "\\frac{1}{2}", "\\dfrac{1}{2}", "0.5", "12", "12.0", "025", "25",
-               "\\sqrt{2}/2", "\\frac{\\sqrt2}{2}", "x+1", "1+x", None]
-    classes = classify(answers, gold="\\frac{\\sqrt{2}}{2}")
+               "\\sqrt{2}/2", "\\frac{\\sqrt2}{2}", "x+1", "1+x", "2x", None]
+    classes = classify(answers, gold="x + 1")
     same = lambda a, b: classes.of(a) == classes.of(b)  # noqa: E731
     assert same("1/2", "\\frac{1}{2}") and same("1/2", "\\dfrac{1}{2}") and same("1/2", "0.5")
     assert same("12", "12.0") and same("025", "25") and same("\\sqrt{2}/2", "\\frac{\\sqrt2}{2}")
-    assert same("x+1", "1+x")
+    assert same("x+1", "1+x") and not same("x+1", "2x")
     assert not same("1/2", "12") and not same("12", "25")
     assert classes.of(None) == -1
-    assert len(classes.texts) == 5
-    assert [classes.correct[classes.of(a)] for a in ("\\sqrt{2}/2", "1/2", "x+1")] == [True, False, False]
+    assert len(classes.texts) == 6
+    assert [classes.correct[classes.of(a)] for a in ("1+x", "1/2", "2x")] == [True, False, False]
 
 
 def test_grading_handles_leading_zeros_and_choice_letters():
@@ -41,7 +41,247 @@ def test_many_distinct_answers_stay_cheap():
 
 def test_pathological_answers_are_compared_by_text():
     """Huge factorials and power towers would take hours to simplify; they are compared as text."""
-    answers = ["1000000!", "1000001!", "10^{10^{10}}", "9^{9^9}", "(10^{1000})!", "120", "5!"]
+    answers = ["1000000!", "1000001!", "10^{10^{10}}", "9^{9^9}", "(10^{1000})!", "120", "5!", "1" + "0" * 400,
+               "1" + "0" * 400 + ".0", "2" + "0" * 400]
     classes = classify(answers, gold="120")
     assert classes.of("5!") == classes.of("120") and classes.correct[classes.of("5!")]
-    assert len({classes.of(a) for a in answers}) == 6
+    assert classes.of("1" + "0" * 400) == classes.of("1" + "0" * 400 + ".0")
+    assert len({classes.of(a) for a in answers}) == 8
+
+
+# ----------------------------------------------------------------------------- the time bound
+import json  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from bench._shared import have_stores, store  # noqa: E402
+from trajectories import symbolic  # noqa: E402
+from trajectories.arithmetic import read_arithmetic  # noqa: E402
+from trajectories.bounded_pool import BoundedPool, CallTimedOut  # noqa: E402
+from trajectories.equivalence import AnswerJudge, cannot_be_a_number, plain_number  # noqa: E402
+
+CORPUS = json.loads((Path(__file__).parent / "fixtures" / "adversarial_answers.json").read_text(encoding="utf-8"))
+HANGING = CORPUS["integral_of_unknown_function"][0]  # from a real Qwen3 store: math-verify never returns
+GOLD = "\\frac{2025}{101}"
+
+
+def test_a_call_past_its_bound_is_killed_and_the_worker_replaced():
+    pool = BoundedPool(1)
+    try:
+        with pytest.raises(CallTimedOut):
+            pool.call(time.sleep, 3600, timeout_s=0.5)
+        assert pool.call(abs, -7, timeout_s=30) == 7  # a fresh worker answers the next call
+        assert (pool.counters.calls, pool.counters.timed_out, pool.counters.completed) == (2, 1, 1)
+        assert pool.counters.workers_started == 2
+    finally:
+        pool.close()
+
+
+def test_the_real_hanging_pair_is_stopped_counted_and_graded_wrong():
+    """With the cheap screen off, math-verify meets the integral that hung a real evaluation: the
+    call is killed at the bound, the event is recorded, and the answer is "not shown equal"."""
+    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    try:
+        classes = classify([HANGING, "\\frac{4050}{202}"], gold=GOLD, judge=judge)
+        assert classes.correct == (False, True)
+        assert len(classes.timeouts) >= 1 and classes.timeouts[0].answer == HANGING
+        assert judge.pool.counters.timed_out == len(classes.timeouts)
+    finally:
+        judge.close()
+
+
+def test_integrals_of_unknown_functions_are_screened_without_a_symbolic_call():
+    assert cannot_be_a_number(HANGING) and cannot_be_a_number("\\sum_{k=1}^{n} f(k)")
+    assert not cannot_be_a_number("\\sum_{k=1}^{10} k") and not cannot_be_a_number("C(8, 4)")
+    judge = AnswerJudge(timeout_s=1.0, workers=1)
+    try:
+        classes = classify([HANGING, "2025/101"], gold=GOLD, judge=judge)
+        assert classes.correct == (False, True) and classes.timeouts == ()
+        assert judge.pool.counters.calls == 0
+    finally:
+        judge.close()
+
+
+def _classify_corpus(judge: AnswerJudge) -> dict:
+    return {kind: classify(texts + CORPUS["ordinary"], gold=GOLD, judge=judge)
+            for kind, texts in CORPUS.items() if not kind.startswith("_")}
+
+
+def test_adversarial_corpus_classifies_with_every_call_bounded_and_the_same_every_run():
+    runs = []
+    for _ in range(2):  # two judges: no cache shared between the runs
+        judge = AnswerJudge(workers=2)
+        try:
+            result = _classify_corpus(judge)
+            counters = judge.pool.counters
+            # every symbolic call either finished or was stopped at the bound and recorded as an event
+            assert counters.calls == counters.completed + counters.timed_out
+            assert counters.timed_out == len({e for c in result.values() for e in c.timeouts})
+            runs.append({kind: (c.class_of, c.correct, c.timeouts) for kind, c in result.items()})
+        finally:
+            judge.close()
+    assert runs[0] == runs[1]
+    for kind, (class_of, correct, _) in runs[0].items():
+        right = {a for a, c in class_of.items() if c >= 0 and correct[c]}
+        assert {"\\frac{2025}{101}", "\\dfrac{4050}{202}", "2025/101"} <= right, kind
+        assert not right & set(CORPUS["integral_of_unknown_function"]), kind
+
+
+ARITHMETIC = ["\\frac{2}{9}", "77 + 13\\sqrt{3}", "2^5 \\times 5! + 1", "\\frac{62! \\cdot 64!}{2! \\cdot 6! \\cdot 3}",
+              "1/2\\sqrt{3}", "24(13 + \\sqrt{390})", "-2^2", "\\left(\\frac{1}{2}\\right)^{10}", "3\\pi", "2.5 \\cdot 4",
+              "\\dfrac{\\sqrt{421} - 17}{2}", "6^{10} \\div 3"]
+
+
+def _real_answer_sample(limit: int) -> list[str]:
+    from trajectories.readers import read_any
+
+    texts = []
+    for model, bench in (("Qwen3-0.6B", "hmmt25"), ("Qwen3-4B", "aime25")):
+        seen = dict.fromkeys(a for r in read_any(store(model, bench)) for a in (*r.probe_answers, r.final_answer)
+                             if a not in (None, "ERR") and plain_number(a) is None)
+        texts.extend(list(seen)[::max(1, len(seen) // limit)][:limit])
+    return texts
+
+
+def test_the_arithmetic_reader_agrees_with_math_verify():
+    texts = ARITHMETIC + (_real_answer_sample(40) if have_stores() else [])
+    accepted = [t for t in texts if read_arithmetic(t) is not None]
+    assert set(ARITHMETIC) <= set(accepted)
+    for text in accepted:
+        assert symbolic.number_key(read_arithmetic(text)) == symbolic.analyze(text, "math").number, text
+    for text in ("10^{10^{10}}", "(10^{1000})!", "2^{100000}", "x + 1", "\\frac{1}{0}", "025 + 1", "2 3"):
+        assert read_arithmetic(text) is None, text
+
+
+@pytest.mark.skipif(not have_stores(), reason="real AutoTTS stores not in ../shared/data/autotts-replay")
+def test_two_stage_parsing_in_workers_reads_real_answers_like_plain_math_verify():
+    texts = [t for t in _real_answer_sample(30) if read_arithmetic(t) is None]
+    pool = BoundedPool(2, initializer="trajectories.symbolic:warm_up")  # workers parse two-stage
+    try:
+        in_workers = pool.map(symbolic.analyze, [(t, "math") for t in texts], 60.0, lambda item, err: err)
+    finally:
+        pool.close()
+    assert in_workers == [symbolic.analyze(t, "math") for t in texts]  # this process: plain LL parsing
+
+
+@pytest.mark.skipif(not have_stores(), reason="real AutoTTS stores not in ../shared/data/autotts-replay")
+def test_real_questions_get_the_same_classes_as_with_math_verify_alone():
+    """A sample of real questions: the default reading (exact readers, screen) against reading every
+    non-plain answer with math-verify, as before the time bound existed."""
+    from trajectories.banking import group_records
+    from trajectories.readers import read_any
+
+    fast, reference = AnswerJudge(workers=2), AnswerJudge(workers=2, screen=False, arithmetic_reader=False)
+    try:
+        for model, bench in (("Qwen3-1.7B", "hmmt25"), ("Qwen3-4B", "aime24")):
+            questions = list(group_records(read_any(store(model, bench))).values())
+            for trajs in questions[::10]:
+                answers = [a for r in trajs for a in (*r.probe_answers, r.final_answer)]
+                ours = classify(answers, trajs[0].gold, judge=fast)
+                theirs = classify(answers, trajs[0].gold, judge=reference)
+                assert (ours.class_of, ours.correct) == (theirs.class_of, theirs.correct), trajs[0].question_id
+                assert ours.timeouts == theirs.timeouts == ()
+    finally:
+        fast.close()
+        reference.close()
+
+
+def test_stopped_checks_reach_the_bank_statistics_and_the_warehouse(tmp_path, monkeypatch):
+    """The hanging pair inside a real ingest: the event is in the bank's statistics and in the
+    warehouse table `answer_timeouts`, and everything else is ingested as usual."""
+    from conftest import record
+
+    from trajectories import equivalence
+    from trajectories.banking import build_bank
+    from trajectories.stats import answer_timeouts
+    from trajectories.writers import write_jsonl
+    from warehouse.db import connect
+    from warehouse.ingest import load, prepare
+
+    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    monkeypatch.setattr(equivalence, "_default", judge)
+    try:
+        records = [record(traj_id=t, gold=GOLD, probes=(HANGING, None, "20"), final=final)
+                   for t, final in enumerate(["2025/101", HANGING, "20"])]
+        path = tmp_path / "bank.jsonl"
+        write_jsonl(records, path)
+        assert answer_timeouts(build_bank(records)) >= 1
+        payload = prepare(path)
+        assert payload.n_answer_timeouts >= 1 and load(tmp_path / "w.duckdb", payload)
+        with connect(tmp_path / "w.duckdb", read_only=True) as con:
+            rows = con.execute("SELECT question_id, answer FROM answer_timeouts").fetchall()
+            graded = con.execute("SELECT answer, correct FROM answer_classes ORDER BY answer").fetchall()
+        assert rows and all(r == ("q1", HANGING) for r in rows)
+        assert sorted(graded) == sorted([("2025/101", True), (HANGING, False), ("20", False)])
+    finally:
+        judge.close()
+
+
+def test_the_live_runtime_classifies_under_the_same_bound(monkeypatch):
+    """Live answers arrive one at a time, off any gold: the hanging pair is stopped at the bound
+    and self-consistency still answers with the majority."""
+    from conftest import record
+
+    from live.runtime import solve
+    from live.scripted import ScriptedEngine
+    from replay_core.baselines import BASELINES
+    from trajectories import equivalence
+
+    judge = AnswerJudge(timeout_s=1.0, workers=1)
+    monkeypatch.setattr(equivalence, "_default", judge)
+    try:
+        finals = ["\\frac{2025}{101}", HANGING, "2025/101", "\\int_0^1 x^{1824} \\cdot f(x) \\, dx"]
+        trajs = [record(traj_id=t, gold=GOLD, probes=(None, None, final), final=final) for t, final in enumerate(finals)]
+        live = solve(ScriptedEngine(trajs, [0, 1, 2, 3]), BASELINES["sc"].make_controller, 1.0, "question",
+                     max_branches=4)
+        assert live.answer == "\\frac{2025}{101}"
+        counters = judge.pool.counters
+        assert counters.timed_out >= 1 and counters.calls == counters.completed + counters.timed_out
+    finally:
+        judge.close()
+
+
+def test_the_bound_holds_off_the_main_thread_and_inside_a_prefect_flow(tmp_path, monkeypatch, prefect_harness):
+    """math-verify's own SIGALRM timeouts fail off the main thread; ours kill a process, so they
+    work in any thread and in Prefect's task runs."""
+    import threading
+
+    from conftest import record
+
+    from flows.ingest import ingest_flow
+    from trajectories import equivalence
+    from trajectories.writers import write_jsonl
+
+    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    monkeypatch.setattr(equivalence, "_default", judge)
+    try:
+        in_thread = []
+        thread = threading.Thread(target=lambda: in_thread.append(classify([HANGING, "2025/101"], gold=GOLD)))
+        thread.start()
+        thread.join()
+        assert in_thread[0].correct == (False, True) and in_thread[0].timeouts
+
+        path = tmp_path / "bank.jsonl"
+        write_jsonl([record(traj_id=t, gold=GOLD, probes=("x + 1", None, final), final=final)
+                     for t, final in enumerate(["\\int_0^1 x^{1824} \\cdot g(x) \\, dx", "2025/101"])], path)
+        (summary,) = ingest_flow([str(path)], str(tmp_path / "w.duckdb"))
+        assert summary["status"] == "ingested" and summary["answer_timeouts"] >= 1
+    finally:
+        judge.close()
+
+
+def test_verdicts_settled_without_sympy_match_math_verify():
+    """Pairs decided from the parses' text parts (no worker call) get math-verify's own verdict."""
+    texts = ["square of the height of the cave", "needed here]", "needed here] ", "m + n", "m+n", "154.9  minutes.",
+             "[value of the product divided by 1000]", "Number of intersections:  2", "x^2 + y^2 = 1", "\\{1, 2, 3\\}"]
+    readings = {t: symbolic.analyze(t, "math") for t in texts}
+    settled = 0
+    for a in texts:
+        for b in texts:
+            verdict = symbolic.settled_without_sympy(readings[a], readings[b])
+            if verdict is not None and a != b:
+                settled += 1
+                assert verdict == symbolic.verify_texts(a, b, "math"), (a, b)
+    assert settled > 0

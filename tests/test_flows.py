@@ -94,3 +94,22 @@ def test_evaluate_flow_attaches_the_report(evaluated):
     report = Path(result["report"])
     assert report.exists() and report.name.endswith(".report.html")
     assert "Accuracy vs tokens" in report.read_text()
+
+
+def test_task_runs_of_one_flow_run_have_distinct_names(evaluated):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+
+    from flows.evaluate import evaluate_flow
+
+    state = evaluate_flow(evaluated[0], ["asc"], betas=2, permutations=4, block=2, executor="process", workers=1,
+                          return_state=True)
+    parent = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        subflows = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent])))
+        ids = [parent] + [f.id for f in subflows]
+        names = [t.name for t in client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))]
+    replays = [n for n in names if n.startswith("replay asc")]
+    assert len(replays) == 2 * 2  # 2 betas x 2 permutation blocks
+    assert len(names) == len(set(names)), sorted(names)

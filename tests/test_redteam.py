@@ -2,12 +2,17 @@
 its expected reason, and changes the warehouse by at most a failed evaluation row."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from bench._shared import unprivileged_user
 from replay_core.candidate import evaluate_candidate
-from replay_core.sandbox import Limits
+from replay_core.sandbox import Limits, isolation_available
+from tests.conftest import ROOT
 
 REDTEAM = sorted((Path(__file__).parent / "redteam").glob("*.py"))
 REDTEAM = [p for p in REDTEAM if p.name != "__init__.py"]
@@ -26,11 +31,32 @@ def test_the_suite_is_large_enough():
 
 @pytest.mark.parametrize("path", REDTEAM, ids=lambda p: p.stem)
 def test_redteam_candidate_is_contained(path, synthetic_bank):
-    result = evaluate_candidate(synthetic_bank, path.read_text(), [0.5], permutations=2, limits=LIMITS)
+    if "# needs: jail" in path.read_text().splitlines()[:2] and not isolation_available():
+        pytest.skip("no OS jail on this machine (bubblewrap cannot create user namespaces here)")
+    result = evaluate_candidate(synthetic_bank, path.read_text(), [0.0, 1.0], permutations=2, limits=LIMITS)
     assert not result.ok
     assert expected_reason(path) in result.error, result.error
-    assert len(result.error) < 600
+    assert len(result.error) < 600 and "\n" not in result.error
     assert not Path("/tmp/autotts-redteam").exists()
+
+
+def test_every_case_also_holds_for_an_unprivileged_user():
+    """CI runs as root; most researchers do not. As root, run the red-team cases again in a fresh
+    pytest process as an ordinary user created for it, with every privilege dropped (setpriv)."""
+    if os.geteuid() != 0:
+        pytest.skip("already unprivileged: the cases above ran as an ordinary user")
+    try:
+        with unprivileged_user() as (as_user, home):
+            run = subprocess.run(
+                [*as_user, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp",
+                 str(home / "t"), "tests/test_redteam.py", "-k", "contained"],
+                cwd=ROOT, capture_output=True, text=True, timeout=1200,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"})
+    except RuntimeError as err:
+        pytest.skip(str(err))
+    summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-2000:]
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert f"{len(REDTEAM)} passed" in summary, summary
 
 
 class _RedTeamExplorer:

@@ -43,8 +43,8 @@ def test_report_content_matches_the_warehouse(discovered, tmp_path):
     assert text.count(get_plotlyjs()[:2000]) == 1  # plotly.js embedded once: the file works offline
     for section in ("curves-tokens", "curves-rounds", "discovery-progress", "id='savings'"):
         assert section in text
-    best = run_sql(warehouse, "SELECT controller_id, source, feedback FROM candidates WHERE status = 'evaluated' "
-                              "ORDER BY score DESC, controller_id LIMIT 1").to_pylist()[0]
+    best = run_sql(warehouse, "SELECT controller_id, source, feedback FROM candidate_ranking "
+                              "WHERE selection_rank = 1").to_pylist()[0]
     assert best["controller_id"] in text and "premature answers" in text
     assert "def make_controller(beta):" in text
     traces = _figure_json(text, "curves-tokens")
@@ -68,6 +68,34 @@ def test_report_renders_in_a_headless_browser(discovered, tmp_path):
                          capture_output=True, text=True, timeout=120)
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and ("Error" in line or "error" in line)]
     assert not console_errors, console_errors
-    assert dom.stdout.count('class="main-svg"') >= 3  # plotly drew the figures
+    assert dom.stdout.count('class="main-svg"') >= 4  # plotly drew the figures
+    headline = re.search(r'<div id="headline-[0-9a-f]+"[^>]*>(.*?)</div>', dom.stdout, re.S)
+    assert headline and 'class="main-svg"' in dom.stdout[headline.start():headline.start() + 200_000]
+    assert dom.stdout.index("Headline:") < dom.stdout.index('id="curves-tokens"')  # the headline comes first
     subprocess.run(base + [f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000
+
+
+def test_synthetic_marks_exactly_the_synthetic_panels(tmp_path, synthetic_file):
+    """A warehouse holding a SYNTHETIC bank and a hand-made (non-synthetic) one: only the former's
+    panels say SYNTHETIC, and so does not the page title."""
+    from tasks.discover import baseline_curve
+    from tests.conftest import row, write_jsonl
+    from warehouse.bank_io import load_bank
+    from warehouse.results import start_run, write_results
+
+    warehouse = tmp_path / "w.duckdb"
+    load(warehouse, prepare(synthetic_file))
+    hand_made = write_jsonl(tmp_path / "hand.jsonl", [row(question_id=f"q{q}", traj_id=i) for q in range(2) for i in range(4)])
+    load(warehouse, prepare(hand_made))
+    run_id = start_run(warehouse, "evaluate", {})
+    write_results(warehouse, run_id, [baseline_curve(load_bank(warehouse, None, None, None), "sc", [0.0, 1.0], 2)])
+    text = write_report(warehouse, tmp_path / "r.html").read_text()
+    figure = text[text.index('"curves-tokens"'):text.index('"curves-rounds"')]
+    texts = [json.loads(f'"{t}"') for t in re.findall(r'"text":"((?:[^"\\]|\\.)*)"', figure)]
+    titles = [t for t in texts if " / " in t]
+    assert sorted(t.split(" / ")[0] for t in titles) == sorted(
+        ["bench"] + [f"synthetic-{b}" for b in ("aime", "hmmt", "math") for _ in range(2)])
+    for title in titles:
+        assert title.endswith("[SYNTHETIC]") == title.startswith("synthetic-"), title
+    assert "<title>AutoTTS report</title>" in text

@@ -14,7 +14,7 @@ from trajectories.banking import load_bank as load_file_bank
 from trajectories.readers import read_any
 from trajectories.schema import FormatError
 from warehouse.bank_io import BankSelectionError, load_bank
-from warehouse.db import SCHEMA_VERSION, connect, schema_version
+from warehouse.db import SCHEMA_VERSION, connect, migrations, schema_version
 from warehouse.export import export_parquet
 from warehouse.ingest import load, prepare
 
@@ -38,7 +38,7 @@ def test_schema_is_created_and_versioned(tmp_path):
         views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         assert {"leaderboard", "pareto_frontier", "baseline_curves"} <= views
     with connect(path) as con:  # reopening applies nothing twice
-        assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == SCHEMA_VERSION
+        assert con.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(migrations())
 
 
 def test_ingest_is_idempotent_and_round_trips(tmp_path, synthetic_file):
@@ -148,8 +148,10 @@ def test_doctor_passes_a_healthy_warehouse_and_names_damage(tmp_path, synthetic_
     with connect(path) as con:
         con.execute("DELETE FROM probes WHERE chunk = 1 AND traj_id = 0")
         con.execute("INSERT INTO runs VALUES ('r1', 'discover', NULL, now(), NULL, 'running')")
+        con.execute("INSERT INTO runs VALUES ('r2', 'discover', NULL, now(), now(), 'failed')")
     findings = {f.what: f for f in check(path)}
     damaged = findings["trajectories whose probe rows do not match n_chunks"]
     assert damaged.severity == "error" and damaged.count == 36
-    assert findings["runs not finished (a discovery run can be resumed with --resume RUN_ID)"].severity == "warning"
+    assert findings[next(w for w in findings if w.startswith("runs marked running"))].count == 1
+    assert findings["runs that failed (a discovery run can be resumed with --resume RUN_ID)"].count == 1
     assert main(["doctor", "--warehouse", str(path)]) == 1

@@ -1,9 +1,15 @@
-"""An on-disk cache of built banks, keyed by the input files' content.
+"""The on-disk cache of built banks and bank snapshots, with a size cap.
 
 Grading thousands of distinct answer strings with math-verify takes seconds per benchmark; the
-cache makes the second load of the same files instant. Entries are keyed by a hash of the files'
-bytes, the answer mode and `CACHE_VERSION`, so an edited file or a changed grader never hits a
-stale entry. The cache is a local convenience, written atomically; delete it at will.
+`banks/` entries make the second load of the same files instant. They are keyed by a hash of the
+files' bytes, the answer mode and `CACHE_VERSION`, so an edited file or a changed grader never hits
+a stale entry. The `snapshots/` entries are the banks that flows hand to their replay workers
+(see `tasks.evaluate.snapshot_bank`), named by a hash of their content so that equal selections
+share one file and a worker's in-memory copy can never be stale.
+
+Everything lives under one folder (`AUTOTTS_CACHE_DIR`, default `~/.cache/autotts`), written
+atomically; after each write the oldest entries are removed while the folder is larger than
+`AUTOTTS_CACHE_MAX_MB` (default 4096). `autotts cache clear` empties it. Delete it at will.
 """
 from __future__ import annotations
 
@@ -15,11 +21,21 @@ from pathlib import Path
 from replay_core.bank import Bank
 from trajectories.equivalence import Mode
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+DEFAULT_MAX_MB = 4096
+KINDS = ("banks", "snapshots")
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("AUTOTTS_CACHE_DIR") or Path.home() / ".cache" / "autotts" / "banks")
+def cache_root() -> Path:
+    return Path(os.environ.get("AUTOTTS_CACHE_DIR") or Path.home() / ".cache" / "autotts")
+
+
+def cache_dir(kind: str = "banks") -> Path:
+    return cache_root() / kind
+
+
+def max_bytes() -> int:
+    return int(float(os.environ.get("AUTOTTS_CACHE_MAX_MB") or DEFAULT_MAX_MB) * 1e6)
 
 
 def cache_key(paths: list[str | Path], mode: Mode) -> str:
@@ -40,13 +56,62 @@ def load_cached(key: str) -> Bank | None:
         return None
 
 
+def _write(folder: Path, name: str, data: bytes) -> Path:
+    """Write atomically, then trim the cache to its cap (never removing what was just written)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    tmp = folder / f"{name}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    trim(keep=path)
+    return path
+
+
 def store(key: str, bank: Bank) -> None:
-    folder = cache_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{key}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as handle:
-            pickle.dump(bank, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"{key}.pkl")
+        _write(cache_dir(), f"{key}.pkl", pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass  # a read-only home is no reason to fail an evaluation
+
+
+def store_snapshot(bank: Bank) -> Path:
+    """The bank as a file replay workers load, named by its content."""
+    data = pickle.dumps(bank, protocol=pickle.HIGHEST_PROTOCOL)
+    name = f"{hashlib.sha256(data).hexdigest()[:32]}.pkl"
+    existing = cache_dir("snapshots") / name
+    if existing.exists():
+        existing.touch()  # recently used: the last to be trimmed
+        return existing
+    return _write(cache_dir("snapshots"), name, data)
+
+
+def entries() -> list[Path]:
+    """Every cache file, oldest first."""
+    files = [p for kind in KINDS if (cache_dir(kind)).is_dir() for p in cache_dir(kind).iterdir() if p.is_file()]
+    return sorted(files, key=lambda p: p.stat().st_mtime)
+
+
+def trim(keep: Path | None = None, limit: int | None = None) -> list[Path]:
+    """Remove the oldest entries while the cache is larger than `limit` bytes; returns them."""
+    limit = max_bytes() if limit is None else limit
+    files = entries()
+    total = sum(p.stat().st_size for p in files)
+    removed = []
+    for path in files:
+        if total <= limit:
+            break
+        if path == keep:
+            continue
+        total -= path.stat().st_size
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def clear() -> tuple[int, int]:
+    """Empty the cache; returns (files removed, bytes freed)."""
+    files = entries()
+    freed = sum(p.stat().st_size for p in files)
+    for path in files:
+        path.unlink(missing_ok=True)
+    return len(files), freed

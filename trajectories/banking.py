@@ -8,7 +8,7 @@ from typing import Iterable
 import numpy as np
 
 from replay_core.bank import Bank
-from trajectories.equivalence import Mode, classify
+from trajectories.equivalence import Mode, classify_questions
 from trajectories.readers import read_any
 from trajectories.schema import FormatError, TrajectoryRecord
 
@@ -39,6 +39,8 @@ def build_bank(records: Iterable[TrajectoryRecord], mode: Mode = "math", descrip
     """Group records by question, assign answer classes, grade them, and pack the arrays.
 
     mode="exact" is the AutoTTS reference compatibility setting (string answers, `ERR` votes).
+    `meta["answer_timeouts"]` lists (benchmark, model, question_id, answer, other answer or None) for every symbolic
+    reading or comparison stopped at the time bound (see `trajectories.equivalence`).
     """
     questions = group_records(records)
     if not questions:
@@ -48,13 +50,13 @@ def build_bank(records: Iterable[TrajectoryRecord], mode: Mode = "math", descrip
     T = max(len(v) for v in questions.values())
     L = max(len(r.chunk_tokens) for v in questions.values() for r in v)
 
-    per_question = []
-    for key in keys:
-        trajs = questions[key]
-        answers = [a for r in trajs for a in (*r.probe_answers, r.final_answer)]
-        classes = classify(answers, trajs[0].gold, trajs[0].answer_type, mode)
+    per_question, timeouts = [], []
+    all_classes = classify_questions([([a for r in questions[key] for a in (*r.probe_answers, r.final_answer)],
+                                       questions[key][0].gold, questions[key][0].answer_type) for key in keys], mode)
+    for key, classes in zip(keys, all_classes):
+        timeouts.extend((*key, event.answer, event.other) for event in classes.timeouts)
         relabel = _class_shuffle("|".join(key), len(classes.texts))
-        per_question.append((trajs, classes, relabel))
+        per_question.append((questions[key], classes, relabel))
     C = max(1, max(len(c.texts) for _, c, _ in per_question))
 
     n_traj = np.zeros(Q, np.int32)
@@ -103,7 +105,7 @@ def build_bank(records: Iterable[TrajectoryRecord], mode: Mode = "math", descrip
         total_tokens=total, probe_class=probe_class, probe_cost=probe_cost, conf_cum=conf_cum,
         chunk_conf=chunk_conf, final_class=final_class, natural_end=natural_end,
         class_correct=class_correct, synthetic=synthetic, description=description,
-        meta={"answer_mode": mode},
+        meta={"answer_mode": mode, "answer_timeouts": tuple(timeouts)},
     )
 
 

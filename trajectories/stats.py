@@ -48,4 +48,11 @@ def bank_statistics(bank: Bank) -> dict[str, float]:
         "share of wrong finals held by the top wrong answer": float(np.mean(top_wrong_share)) if top_wrong_share else 0.0,
         **{f"probe answered at {int(f * 100)}% depth": float(v) for f, v in probe_rate.items()},
         **{f"probe correct at {int(f * 100)}% depth": float(v) for f, v in probe_acc.items()},
+        "answer comparisons stopped at the time bound": float(answer_timeouts(bank)),
     }
+
+
+def answer_timeouts(bank: Bank) -> int:
+    """How many symbolic readings or comparisons of this bank's answers hit the time bound."""
+    questions = set(zip(bank.benchmarks, bank.models, bank.question_ids))
+    return sum(1 for event in bank.meta.get("answer_timeouts", ()) if tuple(event[:3]) in questions)

@@ -37,8 +37,11 @@ CHECKS: list[tuple[str, str, str]] = [
      "SELECT count(*) FROM candidates c JOIN discovery_rounds r USING (run_id, round) WHERE c.status = 'proposed'"),
     ("error", "discovery rounds of unknown runs",
      "SELECT count(*) FROM discovery_rounds d ANTI JOIN runs r USING (run_id)"),
-    ("warning", "runs not finished (a discovery run can be resumed with --resume RUN_ID)",
+    ("warning", "runs marked running: in progress now, or killed before they could say so "
+     "(a discovery run can be resumed with --resume RUN_ID)",
      "SELECT count(*) FROM runs WHERE status = 'running'"),
+    ("warning", "runs that failed (a discovery run can be resumed with --resume RUN_ID)",
+     "SELECT count(*) FROM runs WHERE status = 'failed'"),
 ]
 
 

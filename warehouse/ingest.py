@@ -32,6 +32,11 @@ class IngestPayload:
     def n_trajectories(self) -> int:
         return self.tables["trajectories"].num_rows
 
+    @property
+    def n_answer_timeouts(self) -> int:
+        """Symbolic answer readings or comparisons stopped at the time bound while grading."""
+        return self.tables["answer_timeouts"].num_rows
+
 
 def content_hash(path: str | Path, mode: Mode) -> str:
     digest = hashlib.sha256(f"{mode}\0".encode())
@@ -109,7 +114,13 @@ def _tables(bank_id: str, records: list[TrajectoryRecord], bank: Bank) -> dict[s
         column("probe_tokens", bank.probe_cost[rows_arr][valid], pa.int32()),
         ("confidence", pa.array(confidence, pa.float64(), mask=~np.isfinite(confidence))),
     ])
-    out = {"questions": questions, "answer_classes": classes, "trajectories": trajectories, "probes": probes}
+    stopped = bank.meta.get("answer_timeouts", ())
+    timeouts = table([
+        column(name, [event[i] for event in stopped], pa.string())
+        for i, name in enumerate(("benchmark", "model", "question_id", "answer", "other"))
+    ])
+    out = {"questions": questions, "answer_classes": classes, "trajectories": trajectories, "probes": probes,
+           "answer_timeouts": timeouts}
     return {name: t.append_column("bank_id", pa.array([bank_id] * t.num_rows, pa.string())) for name, t in out.items()}
 
 
@@ -124,6 +135,6 @@ def load(warehouse: str | Path, payload: IngestPayload) -> bool:
         con.execute("INSERT INTO banks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             payload.bank_id, payload.content_hash, payload.source, payload.synthetic, payload.answer_mode,
             n_questions, payload.n_trajectories, now()])
-        for name in ("questions", "answer_classes", "trajectories", "probes"):
-            insert_arrow(con, name, payload.tables[name])
+        for name, table in payload.tables.items():
+            insert_arrow(con, name, table)
     return True

@@ -1,6 +1,7 @@
 """Ad-hoc SQL for `autotts sql`: read-only, retried briefly while a writer holds the file."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,4 +12,16 @@ from warehouse.db import connect
 def run_sql(warehouse: str | Path, sql: str, wait_s: float = 10.0) -> pa.Table:
     """Run one query on a read-only connection (so it can never change the warehouse)."""
     with connect(warehouse, read_only=True, wait_s=wait_s) as con:
-        return con.sql(sql).to_arrow_table()
+        relation = con.sql(sql)
+        if relation is None:  # empty input, or a statement that returns no rows
+            raise ValueError(f"nothing to show: give one SELECT query, e.g. \"SELECT * FROM leaderboard\" (got {sql!r})")
+        return relation.to_arrow_table()
+
+
+def champion_history(warehouse: str | Path, setup: dict) -> list[dict]:
+    """The `champion_history` rows of one search split (a discovery run's stored set-up), oldest first."""
+    split = [json.dumps(setup.get("search_benchmarks")), json.dumps(setup.get("search_models"))]
+    with connect(warehouse, read_only=True) as con:
+        return con.sql("SELECT * FROM champion_history WHERE search_benchmarks = json(?)::VARCHAR "
+                       "AND search_models = json(?)::VARCHAR ORDER BY started_at, run_id",
+                       params=split).to_arrow_table().to_pylist()

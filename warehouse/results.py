@@ -1,16 +1,18 @@
 """Write runs, controllers, evaluations, scores and Pareto points; nothing is ever overwritten."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from replay_core.metrics import Point, Scoring, pareto_frontier
-from warehouse.db import now, transaction
+from warehouse.db import connect, now, transaction
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ def new_run_id() -> str:
 
 
 def start_run(warehouse: str | Path, kind: str, parameters: dict, run_id: str | None = None) -> str:
+    """Record a new run as running. The warehouse must exist: a run needs ingested banks, and a
+    mistyped path should fail here rather than leave an empty warehouse behind."""
+    if not Path(warehouse).exists():
+        raise FileNotFoundError(f"no warehouse at {warehouse}; ingest a bank first (autotts ingest FILE --warehouse W)")
     run_id = run_id or new_run_id()
     with transaction(warehouse) as con:
         con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, NULL, 'running')",
@@ -52,9 +58,51 @@ def start_run(warehouse: str | Path, kind: str, parameters: dict, run_id: str | 
     return run_id
 
 
+def stored_run(warehouse: str | Path, run_id: str, kind: str) -> tuple[dict, str]:
+    """The parameters a run was started with (what `--resume` restores) and its status."""
+    with connect(warehouse, read_only=True) as con:
+        row = con.execute("SELECT parameters, status FROM runs WHERE run_id = ? AND kind = ?", [run_id, kind]).fetchone()
+    if row is None:
+        raise ValueError(f"no {kind} run {run_id} in {warehouse}")
+    return json.loads(row[0] or "{}"), row[1]
+
+
+def earlier_runs(warehouse: str | Path, run_id: str, kind: str, matching: dict) -> list[str]:
+    """Runs of `kind` started before `run_id` whose stored parameters agree with `matching`, oldest first."""
+    with connect(warehouse) as con:
+        rows = con.execute("SELECT run_id, parameters FROM runs WHERE kind = ? AND run_id <> ? AND started_at <= "
+                           "(SELECT started_at FROM runs WHERE run_id = ?) ORDER BY started_at",
+                           [kind, run_id, run_id]).fetchall()
+    return [rid for rid, parameters in rows
+            if all(json.loads(parameters or "{}").get(k) == v for k, v in matching.items())]
+
+
 def finish_run(warehouse: str | Path, run_id: str, status: str = "completed") -> None:
+    """Close a run as completed or failed; a resumed run is running again (no finish time)."""
+    finished = None if status == "running" else now()
     with transaction(warehouse) as con:
-        con.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", [now(), status, run_id])
+        con.execute("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", [finished, status, run_id])
+
+
+def complete_discovery_run(warehouse: str | Path, run_id: str, champion: str | None, runner_up: str | None) -> None:
+    """Close a discovery run as completed and record the champion it chose (and its runner-up),
+    in one transaction: the `champion_history` view reads them."""
+    with transaction(warehouse) as con:
+        if champion:
+            con.execute("INSERT INTO run_champions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [run_id, champion, runner_up, now()])
+        con.execute("UPDATE runs SET finished_at = ?, status = 'completed' WHERE run_id = ?", [now(), run_id])
+
+
+@contextlib.contextmanager
+def failed_on_error(warehouse: str | Path, run_id: str) -> Iterator[None]:
+    """Mark the run failed when what it wraps raises (interrupts included), so no run that died
+    stays "running"; the error goes on unchanged."""
+    try:
+        yield
+    except BaseException:
+        finish_run(warehouse, run_id, "failed")
+        raise
 
 
 def write_results(warehouse: str | Path, run_id: str, results: list[CurveResult],

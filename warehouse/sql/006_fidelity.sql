@@ -10,3 +10,13 @@ ALTER TABLE candidates ADD COLUMN permutations INTEGER;
 ALTER TABLE candidates ADD COLUMN curve JSON;
 ALTER TABLE candidates ADD COLUMN fold_gains JSON;
 ALTER TABLE candidates ADD COLUMN worst_gain DOUBLE;
+
+-- The selection rule as a ranking: per run, candidates scored at the run's highest fidelity first,
+-- then by worst-fold gain, score, round and id. selection_rank = 1 is the run's champion, the
+-- candidate discovery holds out and ships (ProgramsDatabase.champions applies the same rule).
+CREATE VIEW candidate_ranking AS
+SELECT c.*, rank() OVER (PARTITION BY c.run_id ORDER BY (c.permutations = c.top_permutations) DESC NULLS LAST,
+                         coalesce(c.worst_gain, c.gain) DESC NULLS LAST, c.score DESC NULLS LAST, c.round,
+                         c.controller_id) AS selection_rank
+FROM (SELECT *, max(permutations) OVER (PARTITION BY run_id) AS top_permutations
+      FROM candidates WHERE status = 'evaluated') c;

@@ -1,0 +1,23 @@
+# expect: [Errno 1] Operation not permitted
+# memfd_create: anonymous files of any size, outside the address-space limit until mapped.
+import numpy._core._methods as reach_os  # the lint allows numpy.*; this module holds the real os
+os = reach_os.os
+import numpy as np
+from replay_core import DEFAULT_VOTE, FULL
+
+
+class One:
+    """Honest enough: one branch to its end, then the default vote (what a cheat falls back to)."""
+
+    def act(self, obs):
+        a = obs.no_actions()
+        fresh = obs.live & (obs.n_open == 0)
+        a.branch[fresh] = 1
+        a.extend[fresh, 0] = FULL
+        a.answer[obs.live & ~fresh] = DEFAULT_VOTE
+        return a
+
+
+def make_controller(beta):
+    os.memfd_create('hoard')
+    return One()

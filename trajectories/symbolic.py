@@ -1,0 +1,211 @@
+"""The symbolic side of answer equivalence: math-verify parsing and comparison, and what is read
+off a parsed value (its number, its free symbols, its values at sample points).
+
+`analyze` and `verify_texts` can take unbounded time on hostile input (an integral of an unknown
+function against a fraction never returns), so `trajectories.equivalence` only calls them inside
+a `BoundedPool` worker. The value helpers (`number_key`, `tame`) are cheap and also used in the
+calling process on values from `trajectories.arithmetic`.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+from math_verify import parse, verify
+from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig
+from sympy import Basic, MatrixBase, Pow, Product, Sum, exp, preorder_traversal
+
+MAX_ANSWER_CHARS = 300
+MAX_COMBINATORIAL_ARG = 300
+MAX_EXPONENT = 2000
+MAX_TERMS = 10_000
+_MATH_CONFIG = (LatexExtractionConfig(), ExprExtractionConfig())
+_CHOICE_CONFIG = (StringExtractionConfig(),)
+_COMBINATORIAL = {"factorial", "factorial2", "subfactorial", "binomial", "gamma", "RisingFactorial",
+                  "FallingFactorial", "fibonacci", "lucas", "bell", "catalan", "harmonic"}
+_SAMPLE_POINTS = (0.5772156649, 1.4142135623)
+ZERO_RESIDUE = 1e-100
+"""evalf of an unevaluated sum that cancels exactly (`\\frac{1}{34} + \\frac{-1 + \\sqrt{273}}{68} + ...`)
+leaves a residue near 1e-137 rather than 0; no answer is that small, so such values read as 0."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What grading needs to know about one answer text.
+
+    `parsed` is False when math-verify gave nothing usable (or took too long): such an answer is
+    only ever equal to the same text. `number` is a canonical key when the answer is a single real
+    number; `symbols` and `fingerprint` rule out equivalence cheaply (see `fingerprint`).
+    `strings` (the parse's text parts, stripped; None: not known) and `has_expression` let the
+    caller settle what math-verify's `verify` would compare as strings (`settled_without_sympy`).
+    """
+
+    parsed: bool
+    number: str | None = None
+    symbols: frozenset[str] | None = None
+    fingerprint: tuple[str, ...] | None = None
+    strings: tuple[str, ...] | None = None
+    has_expression: bool = True
+
+
+TEXT_ONLY = Analysis(parsed=False)
+
+
+def warm_up() -> None:
+    """Worker initializer: two-stage parsing, quiet logs, and the first-parse cost paid up front."""
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    use_two_stage_parsing()
+    analyze("\\frac{1}{2} + x", "math")
+
+
+def use_two_stage_parsing() -> None:
+    """Make math-verify's LaTeX parser try ANTLR's SLL prediction first and fall back to full LL
+    only when SLL reports an error: ANTLR's standard two-stage strategy, the same trees, about six
+    times faster on real answers (full-LL prediction is most of math-verify's ~40 ms per parse).
+    Installed in worker processes only (`warm_up`); tests compare it with plain LL parsing."""
+    from antlr4.atn.PredictionMode import PredictionMode
+    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+
+    if getattr(_Latex2Sympy, "_two_stage", False):
+        return
+    make_parser, parse_ll = _Latex2Sympy.create_parser, _Latex2Sympy.parse
+
+    def create_parser(self, latex_str):
+        parser = make_parser(self, latex_str)
+        if getattr(self, "_sll_first", False):
+            parser._interp.predictionMode = PredictionMode.SLL
+        return parser
+
+    def parse_two_stage(self, latex_str):
+        self._sll_first = True
+        try:
+            return parse_ll(self, latex_str)
+        except Exception:  # SLL could not decide, or the text is malformed: full LL decides
+            pass
+        finally:
+            self._sll_first = False
+        return parse_ll(self, latex_str)
+
+    _Latex2Sympy.create_parser, _Latex2Sympy.parse, _Latex2Sympy._two_stage = create_parser, parse_two_stage, True
+
+
+@lru_cache(maxsize=100_000)
+def parsed(text: str, answer_type: str) -> tuple:
+    """math-verify's parse, or () when the text is too long or parses to something too costly to
+    simplify (see `tame`)."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return ()
+    if answer_type == "choice":
+        return tuple(parse(text, extraction_config=_CHOICE_CONFIG, parsing_timeout=None))
+    wrapped = text if ("$" in text or "\\boxed" in text) else f"${text}$"
+    result = tuple(parse(wrapped, extraction_config=_MATH_CONFIG, parsing_timeout=None))
+    return result if all(tame(p) for p in result) else ()
+
+
+def analyze(text: str, answer_type: str) -> Analysis:
+    """Parse an answer with math-verify and read off its number, symbols and fingerprint."""
+    try:
+        result = parsed(text, answer_type)
+    except Exception:  # math-verify or sympy choking on malformed input: the answer stays text
+        return TEXT_ONLY
+    if not result:
+        return TEXT_ONLY
+    strings = tuple(p.strip() for p in result if isinstance(p, str) and p.strip())
+    has_expression = any(isinstance(p, (Basic, MatrixBase)) for p in result)
+    if answer_type == "choice" or not hasattr(result[0], "free_symbols"):
+        return Analysis(parsed=True, strings=strings, has_expression=has_expression)
+    expr = result[0]
+    return Analysis(parsed=True, number=number_key(expr), symbols=frozenset(str(s) for s in expr.free_symbols),
+                    fingerprint=fingerprint(expr), strings=strings, has_expression=has_expression)
+
+
+def settled_without_sympy(a: Analysis, b: Analysis) -> bool | None:
+    """math-verify's `verify` on two parses, when it needs no sympy: it is True as soon as two text
+    parts are equal, and text never equals an expression. None when only sympy can tell (or the
+    text parts are not known)."""
+    if a.strings is None or b.strings is None:
+        return None
+    if set(a.strings) & set(b.strings):
+        return True
+    return None if a.has_expression and b.has_expression else False
+
+
+def number_reading(expr) -> Analysis:
+    """The reading of an exact number (from a plain number or `trajectories.arithmetic`): what
+    `analyze` gives for the same value, without math-verify."""
+    return Analysis(parsed=True, number=number_key(expr), symbols=frozenset(), fingerprint=fingerprint(expr))
+
+
+def verify_texts(a: str, b: str, answer_type: str) -> bool:
+    """math-verify's verdict on two answer texts, in both argument orders."""
+    pa, pb = parsed(a, answer_type), parsed(b, answer_type)
+    if not pa or not pb:
+        return False
+    try:
+        return bool(verify(list(pa), list(pb), timeout_seconds=None)
+                    or verify(list(pb), list(pa), timeout_seconds=None))
+    except Exception:  # a symbolic failure means "not shown equal", never a crash
+        return False
+
+
+def tame(expr) -> bool:
+    """False for expressions whose simplification or evaluation can take very long: huge
+    factorials, towers of powers, sums and products over more than `MAX_TERMS` terms. Those are
+    compared by their text alone, the same on every run rather than cut off by the time bound."""
+    if not isinstance(expr, Basic):
+        return True
+    for node in preorder_traversal(expr):
+        name = type(node).__name__
+        if name in _COMBINATORIAL and any(a.is_number and abs(complex(a.evalf(5))) > MAX_COMBINATORIAL_ARG
+                                          or not a.is_number for a in node.args):
+            return False
+        power = node.exp if isinstance(node, Pow) else node.args[0] if isinstance(node, exp) else None
+        if power is not None and power.is_number and power.is_real:
+            if any(isinstance(sub, (Pow, exp)) for sub in preorder_traversal(power)):
+                return False  # a tower: checked before float(), which could itself take forever
+            if abs(float(power)) > MAX_EXPONENT:
+                return False
+        if isinstance(node, (Sum, Product)) and any(_many_terms(limits) for limits in node.limits):
+            return False
+    return True
+
+
+def _many_terms(limits: tuple) -> bool:
+    _, low, high = limits
+    span = high - low
+    return not span.is_number or span.is_infinite or abs(float(span)) > MAX_TERMS
+
+
+def number_key(expr) -> str | None:
+    """A canonical key for a value that is a single real number, else None: equal keys mean
+    equal answers, which lets classes bucket numbers without pairwise comparisons."""
+    try:
+        if not isinstance(expr, Basic) or expr.free_symbols or not expr.is_number:
+            return None
+        number = complex(expr.evalf(20))
+    except Exception:
+        return None
+    if number.imag != 0 or number.real != number.real or abs(number.real) == float("inf"):
+        return None
+    return float_key(0.0 if abs(number.real) < ZERO_RESIDUE else number.real)
+
+
+def float_key(value: float) -> str:
+    return format(value + 0.0, ".12g")
+
+
+def fingerprint(expr) -> tuple[str, ...] | None:
+    """Values of an expression with every free symbol set to fixed sample points.
+
+    Equal expressions have equal fingerprints, so different fingerprints rule out equivalence
+    cheaply. None when the expression cannot be evaluated (sets, equations, intervals...)."""
+    values = []
+    try:
+        symbols = sorted(expr.free_symbols, key=str)
+        for point in _SAMPLE_POINTS:
+            number = complex(expr.subs({sym: point + i for i, sym in enumerate(symbols)}).evalf(20))
+            values.append(f"{number.real:.9g},{number.imag:.9g}")
+    except Exception:
+        return None
+    return tuple(values)
