@@ -119,7 +119,7 @@ def test_a_controller_that_fails_inside_a_flow_is_a_failed_run(session):
 
     folder, _ = session
     (folder / "raises.py").write_text("def make_controller(beta):\n    raise RuntimeError('boom')\n")
-    result = autotts(["evaluate", "--warehouse", "w.duckdb", "--controller", "raises.py", "--betas", "2",
+    result = autotts(["evaluate", "--warehouse", "w.duckdb", "--controller", "raises.py", "--trusted", "--betas", "2",
                       "--permutations", "2", "--workers", "1"], folder, PREFECT_API_URL=PREFECT_API_URL.value(),
                      AUTOTTS_LOG_FILE=str(folder / "autotts.log"))
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]

@@ -82,11 +82,11 @@ def test_a_call_past_its_bound_is_killed_and_the_worker_replaced():
 def test_the_real_hanging_pair_is_stopped_counted_and_graded_wrong():
     """With the cheap screen off, math-verify meets the integral that hung a real evaluation: the
     call is killed at the bound, the event is recorded, and the answer is "not shown equal"."""
-    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    judge = AnswerJudge(timeout_s=5.0, workers=1, screen=False)  # ample for every other pair, even on a busy machine
     try:
         classes = classify([HANGING, "\\frac{4050}{202}"], gold=GOLD, judge=judge)
         assert classes.correct == (False, True)
-        assert len(classes.timeouts) >= 1 and classes.timeouts[0].answer == HANGING
+        assert len(classes.timeouts) >= 1 and all(HANGING in (t.answer, t.other) for t in classes.timeouts)
         assert judge.pool.counters.timed_out == len(classes.timeouts)
     finally:
         judge.close()
@@ -200,7 +200,7 @@ def test_stopped_checks_reach_the_bank_statistics_and_the_warehouse(tmp_path, mo
     from warehouse.db import connect
     from warehouse.ingest import load, prepare
 
-    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    judge = AnswerJudge(timeout_s=5.0, workers=1, screen=False)  # ample for every other pair, even on a busy machine
     monkeypatch.setattr(equivalence, "_default", judge)
     try:
         records = [record(traj_id=t, gold=GOLD, probes=(HANGING, None, "20"), final=final)
@@ -211,9 +211,9 @@ def test_stopped_checks_reach_the_bank_statistics_and_the_warehouse(tmp_path, mo
         payload = prepare(path)
         assert payload.n_answer_timeouts >= 1 and load(tmp_path / "w.duckdb", payload)
         with connect(tmp_path / "w.duckdb", read_only=True) as con:
-            rows = con.execute("SELECT question_id, answer FROM answer_timeouts").fetchall()
+            rows = con.execute("SELECT question_id, answer, other FROM answer_timeouts").fetchall()
             graded = con.execute("SELECT answer, correct FROM answer_classes ORDER BY answer").fetchall()
-        assert rows and all(r == ("q1", HANGING) for r in rows)
+        assert rows and all(r[0] == "q1" and HANGING in r[1:] for r in rows)  # the pair, in either order
         assert sorted(graded) == sorted([("2025/101", True), (HANGING, False), ("20", False)])
     finally:
         judge.close()
@@ -254,7 +254,7 @@ def test_the_bound_holds_off_the_main_thread_and_inside_a_prefect_flow(tmp_path,
     from trajectories import equivalence
     from trajectories.writers import write_jsonl
 
-    judge = AnswerJudge(timeout_s=1.0, workers=1, screen=False)
+    judge = AnswerJudge(timeout_s=5.0, workers=1, screen=False)  # ample for every other pair, even on a busy machine
     monkeypatch.setattr(equivalence, "_default", judge)
     try:
         in_thread = []

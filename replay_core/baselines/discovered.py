@@ -25,6 +25,10 @@ INTEGER = ["chunks", "grow", "k_max", "max_rounds", "max_width", "min_votes", "w
 
 
 def make_controller(beta):
+    """The controller configured by the table row nearest to beta.
+
+    beta -> row round(beta * (len(rows) - 1)) of GENOME["rows"], cheapest first.
+    """
     rows = GENOME["rows"]
     return Controller(rows[min(len(rows) - 1, max(0, int(beta * (len(rows) - 1) + 0.5)))])
 
