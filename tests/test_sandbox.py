@@ -300,9 +300,12 @@ def test_the_discover_flow_refuses_too(tmp_path, monkeypatch):
 def test_a_run_without_isolation_is_recorded_and_reported(tmp_path):
     from report.build import render
     from report.data import load
+    from warehouse.db import connect
     from warehouse.results import start_run
 
     warehouse = str(tmp_path / "w.duckdb")
+    with connect(warehouse):  # a new, empty warehouse
+        pass
     unsafe = start_run(warehouse, "discover", {"explorer": "anthropic", "unsafe_no_isolation": True})
     start_run(warehouse, "discover", {"explorer": "anthropic", "unsafe_no_isolation": False})
     data = load(warehouse)
