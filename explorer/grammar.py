@@ -36,9 +36,13 @@ class Param:
 
     def at(self, fraction: float) -> float:
         """The value a `fraction` of the way from low to high (geometrically for log knobs)."""
+        return self.between(self.low, self.high, fraction)
+
+    def between(self, start: float, end: float, fraction: float) -> float:
+        """The value a `fraction` of the way from `start` to `end` (geometrically for log knobs)."""
         if self.log:
-            return self.clamp(self.low * (self.high / self.low) ** fraction)
-        return self.clamp(self.low + (self.high - self.low) * fraction)
+            return self.clamp(start * (end / start) ** fraction)
+        return self.clamp(start + (end - start) * fraction)
 
 
 PARAMS: dict[str, Param] = {

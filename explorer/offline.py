@@ -67,8 +67,7 @@ def seed_genome(index: int, rows: int) -> Genome:
         f = i / (rows - 1) if rows > 1 else 0.5
         row = dict(row)
         for name, (cheap, thorough) in ends.items():
-            p = PARAMS[name]
-            row[name] = p.clamp(cheap * (thorough / cheap) ** f if p.log else cheap + (thorough - cheap) * f)
+            row[name] = PARAMS[name].between(cheap, thorough, f)
         table.append(row)
     return Genome(dict(components), tuple(table)).normalized()
 
@@ -110,6 +109,7 @@ class OfflineExplorer:
             parent, genome = max(parents, key=lambda pg: _rank(pg[0]))  # migration: the best seeds the weakest
         lineage: tuple[str, ...] = (parent.controller_id,)
         family = [pg for pg in parents if pg[1].components == genome.components and pg[0] is not parent]
+        measured = _measured(parent, genome)
         roll = rng.random()
         if roll < 0.15:
             child, operator = self._swap(rng, genome), "swap"
@@ -117,8 +117,7 @@ class OfflineExplorer:
             other, other_genome = _tournament(rng, [pg for pg in parents if pg[0] is not parent])
             child, operator = self._crossover(rng, genome, other_genome), "crossover"
             lineage += (other.controller_id,)
-        elif roll < 0.85 and len(genome.rows) > 2 and _measured(parent, genome):
-            measured = _measured(parent, genome)
+        elif roll < 0.85 and len(genome.rows) > 2 and measured:
             operator = "refit"
             if family and rng.random() < 0.5:  # merge: the joint frontier of two programs of one family
                 other, other_genome = max(family, key=lambda pg: _rank(pg[0]))
