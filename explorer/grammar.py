@@ -52,6 +52,7 @@ PARAMS: dict[str, Param] = {
     "chunks": Param(1, 8, integer=True, log=True),        # chunks a branch generates per round
     "k_max": Param(1, 64, integer=True, log=True),        # answer once this many branches finished
     "max_rounds": Param(4, 200, integer=True, log=True),  # answer after this many rounds at the latest
+    "to_end": Param(0, 1, integer=True),                  # 1: read every branch to its end in one step
     # per component
     "grow": Param(1, 16, integer=True, log=True),
     "extra": Param(1, 4, integer=True),
@@ -68,7 +69,7 @@ PARAMS: dict[str, Param] = {
     "stable": Param(0, 12, integer=True),
     "alpha": Param(0.1, 0.9),
 }
-UNIVERSAL = ("width", "max_width", "chunks", "k_max", "max_rounds")
+UNIVERSAL = ("width", "max_width", "chunks", "k_max", "max_rounds", "to_end")
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,9 @@ class Controller:
         slots = np.arange(obs.n_branches)[None, :]
         opening = (slots >= obs.n_open[:, None]) & (slots < (obs.n_open + add)[:, None])
         grow = (go[:, None] & keep) | (go[:, None] & opening) | (fresh[:, None] & (slots < a.branch[:, None]))
-        a.extend[grow] = chunks_for(self, obs, leader, probes)[grow]
+        # to_end: a branch read to its end in one step costs exactly its length (chunk by chunk, the
+        # last chunk is paid in full); the price is that nothing is learnt until it has finished
+        a.extend[grow] = (FULL if self.to_end else chunks_for(self, obs, leader, probes)[grow])
         a.probe[grow & buy_probes(self, obs, top, second, total)[:, None]] = True
         stuck = go & ~grow.any(1)
         a.answer[stuck] = np.where(leader[stuck] >= 0, leader[stuck], DEFAULT_VOTE)
@@ -307,7 +310,7 @@ class Genome:
 # Where a knob sits at the cheap end (fraction 0) and the thorough end (fraction 1) of a fresh ladder.
 LADDER: dict[str, tuple[float, float]] = {
     "width": (0.0, 0.85), "max_width": (0.2, 1.0), "chunks": (0.0, 0.0), "k_max": (0.0, 0.75),
-    "max_rounds": (1.0, 1.0), "grow": (0.0, 0.5), "extra": (0.0, 0.4), "probe_weight": (0.3, 0.6),
+    "max_rounds": (1.0, 1.0), "to_end": (0.0, 0.0), "grow": (0.0, 0.5), "extra": (0.0, 0.4), "probe_weight": (0.3, 0.6),
     "margin": (0.2, 0.5), "gamma": (0.2, 0.5), "conf_weight": (0.2, 0.4), "patience": (0.4, 0.6),
     "conf_margin": (0.5, 0.3), "overlong": (0.4, 0.8), "min_votes": (0.0, 0.7), "share": (0.4, 0.6),
     "threshold": (0.5, 0.98), "stable": (0.1, 0.4), "alpha": (0.5, 0.5),
@@ -359,7 +362,7 @@ cheapest first, searched row by row on the search split's accuracy-cost frontier
 """
 import numpy as np
 
-from replay_core import DEFAULT_VOTE
+from replay_core import DEFAULT_VOTE, FULL
 from replay_core.votes import class_counts, leading_class, win_probability
 
 GENOME = {genome}

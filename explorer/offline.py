@@ -35,7 +35,7 @@ SEEDS: tuple[tuple[dict[str, str], dict[str, tuple[float, float]]], ...] = (
      {"width": (1, 48), "max_width": (1, 48), "min_votes": (1, 12), "k_max": (64, 64)}),
     ({"width": "refill", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "posterior"},
      {"width": (1, 4), "grow": (1, 3), "max_width": (8, 64), "threshold": (0.55, 0.95), "min_votes": (1, 2),
-      "k_max": (64, 64)}),
+      "k_max": (64, 64), "to_end": (1, 0)}),
     ({"width": "refill", "depth": "uniform", "probe": "none", "vote": "length", "prune": "overlong", "stop": "share"},
      {"width": (2, 8), "grow": (1, 4), "max_width": (8, 64), "share": (0.5, 0.75), "min_votes": (1, 3),
       "gamma": (1.0, 0.5), "overlong": (2.0, 2.5), "k_max": (64, 64)}),

@@ -127,3 +127,24 @@ def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file
     assert outcomes[0] == outcomes[1]
     fidelity = [row[2] for row in outcomes[0] if row[1] == "evaluated"]
     assert sorted(fidelity) == [2, 2, 2, 2, 6, 6]  # all six on 2 permutations, the best third promoted to 6
+
+
+def test_reading_to_the_end_costs_exactly_a_trajectory_and_chunking_never_less(synthetic_bank, tmp_path):
+    """One branch read to its end in one step is self-consistency@1 to the token. Chunk by chunk it
+    never costs less (on the real stores the last chunk is paid in full, so there it costs more)."""
+    from replay_core.baselines import self_consistency
+
+    questions, seeds = np.arange(synthetic_bank.n_questions), np.arange(3)
+    single = {"width": 1, "max_width": 1, "k_max": 1, "threshold": 0.5, "min_votes": 1}
+    tokens = {}
+    for to_end in (0, 1):
+        genome = ladder({s: "fixed" if s == "width" else "uniform" if s == "depth" else
+                         "posterior" if s == "stop" else "none" if s in ("probe", "prune") else "plain"
+                         for s in SLOTS}, 1)
+        genome = Genome(genome.components, ({**genome.rows[0], **single, "to_end": to_end},)).normalized()
+        module = tmp_path / f"to_end_{to_end}.py"
+        module.write_text(render(genome))
+        tokens[to_end] = run_batch(synthetic_bank, load_module_factory(module), 0.0, questions, seeds).tokens
+    sc = run_batch(synthetic_bank, lambda beta: self_consistency.make_controller(beta, k=1), 0.0, questions, seeds)
+    assert np.array_equal(tokens[1], sc.tokens)
+    assert (tokens[0] >= tokens[1]).all()
