@@ -22,7 +22,7 @@ from replay_core.baselines import BASELINES  # noqa: E402
 from replay_core.evaluate import evaluate  # noqa: E402
 from replay_core.metrics import summarize  # noqa: E402
 from tasks.evaluate import ControllerSpec  # noqa: E402
-from warehouse.bank_io import bank_ids_by_group, load_bank  # noqa: E402
+from warehouse.bank_io import load_bank  # noqa: E402
 from warehouse.ingest import load, prepare  # noqa: E402
 from warehouse.results import CurveResult, start_run, write_results  # noqa: E402
 from warehouse.snapshot import publish_snapshot  # noqa: E402
@@ -54,7 +54,7 @@ def main() -> int:
         curve = summarize(bank, evaluate(bank, BASELINES["sc"].make_controller, [0.0, 1.0], permutations=2))
         record = ControllerSpec("sc", {}).record()
         run_id = start_run(warehouse, "evaluate", {"bench": "snapshot_cost"})
-        write = _median_seconds(lambda: write_results(warehouse, run_id, [CurveResult(record, bank_ids_by_group(bank),
+        write = _median_seconds(lambda: write_results(warehouse, run_id, [CurveResult(record, bank.source_banks(),
                                                                                       curve)]), args.repeat)
         publish = _median_seconds(lambda: publish_snapshot(warehouse), args.repeat)
         size = warehouse.stat().st_size / 1e6

@@ -11,9 +11,9 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from replay_core.evaluate import EpisodeResults, default_workers
 from replay_core.metrics import summarize
 from tasks import progress
-from tasks.evaluate import ControllerSpec, _bank, replay_block, snapshot_bank, write_run_results
+from tasks.evaluate import ControllerSpec, replay_block, snapshot_bank, write_run_results
 from tasks.report import publish_report, publish_warehouse_snapshot
-from warehouse.bank_io import bank_ids_by_group
+from trajectories.bank_cache import load_snapshot
 from warehouse.results import CurveResult, failed_on_error, finish_run, start_run
 
 
@@ -78,10 +78,10 @@ def evaluate_flow(warehouse: str, controllers: list[str], knobs: dict[str, dict]
                                               "permutations": permutations})
     with failed_on_error(warehouse, run_id):
         bank_path = snapshot_bank(warehouse, bank_ids, benchmarks, models)
-        bank = _bank(bank_path)
+        bank = load_snapshot(bank_path)
         replayed = replay_flow.with_options(task_runner=task_runner(executor, workers))(
             bank_path, specs, beta_grid, permutations, block, executor == "process")
-        bank_of = bank_ids_by_group(bank)
+        bank_of = bank.source_banks()
         curves = []
         for spec, blocks in zip(specs, replayed):
             record = spec.record()

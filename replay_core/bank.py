@@ -66,6 +66,11 @@ class Bank:
             out.setdefault(key, []).append(q)
         return {k: np.asarray(v) for k, v in out.items()}
 
+    def source_banks(self) -> dict[tuple[str, str], str]:
+        """(benchmark, model) -> the stored bank each group came from (`meta["bank_of_question"]`,
+        set by the warehouse), so results can be written against the bank they were measured on."""
+        return {(self.benchmarks[q], self.models[q]): self.meta["bank_of_question"][q] for q in range(self.n_questions)}
+
     def subset(self, questions: np.ndarray) -> "Bank":
         """A bank of the given question indices (e.g. one benchmark as a split)."""
         questions = np.asarray(questions, dtype=np.int64)

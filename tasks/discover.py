@@ -18,8 +18,8 @@ from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
 from replay_core.sandbox import Limits
 from tasks import progress
-from tasks.evaluate import ControllerSpec, _bank
-from warehouse.bank_io import bank_ids_by_group
+from tasks.evaluate import ControllerSpec
+from trajectories.bank_cache import load_snapshot
 from warehouse.db import connect, now, transaction
 from warehouse.results import ControllerRecord, CurveResult, write_results
 
@@ -43,15 +43,15 @@ class SearchSettings:
 def baseline_curve(bank, name: str, betas: list[float], permutations: int) -> CurveResult:
     """A built-in baseline's curve at its default knobs."""
     results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
-    return CurveResult(ControllerSpec(name, {}).record(), bank_ids_by_group(bank), summarize(bank, results))
+    return CurveResult(ControllerSpec(name, {}).record(), bank.source_banks(), summarize(bank, results))
 
 
 @task(name="baseline-curves")
 def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[float], permutations: int,
                     baselines: tuple[str, ...] = SEARCH_BASELINES) -> list[dict]:
     """The bar candidates must clear. Evaluated once per run; a resumed run reads them back."""
-    bank = _bank(bank_path)
-    groups = set(bank_ids_by_group(bank))
+    bank = load_snapshot(bank_path)
+    groups = set(bank.source_banks())
     with connect(warehouse, read_only=True) as con:
         rows = con.execute("SELECT e.beta, e.benchmark, e.model, e.accuracy, e.tokens, e.rounds, e.seq_tokens, "
                            "e.accuracy_low, e.accuracy_high, e.questions, e.permutations FROM evaluations e "
@@ -96,10 +96,10 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
         proposals, usage = explorer.propose(context, settings.candidates)
         db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
                     for p in proposals])
-    bank = _bank(bank_path)
+    bank = load_snapshot(bank_path)
     betas = list(settings.betas) if settings.beta_parameterized else [0.5]
     limits = Limits(round_seconds=settings.round_seconds, total_seconds=settings.total_seconds)
-    groups = bank_ids_by_group(bank)
+    groups = bank.source_banks()
 
     def run(program: Program, permutations: int, traces: bool) -> Program:
         result = evaluate_candidate(bank, program.source, betas, permutations, limits,
@@ -170,7 +170,7 @@ def _write_curves(warehouse: str, run_id: str, groups, scoring: Scoring, db: Pro
 def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dict[str, str], betas: list[float],
                        permutations: int) -> list[dict]:
     """The best candidates and every hand-made baseline on held-out benchmarks and models."""
-    bank = _bank(bank_path)
+    bank = load_snapshot(bank_path)
     curves = []
     for name, baseline in BASELINES.items():
         if not baseline.hand_made or (baseline.needs_confidence and not bank.has_confidence):
@@ -179,7 +179,7 @@ def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dic
     for cid, source in sources.items():
         result = evaluate_candidate(bank, source, betas, permutations, Limits(round_seconds=60, total_seconds=1800))
         record = ControllerRecord(f"candidate-{cid}", "explorer", source, {})
-        curves.append(CurveResult(record, bank_ids_by_group(bank), summarize(bank, result.results) if result.ok else [],
+        curves.append(CurveResult(record, bank.source_banks(), summarize(bank, result.results) if result.ok else [],
                                   error=result.error))
     write_results(warehouse, run_id, curves)
     return [{"controller": c.controller.name, "origin": c.controller.origin, "error": c.error,

@@ -12,12 +12,11 @@ from multiprocessing import get_context
 import numpy as np
 from prefect import task
 
-from replay_core.bank import Bank
 from replay_core.baselines import BASELINES
 from replay_core.controller import resolve
 from replay_core.evaluate import EpisodeResults, default_workers, run_batch
 from tasks import progress
-from trajectories.bank_cache import store_snapshot
+from trajectories.bank_cache import load_snapshot, store_snapshot
 from warehouse.bank_io import load_bank
 from warehouse.results import ControllerRecord, CurveResult, write_results
 
@@ -40,16 +39,6 @@ class ControllerSpec:
             found = not BASELINES[self.target].hand_made  # `discovered`: the explorer's, not a hand-made baseline
             return ControllerRecord(name, origin or ("explorer" if found else "baseline"), source, self.knobs)
         return ControllerRecord(name, origin or "user", Path(self.target).read_text(), self.knobs)
-
-
-_BANKS: dict[str, Bank] = {}
-
-
-def _bank(path: str) -> Bank:
-    if path not in _BANKS:
-        with open(path, "rb") as handle:
-            _BANKS[path] = pickle.load(handle)
-    return _BANKS[path]
 
 
 @task(name="snapshot-bank", task_run_name="snapshot bank benchmarks={benchmarks} models={models}")
@@ -83,7 +72,7 @@ def _worker_pool() -> ProcessPoolExecutor:
 
 def replay(bank_path: str, spec: ControllerSpec, beta: float, seeds: list[int]) -> EpisodeResults:
     """Replay every question of the bank under a block of permutation seeds."""
-    bank = _bank(bank_path)
+    bank = load_snapshot(bank_path)
     _, factory = spec.factory()
     return run_batch(bank, factory, beta, np.arange(bank.n_questions), np.asarray(seeds))
 

@@ -85,6 +85,19 @@ def store_snapshot(bank: Bank) -> Path:
     return _write(cache_dir("snapshots"), name, data)
 
 
+_SNAPSHOTS: dict[str, Bank] = {}
+
+
+def load_snapshot(path: str | Path) -> Bank:
+    """A bank snapshot written by `store_snapshot`, read once per process: replay tasks of one
+    run share a worker process and would otherwise unpickle the same bank per task."""
+    key = str(path)
+    if key not in _SNAPSHOTS:
+        with open(key, "rb") as handle:
+            _SNAPSHOTS[key] = pickle.load(handle)
+    return _SNAPSHOTS[key]
+
+
 def entries() -> list[Path]:
     """Every cache file, oldest first."""
     files = [p for kind in KINDS if (cache_dir(kind)).is_dir() for p in cache_dir(kind).iterdir() if p.is_file()]

@@ -104,11 +104,6 @@ def load_bank(warehouse: str | Path, bank_ids: list[str] | None = None, benchmar
     )
 
 
-def bank_ids_by_group(bank: Bank) -> dict[tuple[str, str], str]:
-    """(benchmark, model) -> the ingested bank it came from, for a bank built by `load_bank`."""
-    return {(bank.benchmarks[q], bank.models[q]): bank.meta["bank_of_question"][q] for q in range(bank.n_questions)}
-
-
 def _rank_within(groups: np.ndarray) -> np.ndarray:
     """0, 1, 2, ... within each run of equal, sorted group ids."""
     starts = np.r_[0, np.flatnonzero(np.diff(groups)) + 1]
