@@ -308,9 +308,10 @@ class Genome:
 
 
 # Where a knob sits at the cheap end (fraction 0) and the thorough end (fraction 1) of a fresh ladder.
+# `to_end` rounds to 1 only in the cheapest row: one whole trajectory, exactly self-consistency@1's cost.
 LADDER: dict[str, tuple[float, float]] = {
     "width": (0.0, 0.85), "max_width": (0.2, 1.0), "chunks": (0.0, 0.0), "k_max": (0.0, 0.75),
-    "max_rounds": (1.0, 1.0), "to_end": (0.0, 0.0), "grow": (0.0, 0.5), "extra": (0.0, 0.4), "probe_weight": (0.3, 0.6),
+    "max_rounds": (1.0, 1.0), "to_end": (0.55, 0.0), "grow": (0.0, 0.5), "extra": (0.0, 0.4), "probe_weight": (0.3, 0.6),
     "margin": (0.2, 0.5), "gamma": (0.2, 0.5), "conf_weight": (0.2, 0.4), "patience": (0.4, 0.6),
     "conf_margin": (0.5, 0.3), "overlong": (0.4, 0.8), "min_votes": (0.0, 0.7), "share": (0.4, 0.6),
     "threshold": (0.5, 0.98), "stable": (0.1, 0.4), "alpha": (0.5, 0.5),

@@ -9,8 +9,9 @@ of tournament-selected parents by one of four operators:
 - *crossover*: each slot, with its knobs, from one of two parents;
 - *refit*: keep the rows on the parent's own accuracy-cost frontier, in cost order, and fill the
   other rows with variations of frontier rows, so the beta map bends towards the best
-  configuration at every budget; *merge* does the same with the joint frontier of two programs of
-  the same components;
+  configuration at every budget; *merge* does the same with the joint frontier of every measured
+  program of the same components (each row is an operating point of its own, so rows measured in
+  different programs of one family combine);
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -119,10 +120,10 @@ class OfflineExplorer:
             lineage += (other.controller_id,)
         elif roll < 0.85 and len(genome.rows) > 2 and measured:
             operator = "refit"
-            if family and rng.random() < 0.5:  # merge: the joint frontier of two programs of one family
-                other, other_genome = max(family, key=lambda pg: _rank(pg[0]))
-                measured += _measured(other, other_genome)
-                lineage += (other.controller_id,)
+            if family and rng.random() < 0.5:  # merge: the joint frontier of every program of one family
+                for other, other_genome in sorted(family, key=lambda pg: -_rank(pg[0])):
+                    measured += _measured(other, other_genome)
+                    lineage += (other.controller_id,)
                 operator = "merge"
             child = self._refit(rng, genome, measured)
         else:
