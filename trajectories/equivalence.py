@@ -297,6 +297,9 @@ class AnswerClassifier:
         settled = symbolic.settled_without_sympy(ra, rb)
         if settled is not None:
             return settled
+        if symbolic.elements_differ(ra, rb):
+            return False  # sets, tuples or intervals holding different numbers (after the text parts: verify
+            #               is True when those are equal)
         verdict = self.judge.verdict(a, b, self.answer_type)
         if verdict is None:
             self._note(TimeoutEvent(a, b))
