@@ -342,3 +342,24 @@ def test_a_real_question_of_pairs_gets_the_same_classes_without_most_verify_call
     finally:
         fast.close()
         reference.close()
+
+
+def test_the_answer_cache_keeps_element_values_and_upgrades_an_older_file(tmp_path):
+    """Readings round-trip through the on-disk cache with their element values, also in a file
+    written before the elements column existed (whose rows, of older rules, are not used)."""
+    import sqlite3
+
+    from trajectories.answer_cache import AnswerCache
+
+    path = tmp_path / "answers.sqlite"
+    with sqlite3.connect(path) as con:  # the rules-version-2 layout
+        con.execute("CREATE TABLE readings (rules TEXT NOT NULL, answer_type TEXT NOT NULL, text TEXT NOT NULL, "
+                    "parsed INTEGER NOT NULL, number TEXT, symbols TEXT, fingerprint TEXT, strings TEXT, "
+                    "has_expression INTEGER, PRIMARY KEY (rules, answer_type, text))")
+        con.execute("INSERT INTO readings VALUES ('2/old', 'math', '1, 2', 1, NULL, '[]', NULL, NULL, 1)")
+    reading = symbolic.analyze("\\left( -6, 12 \\right)", "math")
+    assert reading.elements == ("(-6+0j)", "(12+0j)")
+    cache = AnswerCache(path)
+    cache.store({("\\left( -6, 12 \\right)", "math"): reading}, {})
+    readings, _ = cache.load()
+    assert readings == {("\\left( -6, 12 \\right)", "math"): reading}
