@@ -285,3 +285,81 @@ def test_verdicts_settled_without_sympy_match_math_verify():
                 settled += 1
                 assert verdict == symbolic.verify_texts(a, b, "math"), (a, b)
     assert settled > 0
+
+
+# ----------------------------------------------------------------------------- sets, tuples, intervals
+CONTAINERS = ["1, 2", "2, 1", "(1, 2)", "[1, 2]", "[0, 1)", "\\{1, 2\\}", "\\left( -6, 12 \\right)", "0.333333, 1",
+              "\\frac{1}{3}, 1", "\\{3\\}", "3", "9\\%, 1", "9, 1", "(1, (2, 3))", "1, 2, 3", "(-\\infty, 2]", "1, 1",
+              "\\frac{3(1 + \\sqrt{17})}{2}, \\frac{3(1 - \\sqrt{17})}{2}", "\\sqrt{2}, -\\sqrt{2}", "1.414214, -1.414214"]
+
+
+def _container_answers(limit: int) -> list[str]:
+    """The first `limit` distinct answers with a comma of the real question whose gold is a pair
+    (Qwen3-0.6B HMMT25, the tenth question): thousands of set-against-tuple comparisons before the rule."""
+    from trajectories.banking import group_records
+    from trajectories.readers import read_any
+
+    trajs = list(group_records(read_any(store("Qwen3-0.6B", "hmmt25"))).values())[9]
+    answers = dict.fromkeys(a for r in trajs for a in (*r.probe_answers, r.final_answer) if a and "," in a)
+    return [trajs[0].gold, *list(answers)[:limit]]
+
+
+def test_pairs_ruled_out_by_their_numbers_are_pairs_math_verify_finds_different():
+    """`elements_differ` is a necessary condition for math-verify's verdict: every pair it rules
+    out is one `verify` calls different, and the pairs `verify` calls equal (sets against tuples,
+    an open interval against a pair, float rounding, a one-element set against its number, a
+    percentage) are never ruled out."""
+    texts = CONTAINERS + (_container_answers(6) if have_stores() else [])
+    readings = {t: symbolic.analyze(t, "math") for t in texts}
+    assert readings["(1, (2, 3))"].elements == ("(1+0j)", "(2+0j)", "(3+0j)") and readings["9\\%, 1"].elements is None
+    ruled_out = equal = 0
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            verdict = symbolic.verify_texts(a, b, "math")
+            equal += verdict
+            if symbolic.elements_differ(readings[a], readings[b]):
+                ruled_out += 1
+                assert not verdict, (a, b)
+    assert ruled_out > 100 and equal >= 8
+
+
+@pytest.mark.skipif(not have_stores(), reason="real AutoTTS stores not in ../shared/data/autotts-replay")
+def test_a_real_question_of_pairs_gets_the_same_classes_without_most_verify_calls():
+    """Answers of the real question with a pair as gold: the same classes and grades as with every
+    pair sent to math-verify, with far fewer symbolic comparisons."""
+    gold, *answers = _container_answers(12)
+    answers += ["\\frac{-1-\\sqrt{17}}{2}, \\frac{-1+\\sqrt{17}}{2}", None]  # the gold's numbers, swapped
+    fast, reference = AnswerJudge(workers=2), AnswerJudge(workers=2, element_rule=False)
+    compared: dict[str, list] = {"fast": [], "reference": []}
+    for name, judge in (("fast", fast), ("reference", reference)):
+        judge.verdict = lambda *pair, _seen=compared[name], _verdict=judge.verdict: _seen.append(pair) or _verdict(*pair)
+    try:
+        ours = classify(answers, gold, judge=fast)
+        theirs = classify(answers, gold, judge=reference)
+        assert (ours.class_of, ours.correct) == (theirs.class_of, theirs.correct)
+        assert any(ours.correct) and len(ours.texts) > 5
+        assert len(compared["fast"]) * 4 < len(compared["reference"])
+    finally:
+        fast.close()
+        reference.close()
+
+
+def test_the_answer_cache_keeps_element_values_and_upgrades_an_older_file(tmp_path):
+    """Readings round-trip through the on-disk cache with their element values, also in a file
+    written before the elements column existed (whose rows, of older rules, are not used)."""
+    import sqlite3
+
+    from trajectories.answer_cache import AnswerCache
+
+    path = tmp_path / "answers.sqlite"
+    with sqlite3.connect(path) as con:  # the rules-version-2 layout
+        con.execute("CREATE TABLE readings (rules TEXT NOT NULL, answer_type TEXT NOT NULL, text TEXT NOT NULL, "
+                    "parsed INTEGER NOT NULL, number TEXT, symbols TEXT, fingerprint TEXT, strings TEXT, "
+                    "has_expression INTEGER, PRIMARY KEY (rules, answer_type, text))")
+        con.execute("INSERT INTO readings VALUES ('2/old', 'math', '1, 2', 1, NULL, '[]', NULL, NULL, 1)")
+    reading = symbolic.analyze("\\left( -6, 12 \\right)", "math")
+    assert reading.elements == ("(-6+0j)", "(12+0j)")
+    cache = AnswerCache(path)
+    cache.store({("\\left( -6, 12 \\right)", "math"): reading}, {})
+    readings, _ = cache.load()
+    assert readings == {("\\left( -6, 12 \\right)", "math"): reading}

@@ -18,13 +18,13 @@ from pathlib import Path
 
 from trajectories.symbolic import Analysis
 
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
     rules TEXT NOT NULL, answer_type TEXT NOT NULL, text TEXT NOT NULL,
     parsed INTEGER NOT NULL, number TEXT, symbols TEXT, fingerprint TEXT, strings TEXT, has_expression INTEGER,
-    PRIMARY KEY (rules, answer_type, text));
+    elements TEXT, PRIMARY KEY (rules, answer_type, text));
 CREATE TABLE IF NOT EXISTS verdicts (
     rules TEXT NOT NULL, answer_type TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, equal INTEGER NOT NULL,
     PRIMARY KEY (rules, answer_type, a, b));
@@ -48,10 +48,11 @@ class AnswerCache:
         try:
             with closing(self._connect()) as con:
                 readings = {(text, answer_type): Analysis(bool(parsed), number, _set(symbols), _tuple(fingerprint),
-                                                          _tuple(strings), bool(has_expression))
-                            for answer_type, text, parsed, number, symbols, fingerprint, strings, has_expression
-                            in con.execute("SELECT answer_type, text, parsed, number, symbols, fingerprint, strings, "
-                                           "has_expression FROM readings WHERE rules = ?", [self.rules])}
+                                                          _tuple(strings), bool(has_expression), _tuple(elements))
+                            for answer_type, text, parsed, number, symbols, fingerprint, strings, has_expression,
+                            elements in con.execute("SELECT answer_type, text, parsed, number, symbols, fingerprint, "
+                                                    "strings, has_expression, elements FROM readings WHERE rules = ?",
+                                                    [self.rules])}
                 verdicts = {(a, b, answer_type): bool(equal) for answer_type, a, b, equal in con.execute(
                     "SELECT answer_type, a, b, equal FROM verdicts WHERE rules = ?", [self.rules])}
         except (sqlite3.Error, OSError):
@@ -65,12 +66,13 @@ class AnswerCache:
         rows = [(self.rules, answer_type, text, int(r.parsed), r.number,
                  None if r.symbols is None else json.dumps(sorted(r.symbols)),
                  None if r.fingerprint is None else json.dumps(r.fingerprint),
-                 None if r.strings is None else json.dumps(r.strings), int(r.has_expression))
+                 None if r.strings is None else json.dumps(r.strings), int(r.has_expression),
+                 None if r.elements is None else json.dumps(r.elements))
                 for (text, answer_type), r in readings.items()]
         pairs = [(self.rules, answer_type, a, b, int(equal)) for (a, b, answer_type), equal in verdicts.items()]
         try:
             with self._lock, closing(self._connect()) as con, con:
-                con.executemany("INSERT OR REPLACE INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                con.executemany("INSERT OR REPLACE INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 con.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?, ?, ?)", pairs)
         except (sqlite3.Error, OSError):
             pass
@@ -79,6 +81,8 @@ class AnswerCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=30)
         con.executescript(_SCHEMA)
+        if "elements" not in {row[1] for row in con.execute("PRAGMA table_info(readings)")}:
+            con.execute("ALTER TABLE readings ADD COLUMN elements TEXT")  # a file from rules version 2
         return con
 
 

@@ -15,8 +15,9 @@ An answer text is read by the cheapest means that is sure of it, in this order:
    equal", one warning line names the answers, and the event is recorded with the question.
 
 Answers that denote a single number are bucketed by value, so they need no pairwise comparison;
-the others are compared with math-verify against earlier non-numeric classes after a cheap check
-(free symbols, values at sample points) that rules most pairs out. Readings and verdicts are
+the others are compared with math-verify against earlier non-numeric classes after cheap checks
+that rule most pairs out: free symbols, values at sample points, and for sets, tuples and
+intervals of numbers (`1, 2`, `(-6, 12)`) the numbers they hold (`symbolic.elements_differ`). Readings and verdicts are
 cached, keyed by the answer texts and the answer type: per process, and on disk across runs
 (`trajectories.answer_cache`).
 """
@@ -84,11 +85,13 @@ class AnswerJudge:
     """
 
     def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, workers: int | None = None, screen: bool = True,
-                 arithmetic_reader: bool = True, cache: AnswerCache | None = None):
-        """`screen` and `arithmetic_reader` switch off steps 3 and 2 of the module docstring (to
-        compare with plain math-verify); `workers` defaults to the cores this process may use;
-        `cache` keeps readings and verdicts on disk across runs."""
+                 arithmetic_reader: bool = True, cache: AnswerCache | None = None, element_rule: bool = True):
+        """`screen` and `arithmetic_reader` switch off steps 3 and 2 of the module docstring, and
+        `element_rule` the numbers check on sets, tuples and intervals (to compare with plain
+        math-verify); `workers` defaults to the cores this process may use; `cache` keeps readings
+        and verdicts on disk across runs."""
         self.timeout_s, self.screen, self.arithmetic_reader = timeout_s, screen, arithmetic_reader
+        self.element_rule = element_rule
         self.pool = BoundedPool(workers or _available_cores(), initializer="trajectories.symbolic:warm_up")
         self.cache = cache
         self._readings, self._verdicts = cache.load() if cache is not None else ({}, {})
@@ -297,6 +300,9 @@ class AnswerClassifier:
         settled = symbolic.settled_without_sympy(ra, rb)
         if settled is not None:
             return settled
+        if self.judge.element_rule and symbolic.elements_differ(ra, rb):
+            return False  # sets, tuples or intervals holding different numbers (after the text parts: verify
+            #               is True when those are equal)
         verdict = self.judge.verdict(a, b, self.answer_type)
         if verdict is None:
             self._note(TimeoutEvent(a, b))

@@ -14,7 +14,8 @@ from functools import lru_cache
 
 from math_verify import parse, verify
 from math_verify.parser import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig
-from sympy import Basic, MatrixBase, Pow, Product, Sum, exp, preorder_traversal
+from sympy import (Basic, FiniteSet, Interval, MatrixBase, Pow, Product, Sum, Tuple, UnevaluatedExpr, exp,
+                   preorder_traversal)
 
 MAX_ANSWER_CHARS = 300
 MAX_COMBINATORIAL_ARG = 300
@@ -25,6 +26,9 @@ _CHOICE_CONFIG = (StringExtractionConfig(),)
 _COMBINATORIAL = {"factorial", "factorial2", "subfactorial", "binomial", "gamma", "RisingFactorial",
                   "FallingFactorial", "fibonacci", "lucas", "bell", "catalan", "harmonic"}
 _SAMPLE_POINTS = (0.5772156649, 1.4142135623)
+ELEMENT_TOLERANCE = 2e-6
+"""Two numbers closer than this (absolute, plus 1e-9 relative) may be equal to math-verify: it rounds
+floats to 6 decimals before comparing them; every other number comparison it makes is exact."""
 ZERO_RESIDUE = 1e-100
 """evalf of an unevaluated sum that cancels exactly (`\\frac{1}{34} + \\frac{-1 + \\sqrt{273}}{68} + ...`)
 leaves a residue near 1e-137 rather than 0; no answer is that small, so such values read as 0."""
@@ -39,6 +43,9 @@ class Analysis:
     number; `symbols` and `fingerprint` rule out equivalence cheaply (see `fingerprint`).
     `strings` (the parse's text parts, stripped; None: not known) and `has_expression` let the
     caller settle what math-verify's `verify` would compare as strings (`settled_without_sympy`).
+    `elements` are the values of the numbers in a set, tuple or interval of numbers (`1, 2`,
+    `\\left( -6, 12 \\right)`, `[0, 1)`): such answers have no single value and no fingerprint, so
+    `elements_differ` is what rules out most of their pairs without a symbolic call.
     """
 
     parsed: bool
@@ -47,6 +54,7 @@ class Analysis:
     fingerprint: tuple[str, ...] | None = None
     strings: tuple[str, ...] | None = None
     has_expression: bool = True
+    elements: tuple[str, ...] | None = None
 
 
 TEXT_ONLY = Analysis(parsed=False)
@@ -116,8 +124,10 @@ def analyze(text: str, answer_type: str) -> Analysis:
     if answer_type == "choice" or not hasattr(result[0], "free_symbols"):
         return Analysis(parsed=True, strings=strings, has_expression=has_expression)
     expr = result[0]
+    one_expression = sum(isinstance(p, (Basic, MatrixBase)) for p in result) == 1
     return Analysis(parsed=True, number=number_key(expr), symbols=frozenset(str(s) for s in expr.free_symbols),
-                    fingerprint=fingerprint(expr), strings=strings, has_expression=has_expression)
+                    fingerprint=fingerprint(expr), strings=strings, has_expression=has_expression,
+                    elements=element_values(expr) if one_expression else None)
 
 
 def settled_without_sympy(a: Analysis, b: Analysis) -> bool | None:
@@ -129,6 +139,65 @@ def settled_without_sympy(a: Analysis, b: Analysis) -> bool | None:
     if set(a.strings) & set(b.strings):
         return True
     return None if a.has_expression and b.has_expression else False
+
+
+def element_values(expr) -> tuple[str, ...] | None:
+    """The distinct values (as complex numbers, sorted) of every number in a set, tuple or interval
+    of numbers, nested ones included; None for anything else, and for a container holding a
+    symbol, a relation, a percentage (math-verify compares `9%` with `9` by its digits) or a value
+    that does not evaluate."""
+    if not isinstance(expr, (FiniteSet, Tuple, Interval)):
+        return None
+    values: set[complex] = set()
+    pending = [expr]
+    try:
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (FiniteSet, Tuple)):
+                pending.extend(node.args)
+            elif isinstance(node, Interval):
+                pending.extend((node.start, node.end))
+            elif (not isinstance(node, Basic) or node.free_symbols or not node.is_number
+                  or node.has(UnevaluatedExpr)):
+                return None
+            else:
+                value = complex(node.evalf(20))
+                if value != value:  # nan
+                    return None
+                values.add(value)
+    except Exception:
+        return None
+    return tuple(repr(v) for v in sorted(values, key=lambda v: (v.real, v.imag)))
+
+
+def elements_differ(a: Analysis, b: Analysis) -> bool:
+    """True when math-verify's `verify` must find the two parsed answers different, because their
+    numbers differ (see `element_values`; a single number counts as a one-element set).
+
+    `verify` on two sets, tuples or intervals of numbers (or one of them and a number, which it
+    treats as a one-element set) is True only by structural equality, equal sets, element-by-element
+    equality of two containers of the same length, equal interval ends, or an open interval against
+    a pair: in every case each number of one is equal to a number of the other, exactly or within
+    float rounding. So if some number of one is far from every number of the other, they differ.
+    A necessary condition only: pairs it does not rule out still go to `verify`."""
+    va, vb = _values(a), _values(b)
+    if va is None or vb is None or (a.elements is None and b.elements is None):
+        return False
+    return not (all(any(_close(x, y) for y in vb) for x in va) and all(any(_close(y, x) for x in va) for y in vb))
+
+
+def _values(reading: Analysis) -> list[complex] | None:
+    if reading.elements is not None:
+        return [complex(v) for v in reading.elements]
+    if reading.number is not None and not reading.number.startswith("exact:"):
+        return [complex(float(reading.number))]
+    return None
+
+
+def _close(x: complex, y: complex) -> bool:
+    if x == y:
+        return True
+    return abs(x - y) <= ELEMENT_TOLERANCE + 1e-9 * max(abs(x), abs(y))
 
 
 def number_reading(expr) -> Analysis:
