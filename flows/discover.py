@@ -1,100 +1,23 @@
 """The discovery flow: rounds of explorer proposals, sandboxed replay and scoring, then holdout."""
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import numpy as np
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from explorer.programs_db import CARRIED_ROUND, ProgramsDatabase
 from explorer.registry import make_explorer
 from replay_core.sandbox import require_isolation
-from tasks.discover import SearchSettings, baseline_curves, discovery_round, holdout_evaluation
+from explorer.run_setup import SETUP_DEFAULTS
+from tasks.discover import (SearchSettings, baseline_curves, carry_over_programs, close_discovery_run, discovery_round,
+                            holdout_evaluation, open_discovery_run, rounds_left)
 from tasks.evaluate import snapshot_bank
 from tasks.report import publish_report, publish_warehouse_snapshot
-from warehouse.db import connect
+from warehouse.discovery_runs import spent_usd
 from warehouse.queries import champion_history
-from warehouse.results import (complete_discovery_run, earlier_runs, failed_on_error, finish_run, start_run,
-                               stored_run)
-
-
-# A discovery run's set-up, with its defaults: stored with the run when it opens and restored by
-# `resume`, so a run never mixes two set-ups. `parallel`, `report` and `max_cost_usd` only say how
-# to run it (a run stopped by its dollar budget resumes with a higher one).
-SETUP_DEFAULTS: dict = {
-    "search_benchmarks": None, "search_models": None, "holdout_benchmarks": None, "holdout_models": None,
-    "rounds": 6, "candidates": 6, "explorer": "offline", "model": None, "betas": 5, "permutations": 20,
-    "holdout_permutations": 100, "holdout_top": 2, "seed": None, "beta_parameterized": True,
-    "trace_feedback": True, "carry_over": 0, "halving": True, "explorer_options": None, "unsafe_no_isolation": False,
-}
-
-
-def new_setup(given: dict) -> dict:
-    """A new run's set-up: what was given, defaults for the rest, and a fresh seed unless one was
-    given (recorded with the run, so every night searches differently and any night can be replayed)."""
-    setup = {k: given[k] if given.get(k) is not None else default for k, default in SETUP_DEFAULTS.items()}
-    if setup["seed"] is None:
-        setup["seed"] = secrets.randbelow(2**31)
-    return setup
-
-
-def resumed_setup(warehouse: str, run_id: str, given: dict) -> dict:
-    """The stored set-up of the run to resume. Refused, in one line: an unknown or completed run,
-    or given settings that differ from the stored ones (a run never mixes two set-ups)."""
-    stored, status = stored_run(warehouse, run_id, "discover")
-    if status == "completed":
-        raise ValueError(f"discovery run {run_id} is already completed; start a new run (--carry-over builds on it)")
-    setup = {k: stored.get(k, default) for k, default in SETUP_DEFAULTS.items()}
-    conflicts = [f"{k}={v!r} (stored: {setup[k]!r})" for k, v in given.items()
-                 if k in SETUP_DEFAULTS and v is not None and v != setup[k]]
-    if conflicts:
-        raise ValueError(f"run {run_id} keeps its stored settings; drop {', '.join(conflicts)} to resume it, "
-                         "or start a new run")
-    return setup
-
-
-@task(name="open-discovery-run", task_run_name="open discovery run")
-def open_discovery_run(warehouse: str, resume: str | None, given: dict) -> tuple[str, dict, bool]:
-    """A new run with its set-up stored, or the resumed one (running again) with its stored set-up;
-    returns (run_id, set-up, whether it is new)."""
-    if resume:
-        setup = resumed_setup(warehouse, resume, given)
-        finish_run(warehouse, resume, "running")
-        return resume, setup, False
-    setup = new_setup(given)
-    return start_run(warehouse, "discover", setup), setup, True
-
-
-@task(name="carry-over-programs", task_run_name="carry over {per_island} programs per island")
-def carry_over_programs(warehouse: str, run_id: str, setup: dict, per_island: int) -> int:
-    """Seed this run's islands with the best programs of earlier runs of the same search split."""
-    same_split = {k: setup[k] for k in ("search_benchmarks", "search_models", "beta_parameterized")}
-    earlier = earlier_runs(warehouse, run_id, "discover", same_split)
-    return len(ProgramsDatabase(warehouse, run_id).carry_over(earlier, per_island))
-
-
-@task(name="rounds-left", task_run_name="rounds left")
-def rounds_left(warehouse: str, run_id: str, rounds: int) -> list[int]:
-    """The rounds not yet completed: carried-over programs first (if any), then rounds 0..rounds-1."""
-    with connect(warehouse) as con:
-        done = {r for (r,) in con.execute("SELECT round FROM discovery_rounds WHERE run_id = ?", [run_id]).fetchall()}
-    carried = [CARRIED_ROUND] if ProgramsDatabase(warehouse, run_id).of_round(CARRIED_ROUND) else []
-    return [r for r in carried + list(range(rounds)) if r not in done]
-
-
-def spent_usd(warehouse: str, run_id: str) -> float:
-    """Dollars the run's explorer calls have cost so far, every call counted (a killed round's too)."""
-    with connect(warehouse, read_only=True) as con:
-        return float(con.execute("SELECT coalesce(sum(cost_usd), 0) FROM explorer_conversations WHERE run_id = ?",
-                                 [run_id]).fetchone()[0])
-
-
-@task(name="close-discovery-run", task_run_name="close discovery run")
-def close_discovery_run(warehouse: str, run_id: str, champion: str | None, runner_up: str | None) -> None:
-    """Complete the run, recording the champion it chose for the champion history."""
-    complete_discovery_run(warehouse, run_id, champion, runner_up)
+from warehouse.results import failed_on_error
 
 
 @flow(name="discover", log_prints=True)

@@ -1,4 +1,5 @@
-"""Tasks of the discovery flow: baselines on the search split, one task per round, holdout."""
+"""Tasks of the discovery flow: open or resume the run, carry programs over, baselines on the search
+split, one task per round, holdout, close the run."""
 from __future__ import annotations
 
 import time
@@ -11,7 +12,8 @@ from prefect.cache_policies import NO_CACHE
 
 from explorer.base import DiscoveryContext, Explorer, candidate_id
 from explorer.halving import promote, rungs
-from explorer.programs_db import Program, ProgramsDatabase
+from explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
+from explorer.run_setup import new_setup, resumed_setup
 from replay_core.baselines import BASELINES
 from replay_core.candidate import evaluate_candidate
 from replay_core.evaluate import evaluate
@@ -21,7 +23,9 @@ from tasks import progress
 from tasks.evaluate import ControllerSpec
 from trajectories.bank_cache import load_snapshot
 from warehouse.db import connect, now, transaction
-from warehouse.results import ControllerRecord, CurveResult, write_results
+from warehouse.discovery_runs import completed_rounds
+from warehouse.results import (ControllerRecord, CurveResult, complete_discovery_run, earlier_runs, finish_run,
+                               start_run, stored_run, write_results)
 
 SEARCH_BASELINES = ("sc", "asc", "esc", "parallel-probe", "first-k")
 
@@ -184,3 +188,37 @@ def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dic
     write_results(warehouse, run_id, curves)
     return [{"controller": c.controller.name, "origin": c.controller.origin, "error": c.error,
              "points": [p.as_dict() for p in c.points]} for c in curves]
+
+
+@task(name="open-discovery-run", task_run_name="open discovery run")
+def open_discovery_run(warehouse: str, resume: str | None, given: dict) -> tuple[str, dict, bool]:
+    """A new run with its set-up stored, or the resumed one (running again) with its stored set-up;
+    returns (run_id, set-up, whether it is new)."""
+    if resume:
+        setup = resumed_setup(resume, *stored_run(warehouse, resume, "discover"), given)
+        finish_run(warehouse, resume, "running")
+        return resume, setup, False
+    setup = new_setup(given)
+    return start_run(warehouse, "discover", setup), setup, True
+
+
+@task(name="carry-over-programs", task_run_name="carry over {per_island} programs per island")
+def carry_over_programs(warehouse: str, run_id: str, setup: dict, per_island: int) -> int:
+    """Seed this run's islands with the best programs of earlier runs of the same search split."""
+    same_split = {k: setup[k] for k in ("search_benchmarks", "search_models", "beta_parameterized")}
+    earlier = earlier_runs(warehouse, run_id, "discover", same_split)
+    return len(ProgramsDatabase(warehouse, run_id).carry_over(earlier, per_island))
+
+
+@task(name="rounds-left", task_run_name="rounds left")
+def rounds_left(warehouse: str, run_id: str, rounds: int) -> list[int]:
+    """The rounds not yet completed: carried-over programs first (if any), then rounds 0..rounds-1."""
+    done = completed_rounds(warehouse, run_id)
+    carried = [CARRIED_ROUND] if ProgramsDatabase(warehouse, run_id).of_round(CARRIED_ROUND) else []
+    return [r for r in carried + list(range(rounds)) if r not in done]
+
+
+@task(name="close-discovery-run", task_run_name="close discovery run")
+def close_discovery_run(warehouse: str, run_id: str, champion: str | None, runner_up: str | None) -> None:
+    """Complete the run, recording the champion it chose for the champion history."""
+    complete_discovery_run(warehouse, run_id, champion, runner_up)

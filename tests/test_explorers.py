@@ -24,6 +24,7 @@ from explorer.pricing import parse_price, price_of
 from explorer.programs_db import ProgramsDatabase
 from explorer.registry import make_explorer
 from replay_core.candidate import evaluate_candidate
+from warehouse.discovery_runs import spent_usd
 from tests.test_discovery import HONEST, SMALL, _message, scripted_client
 from warehouse.ingest import load, prepare
 from warehouse.queries import run_sql
@@ -285,14 +286,14 @@ def test_max_cost_stops_discovery_before_exceeding_and_resumes(warehouse, prefec
     cap = 0.06  # a call's worst case (~9k prompt characters, 1000 output tokens) is about $0.04; each costs $0.0096
     first = discover.discover_flow(warehouse, rounds=3, candidates=3, explorer="anthropic", max_cost_usd=cap, **SMALL)
     assert first["stopped"] and first["holdout"] == []
-    spent = discover.spent_usd(warehouse, first["run_id"])
+    spent = spent_usd(warehouse, first["run_id"])
     assert 0 < spent <= cap
     status = run_sql(warehouse, f"SELECT status FROM runs WHERE run_id = '{first['run_id']}'").column("status")[0].as_py()
     assert status == "running"  # resumable
     done = len(first["rounds"])
     again = discover.discover_flow(warehouse, max_cost_usd=1.0, resume=first["run_id"])  # its stored set-up
     assert [r["round"] for r in again["rounds"]] == list(range(done, 3)) and not again["stopped"]
-    assert discover.spent_usd(warehouse, first["run_id"]) <= 1.0
+    assert spent_usd(warehouse, first["run_id"]) <= 1.0
 
 
 # ------------------------------------------------------------------ prices and the registry

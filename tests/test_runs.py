@@ -108,7 +108,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_resume_uses_the_stored_set_up_and_refuses_other_settings(warehouse, prefect_harness):
-    from flows.discover import discover_flow, new_setup
+    from explorer.run_setup import new_setup
+    from flows.discover import discover_flow
     from warehouse.results import finish_run, start_run
 
     stored = new_setup({**SMALL, "candidates": 2, "seed": 11})

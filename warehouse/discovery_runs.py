@@ -44,3 +44,16 @@ def discovery_runs(warehouse: str | Path) -> list[DiscoveryRun]:
             continue  # the search split: candidates' and baselines' search curves
         (run.holdout_baselines if origin == "baseline" else run.holdout_champion).append(point)
     return list(out.values())
+
+
+def completed_rounds(warehouse: str | Path, run_id: str) -> set[int]:
+    """The rounds of a discovery run already written (a resumed run skips them)."""
+    with connect(warehouse) as con:
+        return {r for (r,) in con.execute("SELECT round FROM discovery_rounds WHERE run_id = ?", [run_id]).fetchall()}
+
+
+def spent_usd(warehouse: str, run_id: str) -> float:
+    """Dollars the run's explorer calls have cost so far, every call counted (a killed round's too)."""
+    with connect(warehouse, read_only=True) as con:
+        return float(con.execute("SELECT coalesce(sum(cost_usd), 0) FROM explorer_conversations WHERE run_id = ?",
+                                 [run_id]).fetchone()[0])

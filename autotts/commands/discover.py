@@ -82,9 +82,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
                                                      ("prices", dict(args.price) if args.price else None),
                                                      ("tool_calls", args.agent_tool_calls)) if v is not None} or None)
     if args.resume:  # refuse a conflicting flag in one line, before any flow starts
-        from flows.discover import resumed_setup
+        from explorer.run_setup import resumed_setup
+        from warehouse.results import stored_run
 
-        resumed_setup(args.warehouse, args.resume, setup)
+        resumed_setup(args.resume, *stored_run(args.warehouse, args.resume, "discover"), setup)
     summary = _discover(warehouse=args.warehouse, bank=args.bank, resume=args.resume, max_cost_usd=args.max_cost_usd,
                         **setup)
     if args.json:
