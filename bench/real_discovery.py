@@ -31,7 +31,7 @@ SHIPPED = ROOT / "replay_core" / "baselines" / "discovered.py"
 SECTION = "discovery"
 
 
-def discover(warehouse: str, args: argparse.Namespace) -> tuple[dict, float]:
+def discover(warehouse: str, args: argparse.Namespace) -> tuple[str, float]:
     from flows.discover import discover_flow
     from flows.ingest import ingest_flow
 
@@ -40,7 +40,7 @@ def discover(warehouse: str, args: argparse.Namespace) -> tuple[dict, float]:
     # no held-out step in the flow: `measure` checks the shipped code on AIME25 and HMMT25 in full
     summary = discover_flow(warehouse, search_benchmarks=["aime24"], rounds=args.rounds, candidates=args.candidates,
                             permutations=args.permutations, betas=args.betas, holdout_top=1, seed=args.seed)
-    return summary, time.monotonic() - started
+    return summary["run_id"], time.monotonic() - started
 
 
 def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
@@ -52,7 +52,8 @@ def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
                            "(SELECT count(*) FROM candidates c WHERE c.run_id = r.run_id AND c.round = r.round AND "
                            "c.permutations = (SELECT max(permutations) FROM candidates WHERE run_id = r.run_id)) "
                            "FROM discovery_rounds r WHERE r.run_id = ? ORDER BY r.round", [run_id]).fetchall()
-    rounds = [{"round": r, "evaluated": n, "failures": f, "best_score": b, "promoted": p} for r, n, f, b, _, p in rows]
+    rounds = [{"round": r, "evaluated": n, "failures": f, "best_score": b, "seconds": sec, "promoted": p}
+              for r, n, f, b, sec, p in rows]
     return {"run_id": run_id, "rounds": rounds}, sum(row[4] for row in rows)
 
 
@@ -139,9 +140,10 @@ def markdown(summary: dict, seconds: float, command: str, champion: str, gains: 
               f"{len(cells)}** cells (target ≥ 5).",
               f"- Reaches SC@64's accuracy with ≤ 25 % of its tokens and no more sequential tokens: **{cheap} of "
               f"{len(cells)}** cells (target ≥ 4).", "", "### Discovery rounds", "",
-              "| round | candidates | failures | promoted to full fidelity | best score so far |", "|---|---|---|---|---|"]
-    lines += [f"| {r['round']} | {r['evaluated']} | {r['failures']} | {r.get('promoted', '–')} | {r['best_score'] or 0:.4f} |"
-              for r in rounds]
+              "| round | candidates | failures | promoted to full fidelity | best score so far | seconds |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {r['round']} | {r['evaluated']} | {r['failures']} | {r['promoted']} | {r['best_score'] or 0:.4f} "
+              f"| {r['seconds']:.0f} |" for r in rounds]
     return "\n".join(lines)
 
 
@@ -164,7 +166,11 @@ def main() -> int:
     warehouse = args.warehouse or str(Path(tempfile.mkdtemp()) / "real.duckdb")
     command = (f"python bench/real_discovery.py --rounds {args.rounds} --candidates {args.candidates} "
                f"--permutations {args.permutations} --betas {args.betas} --seed {args.seed}")
-    summary, seconds = stored(warehouse, args.run) if args.run else discover(warehouse, args)
+    if args.run:
+        summary, seconds = stored(warehouse, args.run)
+    else:
+        run_id, seconds = discover(warehouse, args)
+        summary, _ = stored(warehouse, run_id)  # every round with its seconds and promotions
     champion, rows, source = shipped_source(warehouse, summary["run_id"], command, args.seed)
     gains, held_gains, cells = measure(source.replace("{scores}", ""), rows, args.final_permutations)
     source = source.replace("{scores}", scores_text(gains, held_gains, cells, args.final_permutations))
