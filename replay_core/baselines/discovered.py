@@ -1,14 +1,14 @@
 """Discovered: the built-in controller found by AutoTTS discovery (offline explorer).
 
-Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, -1.7B and -4B; reference answer semantics): `python bench/real_discovery.py --rounds 5 --candidates 8 --permutations 20 --betas 11 --seed 0`, seed 0, run 23734d22055c, candidate 839f69a64d92c945 (round 3), chosen by the selection rule of docs/discovery.md (best worst-fold gain at full fidelity). Its 7 rows are the candidate's own search-split frontier, cheapest first.
+Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, -1.7B and -4B; reference answer semantics): `python bench/real_discovery.py --rounds 12 --candidates 8 --permutations 20 --betas 11 --seed 0`, seed 0, run b3d939905bf6, candidate 380e674e2b9bf113 (round 4), chosen by the selection rule of docs/discovery.md (best worst-fold gain at full fidelity). Its 10 rows are the candidate's own search-split frontier, cheapest first.
 
-Measured on this code with 20 permutations: search-split gain over the envelope of the hand-made baselines at matched budgets aime24/Qwen3-0.6B +0.1, aime24/Qwen3-1.7B -0.3, aime24/Qwen3-4B -0.6 points; held out aime25/Qwen3-0.6B +0.1, hmmt25/Qwen3-0.6B -0.2, aime25/Qwen3-1.7B -0.6, hmmt25/Qwen3-1.7B -1.1, aime25/Qwen3-4B -1.0, hmmt25/Qwen3-4B -0.2 points; held out (AIME25, HMMT25): matches or beats the published AutoTTS controller at its beta=0.5 and beta=1.0 budgets on 1 of 6 cells, and reaches SC@64's accuracy with at most 25 % of its tokens and no more sequential tokens on 1 of 6 cells.
+Measured on this code with 20 permutations: search-split gain over the envelope of the hand-made baselines at matched budgets aime24/Qwen3-0.6B +0.9, aime24/Qwen3-1.7B +1.7, aime24/Qwen3-4B +0.7 points; held out aime25/Qwen3-0.6B +1.7, hmmt25/Qwen3-0.6B -0.4, aime25/Qwen3-1.7B +1.3, hmmt25/Qwen3-1.7B +0.6, aime25/Qwen3-4B +0.1, hmmt25/Qwen3-4B +0.5 points; held out (AIME25, HMMT25): matches or beats the published AutoTTS controller at its beta=0.5 and beta=1.0 budgets on 1 of 6 cells, and reaches SC@64's accuracy with at most 25 % of its tokens and no more sequential tokens on 3 of 6 cells.
 
 Components (offline explorer, grammar v2):
-  width  refill: while the vote is unsure, open branches to keep `grow` running (after the opening `width`)
+  width  staged: when every branch has ended and the vote is unsure, open a stage of `grow`
   depth  uniform: every running branch generates `chunks` chunks a round
   probe  none: never probe; only finished branches vote
-  vote   plain: every finished answer is one vote
+  vote   length: shorter finished traces weigh more: (shortest length / own length) ** gamma
   prune  none: never prune
   stop   posterior: answer once a Beta posterior puts the leader ahead with probability `threshold` (Adaptive-Consistency)
 
@@ -17,11 +17,11 @@ cheapest first, searched row by row on the search split's accuracy-cost frontier
 """
 import numpy as np
 
-from replay_core import DEFAULT_VOTE
+from replay_core import DEFAULT_VOTE, FULL
 from replay_core.votes import class_counts, leading_class, win_probability
 
-GENOME = {"components": {"width": "refill", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none", "stop": "posterior"}, "rows": [{"width": 1.0, "max_width": 8.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.51, "min_votes": 1.0}, {"width": 2.0, "max_width": 8.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.55, "min_votes": 1.0}, {"width": 3.0, "max_width": 15.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.67, "min_votes": 1.0}, {"width": 2.0, "max_width": 8.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.55, "min_votes": 2.0}, {"width": 1.0, "max_width": 8.0, "chunks": 2.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 1.0, "threshold": 0.51, "min_votes": 2.0}, {"width": 2.0, "max_width": 52.0, "chunks": 1.0, "k_max": 46.0, "max_rounds": 200.0, "grow": 3.0, "threshold": 0.91, "min_votes": 2.0}, {"width": 3.0, "max_width": 52.0, "chunks": 2.0, "k_max": 45.0, "max_rounds": 200.0, "grow": 3.0, "threshold": 0.91, "min_votes": 2.0}]}
-INTEGER = ["chunks", "grow", "k_max", "max_rounds", "max_width", "min_votes", "width"]
+GENOME = {"components": {"width": "staged", "depth": "uniform", "probe": "none", "vote": "length", "prune": "none", "stop": "posterior"}, "rows": [{"width": 1.0, "max_width": 1.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "to_end": 1.0, "grow": 2.0, "gamma": 0.6, "threshold": 0.6, "min_votes": 1.0}, {"width": 2.0, "max_width": 2.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 3.0, "gamma": 0.78, "threshold": 0.67, "min_votes": 1.0}, {"width": 3.0, "max_width": 3.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 4.0, "gamma": 0.87, "threshold": 0.705, "min_votes": 1.0}, {"width": 5.0, "max_width": 5.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 5.0, "gamma": 0.96, "threshold": 0.74, "min_votes": 1.0}, {"width": 5.0, "max_width": 5.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 5.0, "gamma": 0.96, "threshold": 0.74, "min_votes": 2.0}, {"width": 8.0, "max_width": 6.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 5.0, "gamma": 0.96, "threshold": 0.74, "min_votes": 2.0}, {"width": 5.0, "max_width": 10.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 7.0, "gamma": 1.203, "threshold": 0.81, "min_votes": 2.0}, {"width": 15.0, "max_width": 15.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 9.0, "gamma": 1.23, "threshold": 0.845, "min_votes": 2.0}, {"width": 33.0, "max_width": 33.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 13.0, "gamma": 1.41, "threshold": 0.875, "min_votes": 3.0}, {"width": 48.0, "max_width": 48.0, "chunks": 1.0, "k_max": 46.0, "max_rounds": 145.0, "to_end": 0.0, "grow": 16.0, "gamma": 1.5, "threshold": 0.95, "min_votes": 3.0}]}
+INTEGER = ["chunks", "grow", "k_max", "max_rounds", "max_width", "min_votes", "to_end", "width"]
 
 
 def make_controller(beta):
@@ -34,7 +34,7 @@ def make_controller(beta):
 
 
 def widen(c, obs, sure, keep, can_grow):
-    return np.where(can_grow & ~sure, np.maximum(c.grow - keep.sum(1), 0), 0) + (~keep.any(1) & can_grow)
+    return np.where(~keep.any(1) & can_grow, np.where(sure, 1, c.grow), 0)
 
 
 def chunks_for(c, obs, leader, probes):
@@ -50,7 +50,9 @@ def probe_votes(c, obs, probes):
 
 
 def vote_weights(c, obs, finals):
-    return None
+    length = np.where(finals >= 0, np.maximum(obs.branch_tokens, 1), np.inf)
+    shortest = length.min(1, keepdims=True)
+    return np.where(finals >= 0, (np.where(np.isfinite(shortest), shortest, 1.0) / length) ** c.gamma, 0.0)
 
 
 def prune_mask(c, obs, ep, leader, probes):
@@ -112,7 +114,9 @@ class Controller:
         slots = np.arange(obs.n_branches)[None, :]
         opening = (slots >= obs.n_open[:, None]) & (slots < (obs.n_open + add)[:, None])
         grow = (go[:, None] & keep) | (go[:, None] & opening) | (fresh[:, None] & (slots < a.branch[:, None]))
-        a.extend[grow] = chunks_for(self, obs, leader, probes)[grow]
+        # to_end: a branch read to its end in one step costs exactly its length (chunk by chunk, the
+        # last chunk is paid in full); the price is that nothing is learnt until it has finished
+        a.extend[grow] = (FULL if self.to_end else chunks_for(self, obs, leader, probes)[grow])
         a.probe[grow & buy_probes(self, obs, top, second, total)[:, None]] = True
         stuck = go & ~grow.any(1)
         a.answer[stuck] = np.where(leader[stuck] >= 0, leader[stuck], DEFAULT_VOTE)
