@@ -31,6 +31,9 @@ PRELOADED = ("numpy", *NUMPY_SUBMODULES, "math", "collections", "itertools", "fu
              "dataclasses", "typing", "enum", "statistics", "__future__", "replay_core", "replay_core.actions",
              "replay_core.observation", "replay_core.votes", "replay_core.baselines")
 ALLOWED_IMPORTS = frozenset(PRELOADED)
+WORKER_MODULES = ("replay_core.wire", "json", "struct", "select", "math", "resource")
+"""What the worker itself uses (not the candidate): loaded once in the supervisor, so a fork does
+not read and compile them again for every batch."""
 ALLOWED_PACKAGES = ("numpy.", "replay_core.baselines.")  # and their submodules
 ALLOWED_DUNDERS = frozenset({"__init__", "__call__", "__name__", "__len__", "__iter__", "__next__",
                              "__getitem__", "__setitem__", "__contains__", "__eq__", "__lt__", "__le__",
@@ -321,7 +324,7 @@ def main() -> int:
 
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
-    for module in PRELOADED:
+    for module in (*PRELOADED, *WORKER_MODULES):
         __import__(module)
     seccomp = _seccomp_available()
     devnull = os.open(os.devnull, os.O_RDWR)
