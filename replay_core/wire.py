@@ -32,15 +32,16 @@ _NAMES = {np.dtype(name): name for name in ALLOWED_DTYPES}
 _ITEMSIZE = {name: np.dtype(name).itemsize for name in ALLOWED_DTYPES}
 
 
-def encode(header: dict, arrays: dict[str, np.ndarray] | None = None) -> bytes:
-    """One message as one buffer (one write per message on the hot path)."""
+def encode(header: dict, arrays: dict[str, np.ndarray] | None = None) -> list[bytes | memoryview]:
+    """One message as its pieces: the length and header, then each array's bytes in place (no
+    copy into one buffer; `write_all` hands them to the kernel in one call)."""
     specs, blobs = [], []
     for name, array in (arrays or {}).items():
         array = np.ascontiguousarray(array)
         specs.append([name, _NAMES.get(array.dtype) or array.dtype.name, list(array.shape)])
         blobs.append(array.data)
     head = json.dumps({**header, "arrays": specs}, separators=(",", ":")).encode()
-    return b"".join([struct.pack(">I", len(head)), head, *blobs])
+    return [struct.pack(">I", len(head)) + head, *blobs]
 
 
 @dataclass(frozen=True)
@@ -138,17 +139,25 @@ def _trusted_specs(header: object) -> list[tuple[str, str, tuple[int, ...]]]:
     return specs
 
 
-def write_all(fd: int, data: bytes, deadline: float = float("inf")) -> None:
-    """Write every byte, giving up at the deadline: a peer that stops reading cannot block us.
-    `fd` must be non-blocking when a deadline is given."""
-    view = memoryview(data)
-    while view:
+def write_all(fd: int, data: bytes | list[bytes | memoryview], deadline: float = float("inf")) -> None:
+    """Write every byte (of one buffer, or of `encode`'s pieces in order), giving up at the
+    deadline: a peer that stops reading cannot block us. `fd` must be non-blocking when a
+    deadline is given."""
+    views = [memoryview(part) for part in ([data] if isinstance(data, (bytes, bytearray)) else data)]
+    views = [view.cast("B") for view in views if view.nbytes]
+    while views:
         try:
-            view = view[os.write(fd, view):]
+            written = os.writev(fd, views)
         except BlockingIOError:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([], [fd], [], left)[1]:
                 raise TimeoutError from None
+            continue
+        while written and views:
+            if written >= len(views[0]):
+                written -= len(views.pop(0))
+            else:
+                views[0], written = views[0][written:], 0
 
 
 def quote_error(text: object) -> str:
