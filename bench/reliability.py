@@ -3,13 +3,16 @@ unprivileged user), what the candidate isolation costs against an earlier sandbo
 killed at random points and resumed, and malformed interchange rows rejected with a location.
 
     python bench/reliability.py [--kills 5] [--fuzz 2000] [--before 93453da] [--repeat 2]
+                                [--betas 11] [--permutations 20] [--candidates 6] [--overhead-only]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -24,6 +27,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench._shared import MODELS, have_stores, store, unprivileged_user  # noqa: E402
+from explorer.grammar import render  # noqa: E402
+from explorer.halving import rungs  # noqa: E402
+from explorer.offline import seed_genome  # noqa: E402
 from replay_core.candidate import evaluate_candidate  # noqa: E402
 from replay_core.sandbox import Limits  # noqa: E402
 from trajectories.banking import build_bank  # noqa: E402
@@ -78,8 +84,9 @@ def leftovers(before: dict) -> dict:
 
 
 MEASURE = """
-import json, resource, sys, time
+import ctypes, json, os, resource, sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: the jail's inner processes are reaped (and counted) here
 import numpy as np
 from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
@@ -89,43 +96,84 @@ from trajectories.banking import build_bank, load_bank
 from trajectories.synthetic import generate
 stores, betas, permutations = json.loads(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 bank = load_bank(stores, mode="exact") if stores else build_bank(generate(questions=90, trajectories=64, seed=5), synthetic=True)
-source = open(sys.argv[6]).read().split("```python\\n")[-1].split("```")[0]
 grid = [float(b) for b in np.linspace(0, 1, betas)]
 def cpu():
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 wall, used = time.perf_counter(), cpu()
 if sys.argv[7] == "in-process":
-    with open(sys.argv[8], "w") as handle:
-        handle.write(source)
-    evaluate(bank, load_module_factory(sys.argv[8]), grid, permutations=permutations, workers=1)
+    evaluate(bank, load_module_factory(sys.argv[6]), grid, permutations=permutations, workers=1)
     error = None
 else:
-    error = evaluate_candidate(bank, source, grid, permutations, Limits(round_seconds=60, total_seconds=3600)).error
+    error = evaluate_candidate(bank, open(sys.argv[6]).read(), grid, permutations,
+                               Limits(round_seconds=60, total_seconds=3600)).error
+while True:  # collect every process the jail left to us, so that its CPU time is counted
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
 print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - used, "error": error}))
 """
 
 
-def overhead(before: str, betas: int, permutations: int, repeat: int) -> dict[str, list[dict]]:
-    """Seconds per candidate evaluation (wall and CPU, this process and its children) of the
-    docs' example controller: in-process (no sandbox), the sandbox at git revision `before`,
-    and this tree's; interleaved, `repeat` times each, in fresh processes."""
-    stores = [str(store(m, "aime25")) for m in MODELS] if have_stores() else []
-    runs: dict[str, list[dict]] = {"in-process": [], f"sandbox at {before}": [], "this sandbox": []}
+def round_plan(candidates: int, permutations: int) -> list[tuple[int, int]]:
+    """(evaluations, permutations) of one discovery round under successive halving, as
+    tasks/discover.py runs it: every candidate on the cheapest rung, a third promoted each time."""
+    plan, alive = [], candidates
+    for rung in rungs(permutations):
+        plan.append((alive, rung))
+        alive = math.ceil(alive / 3)
+    return plan
+
+
+def overhead(before: str, betas: int, plan: list[tuple[int, int]], repeat: int
+             ) -> dict[str, dict[int, list[dict]]]:
+    """Seconds per candidate evaluation (wall, and CPU of this process and every process under it,
+    jails included) of the offline explorer's first seed program (a grammar-rendered candidate, as
+    discovery's first round proposes), at each rung of `plan`: in-process replay (no sandbox), the
+    sandbox at git revision `before` (with today's `replay_core.votes`, which the candidate
+    imports), and this tree's. Interleaved, `repeat` times each, each in a fresh process."""
+    stores = [str(store(m, "aime24")) for m in MODELS] if have_stores() else []
+    labels = ("in-process", f"sandbox at {before}", "this sandbox")
+    runs: dict[str, dict[int, list[dict]]] = {label: {p: [] for _, p in plan} for label in labels}
     with tempfile.TemporaryDirectory() as folder:
         old = Path(folder) / "before"
         old.mkdir()
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", before, "replay_core"], capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
-        trees = {"in-process": ROOT, f"sandbox at {before}": old, "this sandbox": ROOT}
+        shutil.copy(ROOT / "replay_core" / "votes.py", old / "replay_core" / "votes.py")
+        candidate = Path(folder) / "candidate.py"
+        candidate.write_text(render(seed_genome(0, betas)))
+        trees = dict(zip(labels, (ROOT, old, ROOT)))
         for _ in range(repeat):
-            for label, tree in trees.items():
-                out = subprocess.run([sys.executable, "-c", MEASURE, str(tree), str(ROOT), json.dumps(stores), str(betas),
-                                      str(permutations), str(ROOT / "docs" / "controller-api.md"),
-                                      "in-process" if label == "in-process" else "sandbox", str(Path(folder) / "c.py")],
-                                     capture_output=True, text=True, check=True)
-                runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            for _, permutations in plan:
+                for label, tree in trees.items():
+                    out = subprocess.run([sys.executable, "-c", MEASURE, str(tree), str(ROOT), json.dumps(stores),
+                                          str(betas), str(permutations), str(candidate),
+                                          "in-process" if label == "in-process" else "sandbox"],
+                                         capture_output=True, text=True, check=True)
+                    runs[label][permutations].append(json.loads(out.stdout.strip().splitlines()[-1]))
     return runs
+
+
+def report_overhead(runs: dict[str, dict[int, list[dict]]], plan: list[tuple[int, int]], betas: int, repeat: int) -> None:
+    """Per evaluation at each rung, and one round (the plan's evaluations summed), against in-process replay."""
+    median = {label: {p: {m: statistics.median(r[m] for r in rows) for m in ("wall", "cpu")} for p, rows in by.items()}
+              for label, by in runs.items()}
+    rounds = {label: {m: sum(n * by[p][m] for n, p in plan) for m in ("wall", "cpu")} for label, by in median.items()}
+    errors = {r["error"] for by in runs.values() for rows in by.values() for r in rows} - {None}
+    data = "real stores: 3 models x AIME24, 90 questions" if have_stores() else "SYNTHETIC 90 questions"
+    print(f"candidate evaluation (offline seed program 0, {betas} betas; {data}), median of {repeat}, "
+          f"load average {os.getloadavg()[0]:.1f}:" + (f" ERRORS {errors}" if errors else ""))
+    for label, by in median.items():
+        cells = "   ".join(f"P={p}: wall {m['wall']:6.2f} s cpu {m['cpu']:6.2f} s" for p, m in by.items())
+        print(f"  {label:<22} {cells}")
+    base = rounds["in-process"]
+    shape = " + ".join(f"{n} x P={p}" for n, p in plan)
+    print(f"one discovery round ({shape}), replay only, against in-process replay:")
+    for label, m in rounds.items():
+        print(f"  {label:<22} wall {m['wall']:7.2f} s ({m['wall'] / base['wall'] - 1:+.0%})   "
+              f"cpu {m['cpu']:7.2f} s ({m['cpu'] / base['cpu'] - 1:+.0%})")
 
 
 def kills(n: int, seed: int) -> tuple[int, int, list[str]]:
@@ -207,13 +255,19 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--before", default="93453da", help="git revision whose sandbox to compare against "
                         "(default: main before the OS jail, issue #12)")
-    parser.add_argument("--betas", type=int, default=5, help="betas per candidate evaluation (default 5, as discover)")
-    parser.add_argument("--permutations", type=int, default=20, help="permutations per beta (default 20, as discover)")
+    parser.add_argument("--betas", type=int, default=11, help="betas per candidate evaluation (default 11)")
+    parser.add_argument("--permutations", type=int, default=20, help="permutations of the last halving rung (default 20)")
+    parser.add_argument("--candidates", type=int, default=6, help="candidates per round (default 6, as discover)")
     parser.add_argument("--repeat", type=int, default=2, help="measurements of each, interleaved (0: skip)")
+    parser.add_argument("--overhead-only", action="store_true", help="only the isolation's cost, side by side")
     parser.add_argument("--redteam-only", action="store_true", help=argparse.SUPPRESS)  # the unprivileged run
     args = parser.parse_args()
     if args.redteam_only:
         print(json.dumps(redteam()))
+        return 0
+    plan = round_plan(args.candidates, args.permutations)
+    if args.overhead_only:
+        report_overhead(overhead(args.before, args.betas, plan, max(1, args.repeat)), plan, args.betas, max(1, args.repeat))
         return 0
     before = leftovers({})
     tried, contained = redteam()
@@ -226,16 +280,7 @@ def main() -> int:
           f"shared-memory segments; new /tmp entries meanwhile (other processes on this machine count "
           f"too): {', '.join(left['tmp']) or 'none'}")
     if args.repeat:
-        runs = overhead(args.before, args.betas, args.permutations, args.repeat)
-        median = {k: {m: statistics.median(r[m] for r in v) for m in ("wall", "cpu")} for k, v in runs.items()}
-        errors = {r["error"] for v in runs.values() for r in v} - {None}
-        print(f"one candidate evaluation ({args.betas} betas x {args.permutations} permutations, "
-              f"{'real stores: 3 models x AIME25' if have_stores() else 'SYNTHETIC 90 questions'}), median of "
-              f"{args.repeat}, load average {os.getloadavg()[0]:.1f}:" + (f" ERRORS {errors}" if errors else ""))
-        base = median[f"sandbox at {args.before}"]
-        for label, m in median.items():
-            print(f"  {label:<24} wall {m['wall']:7.2f} s ({m['wall'] / base['wall']:.2f}x)   "
-                  f"cpu {m['cpu']:7.2f} s ({m['cpu'] / base['cpu']:.2f}x)")
+        report_overhead(overhead(args.before, args.betas, plan, args.repeat), plan, args.betas, args.repeat)
     n, rejected, crashed = fuzz(args.fuzz, args.seed)
     print(f"fuzzed interchange rows: {n} cases, {rejected} rejected with a located error, "
           f"{n - rejected - crashed} accepted as valid, {crashed} crashed")

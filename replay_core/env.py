@@ -32,21 +32,23 @@ class BankSource:
         self.flat = np.where(order >= 0, self.questions[:, None] * bank.max_traj + order, -1)
         self.n_chunks = np.where(order >= 0, bank.n_chunks[self.flat], 0).astype(np.int64)  # gathered once
         self.available = bank.n_traj[self.questions].astype(np.int64)
+        self.conf_start = bank.conf_cum[self.flat, 0].ravel()  # gathered once: advance() subtracts it every round
         self.n_classes = max(1, bank.n_classes)
 
     def advance(self, e: np.ndarray, b: np.ndarray, depth: np.ndarray, spent: np.ndarray, chunks: np.ndarray):
         """Generate `chunks` more chunks of branches (e, b): (cost, new depth, ended, final class,
         last-chunk confidence, mean confidence)."""
         bank = self.bank
-        flat = self.flat[e, b]
-        n = self.n_chunks[e, b]
+        k = e * self.flat.shape[1] + b  # flat index: one 1-D gather each below instead of a 2-D one
+        flat = self.flat.ravel()[k]
+        n = self.n_chunks.ravel()[k]
         want = depth + np.minimum(chunks, n)
         ends = want >= n
         target = np.minimum(want, n)
         cost = np.where(ends, np.maximum(0, bank.total_tokens[flat] - spent),
                         bank.chunk_cum[flat, np.minimum(target, n - 1)] - spent)
         final = np.where(ends, bank.final_class[flat], -1)
-        conf_mean = (bank.conf_cum[flat, target] - bank.conf_cum[flat, 0]) / target
+        conf_mean = (bank.conf_cum[flat, target] - self.conf_start[k]) / target
         return cost, target, ends, final, bank.chunk_conf[flat, target - 1], conf_mean
 
     def probe(self, e: np.ndarray, b: np.ndarray, depth: np.ndarray):
@@ -87,7 +89,6 @@ class ReplayEnv:
         self.source = source
         E, B = len(source.available), n_branches
         self.E, self.B, self.C = E, B, source.n_classes
-        self.available = np.asarray(source.available, np.int64)
         self.label = label or (lambda e: f"episode {e}")
         self.max_rounds = max_rounds
         self.step_count = 0
@@ -95,51 +96,53 @@ class ReplayEnv:
         self._all = np.arange(E)
         self._rows = self._all
         self._slots = np.arange(B)[None, :]
-        # episode state
+        # State arrays of one dtype and shape are rows of one block, so that an observation gathers
+        # (or copies) each block in one pass instead of one pass per array; the names are views.
+        self._episodes = np.zeros((4, E), np.int64)  # the observed per-episode counts, then `available`
+        self.n_open, self.tokens, self.rounds, self.available = self._episodes
+        self.available[:] = source.available
         self.live = np.ones(E, bool)
-        self.n_open = np.zeros(E, np.int64)
-        self.tokens = np.zeros(E, np.int64)
-        self.rounds = np.zeros(E, np.int64)
         self.answer = np.full(E, -1, np.int64)
         self.seq_tokens = np.zeros(E, np.int64)
         self.seen = np.zeros((E, self.C), bool)
-        # branch state: only what has been revealed
-        self.depth = np.zeros((E, B), np.int32)
-        self.gen_tokens = np.zeros((E, B), np.int32)
-        self.probe_tokens = np.zeros((E, B), np.int32)
-        self.branch_tokens = np.zeros((E, B), np.int32)  # gen_tokens + probe_tokens, kept up to date in place
-        self.done = np.zeros((E, B), bool)
-        self.pruned = np.zeros((E, B), bool)
-        self.final = np.full((E, B), -1, np.int32)
-        self.probe = np.full((E, B), -1, np.int32)
-        self.probe_depth = np.zeros((E, B), np.int32)
-        self.conf_last = np.full((E, B), np.nan, np.float32)
-        self.conf_mean = np.full((E, B), np.nan, np.float32)
+        # branch state: only what has been revealed; the observed int32 arrays first
+        self._ints = np.zeros((7, E, B), np.int32)
+        (self.depth, self.branch_tokens, self.final, self.probe, self.probe_depth,
+         self.gen_tokens, self.probe_tokens) = self._ints  # branch_tokens = gen_tokens + probe_tokens, kept in place
+        self.final[:] = -1
+        self.probe[:] = -1
+        self._flags = np.zeros((2, E, B), bool)
+        self.done, self.pruned = self._flags
+        self._confidences = np.full((2, E, B), np.nan, np.float32)
+        self.conf_last, self.conf_mean = self._confidences
 
     # ------------------------------------------------------------------ observation
     def observe(self, live_only: bool = False) -> Observation:
-        """A snapshot (copies) of what the episodes have paid for."""
+        """A snapshot (copies) of what the episodes have paid for. Each state block is gathered
+        (or copied) once and made read-only; the observation's arrays are views of those copies."""
         if live_only and not self.live.all():
             rows = np.flatnonzero(self.live)
-            take = lambda x: x[rows]  # noqa: E731
+            episodes = self._episodes[:3].take(rows, axis=1)
+            ints, flags = self._ints[:5].take(rows, axis=1), self._flags.take(rows, axis=1)
+            confidences, live, available = self._confidences.take(rows, axis=1), self.live[rows], self.available[rows]
         else:  # every row: plain copies, cheaper than gathering
             rows = self._all
-            take = np.copy
+            episodes, ints, flags = self._episodes[:3].copy(), self._ints[:5].copy(), self._flags.copy()
+            confidences, live, available = self._confidences.copy(), self.live.copy(), self.available
         self._rows = rows
-        n_open = take(self.n_open)
+        for block in (episodes, ints, flags, confidences, live):
+            block.flags.writeable = False  # before taking views: a view keeps the flag it was made with
+        n_open, tokens, n_rounds = episodes
+        depth, branch_tokens, final, probe, probe_depth = ints
+        done, pruned = flags
         opened = self._slots < n_open[:, None]
-        done, pruned = take(self.done), take(self.pruned)
-        fields = dict(
-            episode=rows.copy(), live=take(self.live), n_open=n_open, n_unused=take(self.available) - n_open,
-            tokens=take(self.tokens), rounds=take(self.rounds), opened=opened, done=done,
-            pruned=pruned, active=opened & ~done & ~pruned, depth=take(self.depth),
-            branch_tokens=take(self.branch_tokens), final=take(self.final),
-            probe=take(self.probe), probe_depth=take(self.probe_depth),
-            confidence=take(self.conf_last), mean_confidence=take(self.conf_mean),
-        )
-        for array in fields.values():
+        extra = dict(episode=rows.copy(), n_unused=available - n_open, opened=opened, active=opened & ~done & ~pruned)
+        for array in extra.values():
             array.flags.writeable = False
-        return Observation(**fields, n_classes=self.C)
+        return Observation(**extra, live=live, n_open=n_open, tokens=tokens, rounds=n_rounds, done=done, pruned=pruned,
+                           depth=depth, branch_tokens=branch_tokens, final=final, probe=probe,
+                           probe_depth=probe_depth, confidence=confidences[0], mean_confidence=confidences[1],
+                           n_classes=self.C)
 
     # ------------------------------------------------------------------ step
     def step(self, actions: Actions) -> None:
@@ -147,15 +150,17 @@ class ReplayEnv:
 
         Raises InvalidAction, naming the episode and the rule, on the first misuse. Each rule is
         checked on the whole batch at once; only when a batch breaks one are the rules replayed
-        one by one, in order, to name the first broken rule and episode.
+        one by one, in order, to name the first broken rule and episode. CONTINUE and PROBE are
+        checked and applied on the branches they name only (flat indices), not on every slot.
         """
         rows = self._rows
         a = self._checked_shapes(actions, len(rows))
         self.step_count += 1
         live = self.live[rows]
         growing = a.extend != 0
-        grows, probes = growing.any(1), a.probe.any(1)
-        acts = (a.branch != 0) | a.prune.any(1) | grows | probes
+        grows, probes, prunes = growing.any(1), a.probe.any(1), a.prune.any(1)
+        branching = a.branch != 0
+        acts = branching | prunes | grows | probes
         answering = a.answer != NOT_YET
         if not (((acts ^ answering) == live) & ~(acts & answering)).all():  # live: exactly one; ended: neither
             self._require(rows, ~(~live & (acts | answering)), "acted after answering")
@@ -169,73 +174,88 @@ class ReplayEnv:
 
         n_open = self.n_open[rows]
         slots = self._slots
-        pruned = self.pruned[rows]
         # PRUNE
-        if a.prune.any():
+        if prunes.any():
+            pruned = self.pruned[rows]
             self._require(rows, ~(a.prune & ~((slots < n_open[:, None]) & ~pruned)).any(1),
                           "PRUNE of a branch that is not open or already pruned")
-            pruned = pruned | a.prune
-            self.pruned[rows] = pruned
+            self.pruned[rows] = pruned | a.prune
         # BRANCH
-        if (a.branch != 0).any():
+        if branching.any():
             self._require(rows, a.branch >= 0, "BRANCH with a negative count")
             self._require(rows, a.branch <= self.available[rows] - n_open, "BRANCH beyond the unused trajectories")
             n_open = n_open + a.branch
             self.n_open[rows] = n_open
-        usable = (slots < n_open[:, None]) & ~pruned
+        n_grown = n_probed = 0
         # CONTINUE
         if grows.any():
-            done = self.done[rows]
-            if (a.extend < 0).any() or (growing & (done | ~usable)).any():
+            i, b, k = self._named(growing, rows)
+            chunks = a.extend.ravel()[np.flatnonzero(growing)]
+            if (chunks < 0).any() or not self._usable(i, b, k, n_open).all() or self.done.ravel()[k].any():
+                usable = (slots < n_open[:, None]) & ~self.pruned[rows]
                 self._require(rows, ~(a.extend < 0).any(1), "CONTINUE by a negative number of chunks")
                 self._require(rows, ~(growing & ~usable).any(1), "CONTINUE of a branch that is not open or is pruned")
-                self._require(rows, ~(growing & done).any(1), "CONTINUE of a branch that has already ended")
-            self._extend(rows, growing, a.extend)
+                self._require(rows, ~(growing & self.done[rows]).any(1), "CONTINUE of a branch that has already ended")
+            self._extend(rows[i], b, k, chunks)
+            n_grown = len(k)
         # PROBE
         if probes.any():
-            if (a.probe & (~usable | (self.depth[rows] == 0))).any():
+            i, b, k = self._named(a.probe, rows)
+            if not self._usable(i, b, k, n_open).all() or not self.depth.ravel()[k].all():
+                usable = (slots < n_open[:, None]) & ~self.pruned[rows]
                 self._require(rows, ~(a.probe & ~usable).any(1), "PROBE of a branch that is not open or is pruned")
                 self._require(rows, ~(a.probe & (self.depth[rows] == 0)).any(1), "PROBE of a branch with no generated chunk")
-            self._probe(rows, a.probe)
+            self._probe(rows[i], b, k)
+            n_probed = len(k)
         self.rounds[rows] += grows | probes
-        self.action_count += int(a.branch.sum() + a.prune.sum() + growing.sum() + a.probe.sum() + answering.sum())
+        self.action_count += int(a.branch.sum() + a.prune.sum() + answering.sum()) + n_grown + n_probed
         # ANSWER
         if answering.any():
             self._answer(rows[answering], a.answer[answering])
 
-    def _extend(self, rows: np.ndarray, growing: np.ndarray, extend: np.ndarray) -> None:
-        i, b = np.nonzero(growing)
-        e = rows[i]
-        spent = self.gen_tokens[e, b].astype(np.int64)
-        cost, target, ends, final, conf_last, conf_mean = self.source.advance(
-            e, b, self.depth[e, b].astype(np.int64), spent, extend[i, b])
-        self.gen_tokens[e, b] = spent + cost
-        self.branch_tokens[e, b] = self.gen_tokens[e, b] + self.probe_tokens[e, b]
-        self.depth[e, b] = target
+    def _named(self, chosen: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (row of the observation, slot, flat index into the state arrays) of each chosen branch."""
+        i, b = np.divmod(np.flatnonzero(chosen), self.B)
+        return i, b, rows[i] * self.B + b
+
+    def _usable(self, i: np.ndarray, b: np.ndarray, k: np.ndarray, n_open: np.ndarray) -> np.ndarray:
+        """Whether each named branch is open and not pruned."""
+        return (b < n_open[i]) & ~self.pruned.ravel()[k]
+
+    def _extend(self, e: np.ndarray, b: np.ndarray, k: np.ndarray, chunks: np.ndarray) -> None:
+        gen, depth = self.gen_tokens.ravel(), self.depth.ravel()  # views: the state arrays are contiguous
+        spent = gen[k].astype(np.int64)
+        cost, target, ends, final, conf_last, conf_mean = self.source.advance(e, b, depth[k].astype(np.int64), spent, chunks)
+        gen[k] = spent + cost
+        self.branch_tokens.ravel()[k] = gen[k] + self.probe_tokens.ravel()[k]
+        depth[k] = target
         np.add.at(self.tokens, e, cost)
-        self.conf_last[e, b] = conf_last
-        self.conf_mean[e, b] = conf_mean
+        self.conf_last.ravel()[k] = conf_last
+        self.conf_mean.ravel()[k] = conf_mean
         if ends.any():
-            fe, fb, cls = e[ends], b[ends], np.asarray(final)[ends]
-            self.done[fe, fb] = True
-            self.final[fe, fb] = cls
+            fk, fe, cls = k[ends], e[ends], np.asarray(final)[ends]
+            self.done.ravel()[fk] = True
+            self.final.ravel()[fk] = cls
             self.seen[fe[cls >= 0], cls[cls >= 0]] = True
 
-    def _probe(self, rows: np.ndarray, probing: np.ndarray) -> None:
-        i, b = np.nonzero(probing)
-        e = rows[i]
-        d = self.depth[e, b].astype(np.int64)
-        ended = self.done[e, b]
+    def _probe(self, e: np.ndarray, b: np.ndarray, k: np.ndarray) -> None:
+        d = self.depth.ravel()[k].astype(np.int64)
+        ended = self.done.ravel()[k]
         cls = np.full(len(e), -1, np.int64)
         cost = np.zeros(len(e), np.int64)
-        cls[ended] = self.final[e[ended], b[ended]]
-        if (~ended).any():
-            cls[~ended], cost[~ended] = self.source.probe(e[~ended], b[~ended], d[~ended])
-        self.probe[e, b] = cls
-        self.probe_depth[e, b] = d
-        self.probe_tokens[e, b] += cost
-        self.branch_tokens[e, b] = self.gen_tokens[e, b] + self.probe_tokens[e, b]
-        np.add.at(self.tokens, e, cost)
+        if ended.any():
+            cls[ended] = self.final.ravel()[k[ended]]
+            if (~ended).any():
+                cls[~ended], cost[~ended] = self.source.probe(e[~ended], b[~ended], d[~ended])
+        else:
+            cls[:], cost[:] = self.source.probe(e, b, d)
+        self.probe.ravel()[k] = cls
+        self.probe_depth.ravel()[k] = d
+        if cost.any():  # free probes (the published stores) leave the token counts as they are
+            probe_tokens = self.probe_tokens.ravel()
+            probe_tokens[k] += cost
+            self.branch_tokens.ravel()[k] = self.gen_tokens.ravel()[k] + probe_tokens[k]
+            np.add.at(self.tokens, e, cost)
         self.seen[e[cls >= 0], cls[cls >= 0]] = True
 
     def _answer(self, episodes: np.ndarray, chosen: np.ndarray) -> None:

@@ -164,6 +164,7 @@ class Sandbox:
         self.proc: subprocess.Popen | None = None
         self.workers: list[_RemoteController] = []
         self.relabel_key = secrets.randbits(63)
+        self._relabellings: dict[tuple, np.ndarray] = {}
         if len(source) > MAX_SOURCE_CHARS:
             raise CandidateFailed(f"the module has {len(source)} characters; at most {MAX_SOURCE_CHARS} are allowed")
         jail = jail_command()
@@ -210,6 +211,15 @@ class Sandbox:
         if header["kind"] == "error":
             raise self._failure(f"{wire.quote_error(header['error'])} (while {phase})")
         return header
+
+    def relabelling(self, name: tuple[int, ...], n_classes: int) -> np.ndarray:
+        """The class-id bijection of the episode named `name`: drawn from the name and this
+        sandbox's secret key, and kept, because every β replays the same episodes again."""
+        got = self._relabellings.get((name, n_classes))
+        if got is None:
+            got = self._relabellings[name, n_classes] = np.random.default_rng(
+                [self.relabel_key, *name]).permutation(n_classes)
+        return got
 
     # ----------------------------------------------------------------------------- workers
     def factory(self, beta: float) -> "_RemoteController":
@@ -316,9 +326,8 @@ class _RemoteController:
     def send(self, obs: Observation) -> None:
         n, b = obs.n_episodes, obs.n_branches
         if self.relabel is None:
-            key = self.sandbox.relabel_key
             names = self.episodes if self.episodes is not None else [[secrets.randbits(63)] for _ in range(n)]
-            self.relabel = np.stack([np.random.default_rng([key, *map(int, name)]).permutation(obs.n_classes)
+            self.relabel = np.stack([self.sandbox.relabelling(tuple(map(int, name)), obs.n_classes)
                                      for name in names[:n]]) if n else np.zeros((0, obs.n_classes), np.int64)
             self.restore = self.relabel.argsort(axis=1)
         rows = obs.episode

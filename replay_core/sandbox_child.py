@@ -31,6 +31,9 @@ PRELOADED = ("numpy", *NUMPY_SUBMODULES, "math", "collections", "itertools", "fu
              "dataclasses", "typing", "enum", "statistics", "__future__", "replay_core", "replay_core.actions",
              "replay_core.observation", "replay_core.votes", "replay_core.baselines")
 ALLOWED_IMPORTS = frozenset(PRELOADED)
+WORKER_MODULES = ("replay_core.wire", "json", "struct", "select", "math", "resource")
+"""What the worker itself uses (not the candidate): loaded once in the supervisor, so a fork does
+not read and compile them again for every batch."""
 ALLOWED_PACKAGES = ("numpy.", "replay_core.baselines.")  # and their submodules
 ALLOWED_DUNDERS = frozenset({"__init__", "__call__", "__name__", "__len__", "__iter__", "__next__",
                              "__getitem__", "__setitem__", "__contains__", "__eq__", "__lt__", "__le__",
@@ -154,8 +157,9 @@ def _seccomp_available() -> bool:
     return True
 
 
-def install_syscall_filter() -> None:
-    """Allow only WORKER_SYSCALLS from here on (needs `_seccomp_available()`)."""
+def syscall_filter():
+    """The allow-list of WORKER_SYSCALLS as a libseccomp filter (needs `_seccomp_available()`).
+    The supervisor builds it once; each worker only loads it, after fork, before candidate code."""
     import errno
 
     import pyseccomp as seccomp
@@ -168,8 +172,7 @@ def install_syscall_filter() -> None:
             pass
     for name in OWN_PROCESS_ONLY:
         allowed.add_rule(seccomp.ALLOW, name, seccomp.Arg(0, seccomp.EQ, 0))
-    allowed.load()
-    return True
+    return allowed
 
 
 class Supervisor:
@@ -182,6 +185,7 @@ class Supervisor:
         self.cpu_used = 0.0
         self.workers: list[int] = []
         self.seccomp = _seccomp_available()
+        self.syscall_filter = syscall_filter() if self.seccomp else None
 
     def serve(self) -> int:
         import json
@@ -242,8 +246,8 @@ class Supervisor:
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             resource.setrlimit(resource.RLIMIT_NOFILE, (WORKER_FILES, WORKER_FILES))
             resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-            if self.seccomp:
-                install_syscall_filter()
+            if self.syscall_filter is not None:
+                self.syscall_filter.load()
             namespace = {"__builtins__": candidate_builtins(), "__name__": "candidate"}
             exec(self.code, namespace)  # the one sanctioned exec, in a locked-down, single-use process
             factory = namespace.get("make_controller")
@@ -321,7 +325,7 @@ def main() -> int:
 
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
-    for module in PRELOADED:
+    for module in (*PRELOADED, *WORKER_MODULES):
         __import__(module)
     seccomp = _seccomp_available()
     devnull = os.open(os.devnull, os.O_RDWR)

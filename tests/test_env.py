@@ -169,6 +169,29 @@ def test_observation_holds_no_labels_and_cannot_write_state(bank):
         obs.bank  # noqa: B018
 
 
+def test_an_observation_is_a_snapshot_that_later_rounds_do_not_change(bank):
+    """Observations are views of one gathered copy per state block: a kept observation must not
+    follow the environment, and writing through a view's base must not reach the environment."""
+    env = ReplayEnv(bank, np.array([0, 0]), np.array([[0, 1, 2], [1, 0, 2]]))
+    a = env.observe().no_actions()
+    a.branch[:] = 1
+    env.step(a)
+    for live_only in (False, True):
+        kept = env.observe(live_only)
+        before = {k: v.copy() for k, v in vars(kept).items() if isinstance(v, np.ndarray)}
+        a = kept.no_actions()
+        a.extend[:, 0], a.probe[:, 0] = 1, True
+        env.step(a)
+        assert all(np.array_equal(getattr(kept, k), v, equal_nan=True) for k, v in before.items())
+        base = kept.depth.base
+        base.flags.writeable = True
+        base[...] = 99
+        assert not (env.depth == 99).any() and env.observe().depth[0, 0] == before["depth"][0, 0] + 1
+    a = env.observe(True).no_actions()
+    a.answer[:] = DEFAULT_VOTE
+    env.step(a)
+
+
 class _Peeker:
     """A controller that tries to answer without paying: class 0 blindly."""
 

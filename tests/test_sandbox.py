@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -211,6 +212,29 @@ def test_a_peer_that_stops_reading_cannot_block_a_write():
     finally:
         os.close(reader)
         os.close(writer)
+
+
+def test_a_message_larger_than_the_pipe_arrives_whole_in_its_pieces():
+    """`encode` hands arrays over in pieces (no joined copy) and `write_all` resumes after partial
+    writes; the reader puts each message's arrays in one fresh, read-only buffer."""
+    arrays = {"wide": np.arange(300_000, dtype=np.int64).reshape(1000, 300)[:, :200],  # 1.6 MB, not contiguous
+              "empty": np.zeros((0, 4)), "flags": np.ones((7, 3), bool)}
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    got: dict = {}
+    thread = threading.Thread(target=lambda: got.update(message=wire.Reader(reader, wire.MAX_TRUSTED_HEADER).receive()))
+    try:
+        thread.start()
+        wire.write_all(writer, wire.encode({"kind": "act"}, arrays), deadline=time.monotonic() + 30)
+        thread.join(30)
+    finally:
+        os.close(reader)
+        os.close(writer)
+    header, received = got["message"]
+    assert header["kind"] == "act" and received.keys() == arrays.keys()
+    for name, array in arrays.items():
+        assert received[name].dtype == array.dtype and np.array_equal(received[name], array), name
+        assert not received[name].flags.writeable
 
 
 def _descendants(pid: int) -> set[int]:
