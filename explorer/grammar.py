@@ -416,7 +416,8 @@ def genome_of(source: str) -> Genome | None:
             rows = value.get("rows")
             if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
                 return None
-            return Genome(dict(components), tuple(rows)).normalized()
+            # a program written before `to_end` existed read every branch chunk by chunk
+            return Genome(dict(components), tuple({"to_end": 0, **row} for row in rows)).normalized()
     return None
 
 

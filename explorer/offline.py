@@ -2,7 +2,7 @@
 
 No API key, no network. A program is a choice of components (explorer.grammar) plus a table of
 configurations, one per beta step. Each round it proposes, per island (as in FunSearch), children
-of tournament-selected parents by one of four operators:
+of tournament-selected parents by one of five operators:
 
 - *swap* one component for another of its slot (a new mechanism, e.g. a Beta-posterior stop
   instead of a vote share), its knobs starting from an even ladder;

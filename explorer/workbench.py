@@ -7,7 +7,6 @@ the round's feedback does, and goes to the explorer, never to a controller).
 """
 from __future__ import annotations
 
-import pickle
 import time
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from replay_core.bank import Bank
 from replay_core.candidate import evaluate_candidate
 from replay_core.metrics import Scoring, summarize
 from replay_core.sandbox import Limits
+from trajectories.bank_cache import load_snapshot
 
 
 class ToolInputError(ValueError):
@@ -38,8 +38,7 @@ class Workbench:
         """The round's search split (the bank snapshot the round evaluates on) and baseline curves."""
         if not context.bank_path:
             raise ValueError("the agent explorer needs the round's bank snapshot (DiscoveryContext.bank_path)")
-        with open(context.bank_path, "rb") as handle:  # a snapshot the discovery flow wrote (trusted)
-            bank = pickle.load(handle)
+        bank = load_snapshot(context.bank_path)  # a snapshot the discovery flow wrote (trusted)
         if context.permutations:
             caps.setdefault("max_permutations", min(10, context.permutations))
         return Workbench(bank, context.db.curves()[0], **caps)

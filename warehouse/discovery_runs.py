@@ -1,5 +1,6 @@
-"""Discovery runs as the ablations and the report read them: parameters, candidates in proposal
-order with the fidelity of their scores, and the held-out curves of baselines and champions."""
+"""Discovery runs as the flow, the ablations and the report read them: parameters, candidates in
+proposal order with the fidelity of their scores, the held-out curves of baselines and champions,
+the rounds already written and the dollars spent."""
 from __future__ import annotations
 
 import json
