@@ -2,7 +2,8 @@
 
 The candidate is recorded reply 5 of ../shared/explorer-sessions (the best of a real frontier
 model's six, scored 0.502 in that run; used by path, never copied); the references are the
-offline explorer's grammar programs (explorer/grammar.py) rendered from its seed programs. Each is
+offline explorer's best program, shipped as the built-in `discovered`, and its grammar programs
+(explorer/grammar.py) rendered from its seed programs. Each is
 evaluated the way discovery does it, `replay_core.candidate.evaluate_candidate` (sandboxed), on
 Qwen3-4B AIME24 with the same beta grid and permutations, one after the other in one process.
 Reported: wall seconds and CPU seconds (this process plus the sandbox child; steadier than wall
@@ -33,6 +34,7 @@ from replay_core.sandbox import Limits  # noqa: E402
 from trajectories.banking import load_bank  # noqa: E402
 
 REPLY = SHARED / "explorer-sessions" / "reply-5.txt"
+SHIPPED = Path(__file__).resolve().parent.parent / "replay_core" / "baselines" / "discovered.py"
 # Discovery's limits except wall-clock: on a loaded shared machine reply 5 can pass discovery's
 # 300 s total while using a fraction of its CPU limit, and a timeout measures nothing.
 LIMITS = Limits(round_seconds=120.0, total_seconds=3600.0)
@@ -72,10 +74,13 @@ def main() -> int:
     betas = [float(b) for b in np.linspace(0, 1, args.betas)]
     wall, cpu = seconds(bank, extract_module(REPLY.read_text()), betas, args.permutations, args.repeat)
     rows = [{"candidate": "reply-5", "wall_s": wall, "cpu_s": cpu, "wall_ratio": 1.0, "cpu_ratio": 1.0}]
+    references = [("discovered: the offline explorer's best (shipped)", SHIPPED.read_text())]
     for index in (int(i) for i in args.seeds.split(",")):
         genome = seed_genome(index, args.betas)
-        took, took_cpu = seconds(bank, render(genome), betas, args.permutations, args.repeat)
-        rows.append({"candidate": f"seed {index}: {genome.title()}", "wall_s": took, "cpu_s": took_cpu,
+        references.append((f"seed {index}: {genome.title()}", render(genome)))
+    for name, source in references:
+        took, took_cpu = seconds(bank, source, betas, args.permutations, args.repeat)
+        rows.append({"candidate": name, "wall_s": took, "cpu_s": took_cpu,
                      "wall_ratio": wall / took, "cpu_ratio": cpu / took_cpu})
     if args.json:
         print(json.dumps({"store": "Qwen3-4B/aime24", "betas": args.betas, "permutations": args.permutations,
