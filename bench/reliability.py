@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import shutil
@@ -28,7 +27,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench._shared import MODELS, have_stores, store, unprivileged_user  # noqa: E402
 from explorer.grammar import render  # noqa: E402
-from explorer.halving import rungs  # noqa: E402
+from explorer.halving import rungs, survivors  # noqa: E402
 from explorer.offline import seed_genome  # noqa: E402
 from replay_core.candidate import evaluate_candidate  # noqa: E402
 from replay_core.sandbox import Limits  # noqa: E402
@@ -122,7 +121,7 @@ def round_plan(candidates: int, permutations: int) -> list[tuple[int, int]]:
     plan, alive = [], candidates
     for rung in rungs(permutations):
         plan.append((alive, rung))
-        alive = math.ceil(alive / 3)
+        alive = survivors(alive)
     return plan
 
 

@@ -21,7 +21,11 @@ def rungs(permutations: int, eta: int = 3, floor: int = 2) -> list[int]:
     return out[::-1]
 
 
+def survivors(n: int, eta: int = 3) -> int:
+    """How many of n candidates on a rung go on to the next: ceil(n / eta)."""
+    return math.ceil(n / eta)
+
+
 def promote(scores: dict[str, float], eta: int = 3) -> list[str]:
-    """The ids that go on to the next rung: the best ceil(n / eta) by score, ties by id."""
-    keep = math.ceil(len(scores) / eta)
-    return sorted(scores, key=lambda cid: (-scores[cid], cid))[:keep]
+    """The ids that go on to the next rung: the best `survivors` by score, ties by id."""
+    return sorted(scores, key=lambda cid: (-scores[cid], cid))[:survivors(len(scores), eta)]
