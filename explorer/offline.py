@@ -7,11 +7,13 @@ of tournament-selected parents by one of five operators:
 - *swap* one component for another of its slot (a new mechanism, e.g. a Beta-posterior stop
   instead of a vote share), its knobs starting from an even ladder;
 - *crossover*: each slot, with its knobs, from one of two parents;
-- *refit*: keep the rows on the parent's own accuracy-cost frontier, in cost order, and fill the
-  other rows with variations of frontier rows, so the beta map bends towards the best
-  configuration at every budget; *merge* does the same with the joint frontier of every measured
-  program of the same components (each row is an operating point of its own, so rows measured in
-  different programs of one family combine);
+- *refit*: a new table assembled from the parent's measured rows: greedily, the row that most
+  raises the worst fold's gain over the baseline envelope at matched budgets (then the mean gain),
+  until no row helps; the other rows are variations of the chosen ones. The beta map bends towards
+  the best configuration at every budget, and a row that only one model needs stays in. *merge*
+  assembles from every measured program of the same components (each row is an operating point
+  of its own, so rows measured in different programs of one family combine), at the highest
+  fidelity they share, so that lucky few-permutation rows do not crowd out measured ones;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -20,13 +22,15 @@ after their vote had settled. Round 0 proposes the seed programs, which mimic th
 """
 from __future__ import annotations
 
-import math
+import json
 import random
 import re
+from dataclasses import dataclass
 
 from explorer.base import DiscoveryContext, Proposal, Usage
-from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, frontier_indices, genome_of, ladder, perturb, render
+from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render, row_index
 from explorer.programs_db import Program
+from replay_core.metrics import Point, Scoring
 
 CAUTION = ("min_votes", "threshold", "share", "stable", "k_max", "patience")
 
@@ -81,6 +85,7 @@ class OfflineExplorer:
         rows = max(1, len(context.betas)) if context.beta_parameterized else 1
         parents = [(p, g) for p in context.db.evaluated() if (g := genome_of(p.source)) and len(g.rows) == rows]
         known = {p.source for p in context.db.programs.values()}
+        folds = _Folds.of(context) if parents else None
         out: list[Proposal] = []
         for slot in range(k):
             island = slot % context.db.islands
@@ -89,7 +94,7 @@ class OfflineExplorer:
                 if slot >= len(SEEDS):
                     genome, operator = self._swap(rng, genome), "seed+swap"
             else:
-                genome, lineage, operator = self._child(rng, parents, island, context)
+                genome, lineage, operator = self._child(rng, parents, island, context, folds)
             source = render(genome)
             for _ in range(50):  # never propose a program twice
                 if source not in known:
@@ -103,14 +108,14 @@ class OfflineExplorer:
         return out, Usage()
 
     def _child(self, rng: random.Random, parents: list[tuple[Program, Genome]], island: int,
-               context: DiscoveryContext) -> tuple[Genome, tuple[str, ...], str]:
+               context: DiscoveryContext, folds: "_Folds") -> tuple[Genome, tuple[str, ...], str]:
         pool = [pg for pg in parents if pg[0].island == island] or parents
         parent, genome = _tournament(rng, pool)
         if context.round % 3 == 2 and island == context.db.weakest_island():
             parent, genome = max(parents, key=lambda pg: _rank(pg[0]))  # migration: the best seeds the weakest
         lineage: tuple[str, ...] = (parent.controller_id,)
         family = [pg for pg in parents if pg[1].components == genome.components and pg[0] is not parent]
-        measured = _measured(parent, genome)
+        measured = folds.measured([(parent, genome)])
         roll = rng.random()
         if roll < 0.15:
             child, operator = self._swap(rng, genome), "swap"
@@ -120,12 +125,12 @@ class OfflineExplorer:
             lineage += (other.controller_id,)
         elif roll < 0.85 and len(genome.rows) > 2 and measured:
             operator = "refit"
-            if family and rng.random() < 0.5:  # merge: the joint frontier of every program of one family
-                for other, other_genome in sorted(family, key=lambda pg: -_rank(pg[0])):
-                    measured += _measured(other, other_genome)
-                    lineage += (other.controller_id,)
+            if family and rng.random() < 0.7:  # merge: assembled from every program of one family
+                family = sorted(family, key=lambda pg: -_rank(pg[0]))
+                measured = folds.measured([(parent, genome)] + family)
+                lineage += tuple(other.controller_id for other, _ in family)
                 operator = "merge"
-            child = self._refit(rng, genome, measured)
+            child = self._refit(rng, genome, folds.assemble(measured, keep=len(genome.rows) - max(2, len(genome.rows) // 4)))
         else:
             child, operator = self._tune(rng, genome), "tune"
         if context.trace_feedback and parent.feedback:
@@ -150,20 +155,12 @@ class OfflineExplorer:
         return Genome(components, rows).normalized()
 
     @staticmethod
-    def _refit(rng: random.Random, genome: Genome, measured: list[tuple[dict, float, float]]) -> Genome:
-        """A new table around the measured rows' joint frontier: frontier rows in cost order (thinned
-        where two cost nearly the same), the free slots filled with variations of frontier rows."""
-        curve = [[0.0, tokens, accuracy] for _, tokens, accuracy in measured]
-        frontier = [measured[i] for i in frontier_indices(curve)]
-        n = len(genome.rows)
-        keep = max(1, n - max(2, n // 4))
-        while len(frontier) > keep:  # drop the row whose cost is closest to its cheaper neighbour's
-            gaps = [math.log(frontier[i][1] + 1) - math.log(frontier[i - 1][1] + 1) for i in range(1, len(frontier))]
-            del frontier[1 + gaps.index(min(gaps))]
-        table: list[tuple[float, dict]] = [(tokens, dict(row)) for row, tokens, _ in frontier]
+    def _refit(rng: random.Random, genome: Genome, chosen: list["Measured"]) -> Genome:
+        """A new table: the chosen rows in cost order, the free slots filled with variations of them."""
+        table: list[tuple[float, dict]] = [(m.tokens, dict(m.row)) for m in chosen]
         names = genome.params()
-        while len(table) < n:
-            tokens, row = rng.choice(table[:len(frontier)])
+        while len(table) < len(genome.rows):
+            tokens, row = rng.choice(table[:len(chosen)])
             row = dict(row)
             for name in rng.sample(names, rng.randint(1, 2)):
                 row[name] = perturb(row[name], name, rng)
@@ -204,11 +201,66 @@ class OfflineExplorer:
         return Genome(dict(genome.components), tuple(rows)).normalized()
 
 
-def _measured(program: Program, genome: Genome) -> list[tuple[dict, float, float]]:
-    """(row, tokens, accuracy) per table row, from the program's stored curve."""
-    if not program.curve or len(program.curve) != len(genome.rows):
-        return []
-    return [(row, point[1], point[2]) for row, point in zip(genome.rows, program.curve)]
+@dataclass(frozen=True)
+class Measured:
+    """One table row of an evaluated program and its operating points on the search split's folds."""
+
+    row: dict
+    tokens: float               # mean over folds: orders a table cheapest first
+    points: tuple[Point, ...]   # one per (benchmark, model) fold
+    permutations: int
+
+
+@dataclass(frozen=True)
+class _Folds:
+    """The run's per-fold curves and the scoring that ranks them, read once per proposal batch."""
+
+    scoring: Scoring
+    curves: dict[str, list[Point]]
+
+    @staticmethod
+    def of(context: DiscoveryContext) -> "_Folds":
+        baselines, candidates = context.db.curves()
+        return _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), candidates)
+
+    def measured(self, programs: list[tuple[Program, Genome]]) -> list["Measured"]:
+        """Every distinct row of these programs with its per-fold points, at the highest fidelity
+        the programs reached (rows of one fidelity are comparable; a row measured twice counts once)."""
+        rows: dict[str, Measured] = {}
+        for program, genome in programs:
+            by_row: dict[int, list[Point]] = {}
+            for point in self.curves.get(program.controller_id, []):
+                by_row.setdefault(row_index(point.beta, len(genome.rows)), []).append(point)
+            for i, points in by_row.items():
+                key = json.dumps(genome.rows[i], sort_keys=True)
+                if key not in rows:
+                    rows[key] = Measured(genome.rows[i], sum(p.tokens for p in points) / len(points), tuple(points),
+                                         min(p.permutations for p in points))
+        top = max((m.permutations for m in rows.values()), default=0)
+        return [m for m in rows.values() if m.permutations == top]
+
+    def assemble(self, measured: list["Measured"], keep: int) -> list["Measured"]:
+        """Greedy forward selection of at most `keep` rows: each step adds the row that most raises
+        (worst fold's gain, mean gain) over the baseline envelope at matched budgets, and it stops
+        when no row raises it. Adding a row never lowers a curve at matched budgets, so the rows not
+        chosen are the ones no budget needs."""
+        chosen: list[int] = []
+        best = (-float("inf"), -float("inf"))
+        while len(chosen) < keep:
+            options = [(self._objective([measured[j] for j in chosen + [i]]), i)
+                       for i in range(len(measured)) if i not in chosen]
+            if not options:
+                break
+            value, i = max(options, key=lambda o: (o[0], -o[1]))
+            if value <= best:
+                break
+            best = value
+            chosen.append(i)
+        return [measured[i] for i in chosen]
+
+    def _objective(self, rows: list["Measured"]) -> tuple[float, float]:
+        _, gain, per_fold = self.scoring.score([p for m in rows for p in m.points])
+        return min((g for _, g in per_fold.values()), default=gain), gain
 
 
 def _rank(program: Program) -> float:
