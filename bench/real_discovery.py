@@ -6,7 +6,8 @@ of docs/results.md, and (with --ship) the champion written as the built-in `disc
 
 Answers use the reference compatibility setting (string answers, ERR votes) so that our numbers and
 the published ones are computed the same way. The shipped controller keeps only the rows on its
-own search-split frontier (cost rises with beta; its curve at matched budgets is unchanged), and
+own search-split frontier of at least one model (cost rises with beta; its curves at matched
+budgets are unchanged), and
 every figure reported for it is measured on the shipped code at `--final-permutations`.
 """
 from __future__ import annotations
@@ -63,13 +64,17 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
     from explorer.grammar import frontier_rows, genome_of, render
     from explorer.programs_db import ProgramsDatabase
 
-    champion = ProgramsDatabase(warehouse, run_id).champions(1)[0]
-    genome = frontier_rows(genome_of(champion.source), champion.curve)
+    db = ProgramsDatabase(warehouse, run_id)
+    champion = db.champions(1)[0]
+    folds: dict[tuple[str, str], list[list[float]]] = {}
+    for p in sorted(db.curves()[1][champion.controller_id], key=lambda p: p.beta):
+        folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])
+    genome = frontier_rows(genome_of(champion.source), list(folds.values()))
     notes = (f"Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, "
              f"-1.7B and -4B; reference answer semantics): `{command}`, seed {seed}, run {run_id}, candidate "
              f"{champion.controller_id} (round {champion.round}), chosen by the selection rule of docs/discovery.md "
              f"(best worst-fold gain at full fidelity). Its {len(genome.rows)} rows are the candidate's own "
-             "search-split frontier, cheapest first.\n\n{scores}")
+             "search-split frontier on at least one model, cheapest first.\n\n{scores}")
     title = "Discovered: the built-in controller found by AutoTTS discovery (offline explorer)."
     return champion.controller_id, len(genome.rows), render(genome, title=title, notes=notes)
 

@@ -341,11 +341,13 @@ def frontier_indices(curve: list[list[float]]) -> list[int]:
     return kept
 
 
-def frontier_rows(genome: Genome, curve: list[list[float]]) -> Genome:
-    """The genome cut down to its frontier rows, cheapest first: a beta map whose cost rises with
-    beta and whose curve is unchanged at matched budgets (a dominated row is never the best at any
-    budget)."""
-    return Genome(dict(genome.components), tuple(genome.rows[i] for i in frontier_indices(curve))).normalized()
+def frontier_rows(genome: Genome, curves: list[list[list[float]]]) -> Genome:
+    """The genome cut down to the rows on the frontier of at least one fold, cheapest (summed over
+    folds) first. `curves`: one curve per (benchmark, model) fold, [beta, tokens, accuracy] per row
+    in table order. A row dominated on every fold is never the best at any budget, so the curves at
+    matched budgets are unchanged, and a row that only one model needs stays in."""
+    keep = sorted({i for curve in curves for i in frontier_indices(curve)}, key=lambda i: sum(c[i][1] for c in curves))
+    return Genome(dict(genome.components), tuple(genome.rows[i] for i in keep)).normalized()
 
 
 def row_index(beta: float, n: int) -> int:

@@ -1,18 +1,21 @@
 """The offline explorer's program grammar, its search operators and successive halving."""
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
 import pytest
 
 from explorer.base import DiscoveryContext
-from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, render, row_index
+from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, ladder, render, row_index
 from explorer.halving import promote, rungs
-from explorer.offline import SEEDS, OfflineExplorer, seed_genome
+from explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
+from explorer.programs_db import Program
 from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
 from replay_core.evaluate import run_batch
+from replay_core.metrics import Point, Scoring
 from replay_core.sandbox import Limits
 
 FAST = Limits(round_seconds=5, total_seconds=60, cpu_seconds=40, memory_bytes=2 << 30)
@@ -152,3 +155,39 @@ def test_reading_to_the_end_costs_exactly_a_trajectory_and_chunking_never_less(s
     sc = run_batch(synthetic_bank, lambda beta: self_consistency.make_controller(beta, k=1), 0.0, questions, seeds)
     assert np.array_equal(tokens[1], sc.tokens)
     assert (tokens[0] >= tokens[1]).all()
+
+
+def _point(beta: float, model: str, tokens: float, accuracy: float, permutations: int = 20) -> Point:
+    return Point(beta, "bench", model, accuracy, tokens, 1.0, tokens, accuracy, accuracy, 30, permutations)
+
+
+def test_assembly_keeps_a_row_only_one_model_needs_and_stops_when_no_row_helps():
+    """Rows picked by the worst fold's gain: a row that wins on one model only stays in (the
+    fold-averaged frontier would drop it), a dominated row and a less accurate copy do not."""
+    baseline = [_point(b, m, t, a) for m in ("small", "large") for b, (t, a) in enumerate([(100, 0.3), (1000, 0.6)])]
+    genome = ladder(dict(SEEDS[0][0]), 4)
+    program = Program("p", 0, 0, render(genome), status="evaluated", permutations=20)
+    other = seed_genome(0, 4)
+    low_fidelity = Program("q", 0, 0, render(other), status="evaluated", permutations=2)
+    curves = {"p": [  # row 0: good on the small model only; row 1: on the large only; row 2: dominated
+        _point(0.0, "small", 120, 0.55), _point(0.0, "large", 120, 0.20),
+        _point(1 / 3, "small", 600, 0.30), _point(1 / 3, "large", 600, 0.65),
+        _point(2 / 3, "small", 900, 0.30), _point(2 / 3, "large", 900, 0.30),
+        _point(1.0, "small", 2000, 0.60), _point(1.0, "large", 2000, 0.60)],
+        "q": [_point(b, m, 50, 0.9, permutations=2) for b in (0.0, 1 / 3, 2 / 3, 1.0) for m in ("small", "large")]}
+    folds = _Folds(Scoring.from_points(baseline), curves)
+    assert len(folds.measured([(low_fidelity, other)])) == 4
+    measured = folds.measured([(program, genome), (low_fidelity, other)])
+    assert [m.permutations for m in measured] == [20] * 4  # the lucky two-permutation rows are left out
+    chosen = folds.assemble(measured, keep=4)
+    assert {json.dumps(m.row, sort_keys=True) for m in chosen} == {json.dumps(genome.rows[i], sort_keys=True)
+                                                                 for i in (0, 1)}
+    assert folds.assemble(measured, keep=4) == chosen
+    assert len(folds.assemble(measured, keep=1)) == 1
+
+
+def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
+    genome = ladder(dict(SEEDS[0][0]), 4)
+    small = [[0, 100, 0.5], [1, 300, 0.4], [2, 200, 0.6], [3, 900, 0.6]]  # row 1 dominated here
+    large = [[0, 100, 0.2], [1, 300, 0.7], [2, 200, 0.3], [3, 900, 0.6]]  # row 3 dominated on both
+    assert frontier_rows(genome, [small, large]).rows == (genome.rows[0], genome.rows[2], genome.rows[1])
