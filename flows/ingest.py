@@ -1,28 +1,32 @@
-"""The ingest flow: validate -> grade -> load, one transaction per file."""
+"""The ingest flow: validate -> grade -> load, one transaction per file; a few files are graded at
+once (`warehouse.ingest.FILES_AT_ONCE`) and loaded in the order given."""
 from __future__ import annotations
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from tasks import progress
 from tasks.ingest import load_payload, prepare_file
 from tasks.report import publish_warehouse_snapshot
 from trajectories.schema import FormatError
+from warehouse.ingest import FILES_AT_ONCE
 
 
 class IngestFailed(RuntimeError):
     """Some files were rejected; the others were ingested."""
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=FILES_AT_ONCE))
 def ingest_flow(paths: list[str], warehouse: str, answer_mode: str = "math") -> list[dict]:
     """Ingest trajectory files into the warehouse. A bad file changes nothing and is reported;
     re-ingesting a file already there is a no-op."""
     summaries, errors = [], []
     progress.report("ingest", 0, total=len(paths))
-    for path in paths:
+    prepared = [(path, prepare_file.submit(path, answer_mode)) for path in paths]
+    for path, future in prepared:
         try:
-            payload = prepare_file(path, answer_mode)
+            payload = future.result()
         except FormatError as err:
             errors.append(str(err))
             progress.report("ingest")

@@ -80,6 +80,40 @@ def test_ingest_flow_reports_a_bad_file_and_keeps_the_good_ones(tmp_path, prefec
     assert run_sql(warehouse, "SELECT count(*) AS n FROM banks").to_pylist() == [{"n": 1}]
 
 
+def test_ingest_flow_grades_files_at_once_like_one_at_a_time(tmp_path, prefect_harness, monkeypatch):
+    """The flow grades several files at once, in threads sharing one answer judge. What it stores
+    equals preparing and loading the files one after another with a fresh judge of one worker."""
+    from flows.ingest import ingest_flow
+    from trajectories import equivalence
+    from warehouse.db import connect
+    from warehouse.ingest import FILES_AT_ONCE, load, prepare
+
+    answers = ["x + 1", "1 + x", "\\{1, 2\\}", "(1, 2)", "\\frac{1}{2}", "0.5", "\\sqrt{2}", "y^2", "2", None]
+    golds = ["2", "x + 1", "\\frac{1}{2}", "(1, 2)"]
+    paths = []
+    for f in range(FILES_AT_ONCE + 1):  # shared texts in a different first-seen order per file and question
+        rows = [row(question_id=f"q{q}", traj_id=t, gold=golds[(f + q) % len(golds)],
+                    probe_answers=[answers[(f + q + t + i) % len(answers)] for i in range(3)],
+                    final_answer=answers[(f * q + t) % len(answers)]) for q in range(3) for t in range(6)]
+        paths.append(str(write_jsonl(tmp_path / f"f{f}.jsonl", rows)))
+    at_once, one_by_one = tmp_path / "at-once.duckdb", tmp_path / "one-by-one.duckdb"
+    ingest_flow(paths, str(at_once))
+    monkeypatch.setattr(equivalence, "_default", equivalence.AnswerJudge(workers=1))
+    try:
+        for path in paths:
+            load(one_by_one, prepare(path))
+    finally:
+        equivalence._default.close()
+
+    def contents(warehouse):
+        with connect(warehouse, read_only=True) as con:
+            return {table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+                    for table in ("questions", "answer_classes", "trajectories", "probes", "answer_timeouts")}
+
+    assert contents(at_once) == contents(one_by_one)
+    assert len(contents(at_once)["answer_classes"]) > 3 * len(paths)
+
+
 def test_docs_warehouse_examples_run(evaluated):
     warehouse = evaluated[0]
     text = (DOCS / "warehouse.md").read_text()

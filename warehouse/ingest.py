@@ -16,6 +16,13 @@ from trajectories.readers import read_any
 from trajectories.schema import TrajectoryRecord
 from warehouse.db import insert_arrow, now, transaction
 
+FILES_AT_ONCE = 3
+"""How many files an ingest grades at once (threads of one process, sharing its answer judge and
+worker pool). One file at a time leaves the answer workers idle while it reads its JSON, waits on
+one symbolic comparison at a time, or builds its tables; a few files at once keep every worker
+busy. Results do not depend on it: classes are found per question, readings and verdicts depend
+only on the answer texts, and files are loaded in the order given."""
+
 
 @dataclass(frozen=True)
 class IngestPayload:
