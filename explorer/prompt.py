@@ -55,7 +55,7 @@ def build_prompt(context: DiscoveryContext, island: int, max_program_chars: int 
     parts = ["# The environment", API_DOC.read_text(),
              OBJECTIVE_BETA if context.beta_parameterized else OBJECTIVE_FIXED,
              "## Baselines on the search split (mean over questions and 100-permutation replays)", context.baselines]
-    baselines, curves = context.db.curves()
+    baselines, curves = context.search_curves()
     frontier = frontier_text(baselines)
     if frontier:
         parts += ["## The frontier to beat: at each budget, the best baseline and its accuracy", frontier]

@@ -22,7 +22,7 @@ from replay_core.sandbox import Limits
 from tasks import progress
 from tasks.evaluate import ControllerSpec
 from trajectories.bank_cache import load_snapshot
-from warehouse.db import connect, now, transaction
+from warehouse.discovery_store import DiscoveryStore
 from warehouse.discovery_runs import completed_rounds
 from warehouse.results import (ControllerRecord, CurveResult, complete_discovery_run, earlier_runs, finish_run,
                                start_run, stored_run, write_results)
@@ -56,12 +56,7 @@ def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[flo
     """The bar candidates must clear. Evaluated once per run; a resumed run reads them back."""
     bank = load_snapshot(bank_path)
     groups = set(bank.source_banks())
-    with connect(warehouse, read_only=True) as con:
-        rows = con.execute("SELECT e.beta, e.benchmark, e.model, e.accuracy, e.tokens, e.rounds, e.seq_tokens, "
-                           "e.accuracy_low, e.accuracy_high, e.questions, e.permutations FROM evaluations e "
-                           "JOIN controllers c USING (controller_id) WHERE e.run_id = ? AND c.origin = 'baseline' "
-                           "AND e.error IS NULL", [run_id]).fetchall()
-    stored = [Point(*r) for r in rows if (r[1], r[2]) in groups]
+    stored = [p for p in DiscoveryStore(warehouse, run_id).baseline_points() if (p.benchmark, p.model) in groups]
     if stored:
         return [p.as_dict() for p in stored]
     curves = []
@@ -90,13 +85,15 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
     Never cached: the explorer (an HTTP client) is not hashable and a round must run again when
     resumed. `budget_usd`: dollars the explorer may still spend."""
     started = time.monotonic()
-    db = ProgramsDatabase(warehouse, run_id)
+    store = DiscoveryStore(warehouse, run_id)
+    db = ProgramsDatabase.load(store)
     points = [Point(**p) for p in baseline_points]
     scoring = Scoring.from_points(points)
     usage = None
     if not db.of_round(rnd):
         context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized,
-                                   settings.trace_feedback, budget_usd, bank_path, settings.betas, settings.permutations)
+                                   settings.trace_feedback, budget_usd, bank_path, settings.betas, settings.permutations,
+                                   store)
         proposals, usage = explorer.propose(context, settings.candidates)
         db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
                     for p in proposals])
@@ -140,11 +137,8 @@ def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, basel
     round_programs = db.of_round(rnd)
     failures = sum(p.status == "failed" for p in round_programs)
     best = max((p.score for p in db.evaluated()), default=None)
-    with transaction(warehouse) as con:
-        con.execute("INSERT INTO discovery_rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [run_id, rnd, explorer.name, len(round_programs), failures, best,
-                     usage.input_tokens if usage else 0, usage.output_tokens if usage else 0,
-                     usage.cost_usd if usage else 0.0, time.monotonic() - started, now()])
+    store.record_round(rnd, explorer.name, len(round_programs), failures, best, usage.input_tokens if usage else 0,
+                       usage.output_tokens if usage else 0, usage.cost_usd if usage else 0.0, time.monotonic() - started)
     return {"round": rnd, "evaluated": len(round_programs), "failures": failures, "best_score": best,
             "promoted": sum((p.permutations or 0) == settings.permutations for p in round_programs),
             "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else [],
@@ -207,14 +201,14 @@ def carry_over_programs(warehouse: str, run_id: str, setup: dict, per_island: in
     """Seed this run's islands with the best programs of earlier runs of the same search split."""
     same_split = {k: setup[k] for k in ("search_benchmarks", "search_models", "beta_parameterized")}
     earlier = earlier_runs(warehouse, run_id, "discover", same_split)
-    return len(ProgramsDatabase(warehouse, run_id).carry_over(earlier, per_island))
+    return len(ProgramsDatabase.load(DiscoveryStore(warehouse, run_id)).carry_over(earlier, per_island))
 
 
 @task(name="rounds-left", task_run_name="rounds left")
 def rounds_left(warehouse: str, run_id: str, rounds: int) -> list[int]:
     """The rounds not yet completed: carried-over programs first (if any), then rounds 0..rounds-1."""
     done = completed_rounds(warehouse, run_id)
-    carried = [CARRIED_ROUND] if ProgramsDatabase(warehouse, run_id).of_round(CARRIED_ROUND) else []
+    carried = [CARRIED_ROUND] if ProgramsDatabase.load(DiscoveryStore(warehouse, run_id)).of_round(CARRIED_ROUND) else []
     return [r for r in carried + list(range(rounds)) if r not in done]
 
 
