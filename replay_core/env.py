@@ -68,7 +68,8 @@ class ReplayEnv:
     below) or a live engine (`live.runtime.LiveSource`). `order[e, b]` is the trajectory that episode e
     opens as its b-th branch (a permutation of the question's trajectories, padded with -1).
 
-    Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False.
+    Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False
+    (`replay_core.play.play` is that loop).
     With `live_only=True`, observations (and the actions answering them) cover only the episodes
     still running, in the order given by `obs.episode`.
     """
