@@ -74,7 +74,7 @@ def episode_env(bank: Bank, ep_questions: np.ndarray, ep_seeds: np.ndarray) -> R
     for i, (q, seed) in enumerate(zip(ep_questions, ep_seeds)):
         n = int(bank.n_traj[q])
         order[i, :n] = _shuffled(n, int(seed))
-    return ReplayEnv(bank, ep_questions, order, label=label)
+    return ReplayEnv.of_bank(bank, ep_questions, order, label=label)
 
 
 def run_episodes(bank: Bank, factory: ControllerFactory, beta: float, ep_questions: np.ndarray,
