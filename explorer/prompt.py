@@ -7,7 +7,7 @@ from pathlib import Path
 from explorer.base import DiscoveryContext
 from explorer.comparison import frontier_text, losses_text
 
-API_DOC = Path(__file__).resolve().parent.parent / "docs" / "controller-api.md"
+API_DOC = Path(__file__).resolve().parent / "controller-api.md"  # docs/controller-api.md, shipped as package data
 
 SYSTEM = ("You design test-time-scaling controllers for LLM reasoning: programs that decide, per question, "
           "how many reasoning trajectories to run, how far to grow each, when to probe, prune and answer. "
