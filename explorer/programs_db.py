@@ -13,7 +13,7 @@ with the same `best` ranking), which it re-evaluates on its own data before its 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Iterable, Protocol
 
 
 @dataclass
@@ -51,7 +51,7 @@ class ProgramsDatabase:
     """A discovery run's programs in memory: selection and islands. Persistence is injected: with a
     `store`, proposals and outcomes are written through to it as they happen."""
 
-    def __init__(self, programs: list[Program] = (), islands: int = 3, store: ProgramStore | None = None):
+    def __init__(self, programs: Iterable[Program] = (), islands: int = 3, store: ProgramStore | None = None):
         self.islands, self.store = islands, store
         self.programs: dict[str, Program] = {p.controller_id: p for p in programs}
 

@@ -38,9 +38,9 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     20 permutations, successive halving, a fresh seed, ...) on a new run. `resume=RUN_ID` continues a
     killed or failed run with its stored settings and refuses different ones. `carry_over=N` starts
     the islands from the N best programs per island of earlier runs on the same search split,
-    re-evaluated here. The candidates held out are the run's champions
-    (the warehouse view `candidate_ranking`: among those scored at full fidelity, the best
-    worst-fold gain over the baselines). `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]},
+    re-evaluated here. The candidates held out are the run's champions (the warehouse view
+    `candidate_ranking`: among those scored at full fidelity, the best worst-fold gain over the
+    baselines). `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]},
     tool_calls. `max_cost_usd` caps the run's LLM spending: no call is made that could exceed it, and
     the run stops after the round that reached it, resumable with a higher cap. An LLM explorer needs
     an OS jail for its candidates unless `unsafe_no_isolation` (kept on the run)."""
