@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collection.collector import collect_question, collect_questions  # noqa: E402
+from collection.collector import collect_questions  # noqa: E402
 from collection.problems import Problem  # noqa: E402
 from live.engine import Sampling  # noqa: E402
-from live.tiny_model import build_tiny_model  # noqa: E402
+from tests.support.collect import collect_question  # noqa: E402
+from tests.support.tiny_model import build_tiny_model  # noqa: E402
 from live.transformers_engine import TransformersEngine  # noqa: E402
 
 

@@ -21,10 +21,9 @@ from bench._shared import STORES, have_stores  # noqa: E402
 from replay_core.baselines import BASELINES  # noqa: E402
 from replay_core.evaluate import evaluate  # noqa: E402
 from replay_core.metrics import summarize  # noqa: E402
-from tasks.evaluate import ControllerSpec  # noqa: E402
 from warehouse.bank_io import load_bank  # noqa: E402
 from warehouse.ingest import load, prepare  # noqa: E402
-from warehouse.results import CurveResult, start_run, write_results  # noqa: E402
+from warehouse.results import ControllerSpec, CurveResult, start_run, write_results  # noqa: E402
 from warehouse.snapshot import publish_snapshot  # noqa: E402
 
 

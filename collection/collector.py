@@ -92,12 +92,6 @@ def collect_questions(engine: Engine, problems: list[Problem], model: str, n: in
     return records
 
 
-def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
-                     prompt_template: str = PROMPT_TEMPLATE) -> list[TrajectoryRecord]:
-    """N trajectories of one question (see `collect_questions`)."""
-    return collect_questions(engine, [problem], model, n, max_chunks, prompt_template)[0]
-
-
 def part_path(parts: Path, problem: Problem) -> Path:
     return parts / f"{problem.benchmark}__{problem.question_id}.parquet".replace("/", "_")
 

@@ -120,7 +120,7 @@ class AnthropicAgentExplorer:
             else:
                 usage.stopped = f"the model used all {self.turns} turns ({len(proposals)} of {k} submitted)"
         finally:
-            conversation.store(context.db.warehouse, context.db.run_id, context.round)
+            context.keep(conversation)
         return proposals[:k], usage
 
     def _call(self, messages: list[dict], tools: list[dict]) -> tuple[list[dict], int, int]:

@@ -5,7 +5,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from explorer.conversations import Conversation
 from explorer.programs_db import ProgramsDatabase
+from replay_core.metrics import Point
+from warehouse.discovery_store import DiscoveryStore
 
 
 def candidate_id(source: str) -> str:
@@ -26,6 +29,16 @@ class DiscoveryContext:
     bank_path: str | None = None      # the search split's bank snapshot, for explorers that run tools on it
     betas: tuple[float, ...] = ()     # the run's beta grid and permutations (what tools may use at most)
     permutations: int = 0
+    store: DiscoveryStore | None = None   # the run's rows in the warehouse (None: nothing is kept, e.g. tests)
+
+    def search_curves(self) -> tuple[dict[str, list[Point]], dict[str, list[Point]]]:
+        """The run's search-split curves so far: (baselines by name, candidates by controller_id)."""
+        return self.store.search_curves() if self.store is not None else ({}, {})
+
+    def keep(self, conversation: Conversation) -> None:
+        """Store an explorer conversation with the run's round (however the conversation ended)."""
+        if self.store is not None:
+            self.store.save_conversation(self.round, conversation)
 
 
 @dataclass(frozen=True)

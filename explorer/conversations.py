@@ -3,7 +3,8 @@
 A conversation is what one proposal (single-shot explorers) or one agent session exchanged with
 the model: the prompt, the replies, the tool calls and their results, with the tokens, dollars
 and sandboxed tool runs each turn cost. It is written in one short transaction when it ends,
-including when it ends early (a budget stop, a model that never submits, an error).
+including when it ends early (a budget stop, a model that never submits, an error), by the run's
+store (`DiscoveryStore.save_conversation`).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from warehouse.db import connect, now, transaction
+from warehouse.discovery_store import DiscoveryStore
 
 
 @dataclass
@@ -33,24 +34,11 @@ class Conversation:
     def add(self, role: str, content: object, **cost) -> None:
         self.turns.append(Turn(role, content, **cost))
 
-    def store(self, warehouse: str, run_id: str, rnd: int) -> None:
-        """Write every turn (one transaction); a conversation is never overwritten."""
-        stamp = now()
-        with transaction(warehouse) as con:
-            con.executemany("INSERT INTO explorer_conversations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [[run_id, rnd, self.conversation, i, self.explorer, t.role, json.dumps(t.content, default=str),
-                              t.input_tokens, t.output_tokens, t.cost_usd, t.tool_calls, stamp]
-                             for i, t in enumerate(self.turns)])
 
-
-def load_conversations(warehouse: str, run_id: str, rnd: int | None = None) -> list[Conversation]:
+def load_conversations(store: DiscoveryStore, rnd: int | None = None) -> list[Conversation]:
     """A run's conversations (optionally of one round), turns in order."""
-    with connect(warehouse, read_only=True) as con:
-        rows = con.execute("SELECT conversation, explorer, role, content, input_tokens, output_tokens, cost_usd, tool_calls "
-                           "FROM explorer_conversations WHERE run_id = ? AND (? IS NULL OR round = ?) "
-                           "ORDER BY created_at, conversation, turn", [run_id, rnd, rnd]).fetchall()
     out: dict[str, Conversation] = {}
-    for cid, explorer, role, content, tin, tout, cost, tools in rows:
+    for cid, explorer, role, content, tin, tout, cost, tools in store.conversation_turns(rnd):
         out.setdefault(cid, Conversation(explorer, conversation=cid)).add(
             role, json.loads(content), input_tokens=tin, output_tokens=tout, cost_usd=cost, tool_calls=tools)
     return list(out.values())

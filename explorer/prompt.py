@@ -7,7 +7,7 @@ from pathlib import Path
 from explorer.base import DiscoveryContext
 from explorer.comparison import frontier_text, losses_text
 
-API_DOC = Path(__file__).resolve().parent.parent / "docs" / "controller-api.md"
+API_DOC = Path(__file__).resolve().parent / "controller-api.md"  # docs/controller-api.md, shipped as package data
 
 SYSTEM = ("You design test-time-scaling controllers for LLM reasoning: programs that decide, per question, "
           "how many reasoning trajectories to run, how far to grow each, when to probe, prune and answer. "
@@ -55,7 +55,7 @@ def build_prompt(context: DiscoveryContext, island: int, max_program_chars: int 
     parts = ["# The environment", API_DOC.read_text(),
              OBJECTIVE_BETA if context.beta_parameterized else OBJECTIVE_FIXED,
              "## Baselines on the search split (mean over questions and 100-permutation replays)", context.baselines]
-    baselines, curves = context.db.curves()
+    baselines, curves = context.search_curves()
     frontier = frontier_text(baselines)
     if frontier:
         parts += ["## The frontier to beat: at each budget, the best baseline and its accuracy", frontier]

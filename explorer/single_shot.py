@@ -36,7 +36,7 @@ def propose_single_shot(context: DiscoveryContext, k: int, ask: Ask, price: Pric
         conversation = Conversation(name)
         conversation.add("user", prompt)
         conversation.add("assistant", text, input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
-        conversation.store(context.db.warehouse, context.db.run_id, context.round)
+        context.keep(conversation)
         try:
             proposals.append(Proposal(extract_module(text), island, parents))
         except MalformedAnswer as err:

@@ -41,7 +41,7 @@ class Workbench:
         bank = load_snapshot(context.bank_path)  # a snapshot the discovery flow wrote (trusted)
         if context.permutations:
             caps.setdefault("max_permutations", min(10, context.permutations))
-        return Workbench(bank, context.db.curves()[0], **caps)
+        return Workbench(bank, context.search_curves()[0], **caps)
 
     # ---------------------------------------------------------------- tools
     def evaluate(self, source: str, betas: list[float] | None = None, permutations: int | None = None) -> str:

@@ -7,12 +7,13 @@ import numpy as np
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from explorer.programs_db import CARRIED_ROUND, ProgramsDatabase
+from explorer.discovery import SearchSettings
+from explorer.programs_db import CARRIED_ROUND
 from explorer.registry import make_explorer
 from replay_core.sandbox import require_isolation
 from explorer.run_setup import SETUP_DEFAULTS
-from tasks.discover import (SearchSettings, baseline_curves, carry_over_programs, close_discovery_run, discovery_round,
-                            holdout_evaluation, open_discovery_run, rounds_left)
+from tasks.discover import (baseline_curves, carry_over_programs, close_discovery_run, discovery_round,
+                            holdout_evaluation, open_discovery_run, rounds_left, standings)
 from tasks.evaluate import snapshot_bank
 from tasks.report import publish_report, publish_warehouse_snapshot
 from warehouse.discovery_runs import spent_usd
@@ -37,9 +38,9 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     20 permutations, successive halving, a fresh seed, ...) on a new run. `resume=RUN_ID` continues a
     killed or failed run with its stored settings and refuses different ones. `carry_over=N` starts
     the islands from the N best programs per island of earlier runs on the same search split,
-    re-evaluated here. The candidates held out are the run's champions
-    (`ProgramsDatabase.champions`: among those scored at full fidelity, the best worst-fold gain over
-    the baselines). `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]},
+    re-evaluated here. The candidates held out are the run's champions (the warehouse view
+    `candidate_ranking`: among those scored at full fidelity, the best worst-fold gain over the
+    baselines). `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]},
     tool_calls. `max_cost_usd` caps the run's LLM spending: no call is made that could exceed it, and
     the run stops after the round that reached it, resumable with a higher cap. An LLM explorer needs
     an OS jail for its candidates unless `unsafe_no_isolation` (kept on the run)."""
@@ -73,9 +74,8 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
             if history[-1]["stopped"].startswith("dollar budget"):
                 stopped = f"the next explorer call could exceed the dollar budget (${max_cost_usd:g})"
                 break
-        programs = ProgramsDatabase(warehouse, run_id)
-        ranked = programs.champions(max(2, setup["holdout_top"]))  # the run's selection rule: champion first
-        best, carried = ranked[: setup["holdout_top"]], len(programs.of_round(CARRIED_ROUND))
+        ranked, carried = standings(warehouse, run_id, max(2, setup["holdout_top"]))  # champion first
+        best = ranked[: setup["holdout_top"]]
         holdout, champion = [], None
         holdout_benchmarks, holdout_models = setup["holdout_benchmarks"], setup["holdout_models"]
         if stopped:

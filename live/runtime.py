@@ -1,5 +1,6 @@
 """The live runtime: drive an engine with a controller, through the replay environment's own
-state, validation and accounting (`ReplayEnv.over`), so live and replay cannot drift apart."""
+state, validation and accounting (a `ReplayEnv` over a live `Source`), so live and replay cannot
+drift apart."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ import numpy as np
 from live.engine import Engine
 from replay_core.controller import ControllerFactory
 from replay_core.env import ReplayEnv
+from replay_core.play import play
 from trajectories.equivalence import AnswerClassifier
 
 
@@ -77,11 +79,7 @@ def solve(engine: Engine, factory: ControllerFactory, beta: float, prompt: str, 
           answer_type: str = "math") -> LiveAnswer:
     """Answer one question live with a controller (a baseline or a discovered module)."""
     source = LiveSource(engine, prompt, max_branches, answer_type)
-    env = ReplayEnv.over(source, max_branches, label=lambda e: "live question")
-    controller = factory(beta)
-    live_only = bool(getattr(controller, "live_only", False))
-    while env.live.any():
-        env.step(controller.act(env.observe(live_only)))
+    env = play(ReplayEnv(source, max_branches, label=lambda e: "live question"), factory(beta))
     cls = int(env.answer[0])
     return LiveAnswer(source.texts[cls] if cls >= 0 else None, int(env.tokens[0]), int(env.rounds[0]),
                       int(env.seq_tokens[0]))

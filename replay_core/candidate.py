@@ -13,10 +13,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from replay_core.actions import Actions
 from replay_core.bank import Bank
 from replay_core.env import InvalidAction
 from replay_core.evaluate import EpisodeResults, episode_env
 from replay_core.observation import Observation
+from replay_core.play import play
 from replay_core.sandbox import CandidateFailed, Limits, Sandbox
 from replay_core.traces import Diagnosis, diagnose, run_traced
 from replay_core.wire import quote_error
@@ -99,24 +101,34 @@ def run_side_by_side(bank: Bank, sandbox: Sandbox, beta: float,
     starts = np.cumsum([0] + [len(q) for q, _ in batches])
     env = episode_env(bank, ep_questions, ep_seeds)
     workers = sandbox.start_workers(beta, [np.stack([q, s], axis=1) for q, s in batches])
-    live_only = {w.live_only for w in workers}
-    if len(live_only) != 1:
-        raise CandidateFailed("make_controller(beta) returned controllers that disagree on live_only")
-    live_only = live_only.pop()
-    while env.live.any():
-        obs = env.observe(live_only)
-        bounds = np.searchsorted(obs.episode, starts)  # obs.episode is in order
-        running = [i for i in range(len(batches)) if env.live[starts[i]:starts[i + 1]].any()]
-        for i in running:
-            workers[i].send(_batch_view(obs, slice(bounds[i], bounds[i + 1]), starts[i]))
-        actions = obs.no_actions()
-        for i in running:
-            part, rows = workers[i].receive_actions(), slice(bounds[i], bounds[i + 1])
-            for name in ("branch", "prune", "extend", "probe", "answer"):
-                getattr(actions, name)[rows] = getattr(part, name)
-        env.step(actions)
+    play(env, _Workers(workers, starts, env.live))
     return EpisodeResults(ep_questions, ep_seeds, env.correct(), env.tokens.copy(), env.rounds.copy(),
                           env.seq_tokens.copy(), env.answer.copy(), np.array([env.action_count]))
+
+
+class _Workers:
+    """Jailed workers, one per batch, acting as one controller over the side-by-side environment:
+    each running batch's rows go to its worker, and their actions come back in place."""
+
+    def __init__(self, workers: list, starts: np.ndarray, live: np.ndarray):
+        modes = {w.live_only for w in workers}
+        if len(modes) != 1:
+            raise CandidateFailed("make_controller(beta) returned controllers that disagree on live_only")
+        self.live_only = modes.pop()
+        self.workers, self.starts, self.live = workers, starts, live  # `live`: the environment's, kept current
+
+    def act(self, obs: Observation) -> Actions:
+        starts = self.starts
+        bounds = np.searchsorted(obs.episode, starts)  # obs.episode is in order
+        running = [i for i in range(len(self.workers)) if self.live[starts[i]:starts[i + 1]].any()]
+        for i in running:
+            self.workers[i].send(_batch_view(obs, slice(bounds[i], bounds[i + 1]), starts[i]))
+        actions = obs.no_actions()
+        for i in running:
+            part, rows = self.workers[i].receive_actions(), slice(bounds[i], bounds[i + 1])
+            for name in ("branch", "prune", "extend", "probe", "answer"):
+                getattr(actions, name)[rows] = getattr(part, name)
+        return actions
 
 
 def _batch_view(obs: Observation, rows: slice, first_episode: int) -> Observation:

@@ -18,6 +18,12 @@ from replay_core.observation import Observation
 
 
 class Controller(Protocol):
+    """`act` once per round for the whole batch. `live_only = True` asks for observations of the
+    episodes still running only (rows in `obs.episode` order), which is cheaper; the default, False,
+    shows every episode every round."""
+
+    live_only: bool = False
+
     def act(self, obs: Observation) -> Actions: ...
 
 

@@ -9,7 +9,7 @@ trajectory to its end in one go costs exactly its length. A probe costs the bank
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -21,6 +21,28 @@ from replay_core.votes import plurality
 
 class InvalidAction(RuntimeError):
     """A controller asked for something the environment cannot do; the message says what and where."""
+
+
+class Source(Protocol):
+    """Where an environment's trajectories come from: stored ones (`BankSource`) or a live engine
+    (`live.runtime.LiveSource`). Arrays are indexed by episode `e` and branch slot `b`."""
+
+    available: np.ndarray   # per episode: how many trajectories BRANCH may open
+    n_classes: int          # answer classes an episode may name
+
+    def advance(self, e: np.ndarray, b: np.ndarray, depth: np.ndarray, spent: np.ndarray, chunks: np.ndarray
+                ) -> tuple[np.ndarray, ...]:
+        """Generate `chunks` more chunks of branches (e, b) at `depth` having cost `spent`: (cost, new
+        depth, ended, final class, last-chunk confidence, mean confidence)."""
+        ...
+
+    def probe(self, e: np.ndarray, b: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The probe after chunk `depth` of branches (e, b): (class, cost)."""
+        ...
+
+    def correct(self, answers: np.ndarray) -> np.ndarray:
+        """Whether each episode's answer class is right (a source without labels raises)."""
+        ...
 
 
 class BankSource:
@@ -64,28 +86,17 @@ class BankSource:
 
 
 class ReplayEnv:
-    """E episodes over a source of trajectories: stored ones (`BankSource`, via the constructor
-    below) or a live engine (`live.runtime.LiveSource`). `order[e, b]` is the trajectory that episode e
-    opens as its b-th branch (a permutation of the question's trajectories, padded with -1).
+    """E episodes over a `Source` of trajectories with `n_branches` slots each: stored ones
+    (`ReplayEnv.of_bank`) or a live engine (`live.runtime.LiveSource`).
 
-    Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False.
+    Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False
+    (`replay_core.play.play` is that loop).
     With `live_only=True`, observations (and the actions answering them) cover only the episodes
     still running, in the order given by `obs.episode`.
     """
 
-    def __init__(self, bank: Bank, questions: np.ndarray, order: np.ndarray,
-                 label: Callable[[int], str] | None = None, max_rounds: int = 10_000):
-        self._setup(BankSource(bank, questions, order), order.shape[1], label, max_rounds)
-
-    @classmethod
-    def over(cls, source, n_branches: int, label: Callable[[int], str] | None = None,
-             max_rounds: int = 10_000) -> "ReplayEnv":
-        """An environment over any source with `available`, `n_classes`, `advance` and `probe`."""
-        env = cls.__new__(cls)
-        env._setup(source, n_branches, label, max_rounds)
-        return env
-
-    def _setup(self, source, n_branches: int, label, max_rounds: int) -> None:
+    def __init__(self, source: Source, n_branches: int, label: Callable[[int], str] | None = None,
+                 max_rounds: int = 10_000):
         self.source = source
         E, B = len(source.available), n_branches
         self.E, self.B, self.C = E, B, source.n_classes
@@ -115,6 +126,13 @@ class ReplayEnv:
         self.done, self.pruned = self._flags
         self._confidences = np.full((2, E, B), np.nan, np.float32)
         self.conf_last, self.conf_mean = self._confidences
+
+    @classmethod
+    def of_bank(cls, bank: Bank, questions: np.ndarray, order: np.ndarray,
+                label: Callable[[int], str] | None = None, max_rounds: int = 10_000) -> "ReplayEnv":
+        """Replay over stored trajectories: `order[e, b]` is the trajectory that episode e opens as
+        its b-th branch (a permutation of question `questions[e]`'s trajectories, padded with -1)."""
+        return cls(BankSource(bank, questions, order), order.shape[1], label, max_rounds)
 
     # ------------------------------------------------------------------ observation
     def observe(self, live_only: bool = False) -> Observation:

@@ -20,6 +20,7 @@ import numpy as np
 from replay_core.bank import Bank
 from replay_core.controller import ControllerFactory
 from replay_core.env import ReplayEnv
+from replay_core.play import play
 
 
 @dataclass(frozen=True)
@@ -73,17 +74,13 @@ def episode_env(bank: Bank, ep_questions: np.ndarray, ep_seeds: np.ndarray) -> R
     for i, (q, seed) in enumerate(zip(ep_questions, ep_seeds)):
         n = int(bank.n_traj[q])
         order[i, :n] = _shuffled(n, int(seed))
-    return ReplayEnv(bank, ep_questions, order, label=label)
+    return ReplayEnv.of_bank(bank, ep_questions, order, label=label)
 
 
 def run_episodes(bank: Bank, factory: ControllerFactory, beta: float, ep_questions: np.ndarray,
                  ep_seeds: np.ndarray) -> EpisodeResults:
     """Replay the given (question, seed) episodes, in this order, as one batch."""
-    env = episode_env(bank, ep_questions, ep_seeds)
-    controller = factory(beta)
-    live_only = bool(getattr(controller, "live_only", False))
-    while env.live.any():
-        env.step(controller.act(env.observe(live_only)))
+    env = play(episode_env(bank, ep_questions, ep_seeds), factory(beta))
     return EpisodeResults(np.asarray(ep_questions, np.int64), np.asarray(ep_seeds, np.int64), env.correct(),
                           env.tokens.copy(), env.rounds.copy(), env.seq_tokens.copy(), env.answer.copy(),
                           np.array([env.action_count]))

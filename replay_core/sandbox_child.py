@@ -31,7 +31,7 @@ PRELOADED = ("numpy", *NUMPY_SUBMODULES, "math", "collections", "itertools", "fu
              "dataclasses", "typing", "enum", "statistics", "__future__", "replay_core", "replay_core.actions",
              "replay_core.observation", "replay_core.votes", "replay_core.baselines")
 ALLOWED_IMPORTS = frozenset(PRELOADED)
-WORKER_MODULES = ("replay_core.wire", "json", "struct", "select", "math", "resource")
+WORKER_MODULES = ("replay_core.wire", "replay_core.play", "json", "struct", "select", "math", "resource")
 """What the worker itself uses (not the candidate): loaded once in the supervisor, so a fork does
 not read and compile them again for every batch."""
 ALLOWED_PACKAGES = ("numpy.", "replay_core.baselines.")  # and their submodules
@@ -238,6 +238,7 @@ class Supervisor:
         from replay_core import wire
         from replay_core.actions import Actions
         from replay_core.observation import Observation
+        from replay_core.play import wants_live_only
 
         out = _Writer(act_fd)
         try:
@@ -254,7 +255,7 @@ class Supervisor:
             if not callable(factory):
                 raise Rejected("the module defines no make_controller(beta)")
             controller = factory(beta)
-            out.send({"kind": "started", "live_only": bool(getattr(controller, "live_only", False))})
+            out.send({"kind": "started", "live_only": wants_live_only(controller)})
             reader = wire.Reader(obs_fd, wire.MAX_TRUSTED_HEADER)
             while True:
                 try:

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from replay_core.actions import Actions
 from replay_core.bank import Bank
 from replay_core.controller import ControllerFactory
 from replay_core.evaluate import episode_env
+from replay_core.observation import Observation
+from replay_core.play import play
 from replay_core.votes import plurality
 
 
@@ -36,13 +39,10 @@ def run_traced(bank: Bank, factory: ControllerFactory, beta: float, questions: n
     ep_q = np.tile(np.asarray(questions), len(seeds))
     ep_s = np.repeat(np.asarray(seeds), len(questions))
     env = episode_env(bank, ep_q, ep_s)
-    controller = factory(beta)
-    live_only = bool(getattr(controller, "live_only", False))
     traces = [Trace(int(q), int(s)) for q, s in zip(ep_q, ep_s)]
-    while env.live.any():
-        obs = env.observe(live_only)
+
+    def step(obs: Observation, actions: Actions) -> None:
         rows = obs.episode
-        actions = controller.act(obs)
         tokens_before, depth_before = env.tokens[rows], env.depth[rows].sum(1)
         env.step(actions)
         leader = env.default_vote(rows)
@@ -52,6 +52,8 @@ def run_traced(bank: Bank, factory: ControllerFactory, beta: float, questions: n
         for i, e in enumerate(rows):
             traces[e].rounds.append((int(branch[i]), int(chunks[i]), int(probe[i].sum()), int(prune[i].sum()),
                                      int(spent[i]), int(leader[i])))
+
+    play(env, factory(beta), step)
     correct = env.correct()
     for e, t in enumerate(traces):
         t.answer, t.correct, t.tokens = int(env.answer[e]), bool(correct[e]), int(env.tokens[e])

@@ -1,193 +1,48 @@
 """Tasks of the discovery flow: open or resume the run, carry programs over, baselines on the search
-split, one task per round, holdout, close the run."""
+split, one task per round, holdout, close the run. Each wraps explorer/discovery.py (the work) or
+the warehouse (the run's rows) with Prefect's names, retries and caching."""
 from __future__ import annotations
 
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-
-import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from explorer.base import DiscoveryContext, Explorer, candidate_id
-from explorer.halving import promote, rungs
-from explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
+from explorer import discovery
+from explorer.base import Explorer
+from explorer.discovery import SearchSettings
+from explorer.programs_db import ProgramsDatabase
 from explorer.run_setup import new_setup, resumed_setup
-from replay_core.baselines import BASELINES
-from replay_core.candidate import evaluate_candidate
-from replay_core.evaluate import evaluate
-from replay_core.metrics import Point, Scoring, summarize
-from replay_core.sandbox import Limits
+from replay_core.metrics import Point
 from tasks import progress
-from tasks.evaluate import ControllerSpec
 from trajectories.bank_cache import load_snapshot
-from warehouse.db import connect, now, transaction
 from warehouse.discovery_runs import completed_rounds
-from warehouse.results import (ControllerRecord, CurveResult, complete_discovery_run, earlier_runs, finish_run,
-                               start_run, stored_run, write_results)
-
-SEARCH_BASELINES = ("sc", "asc", "esc", "parallel-probe", "first-k")
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    betas: tuple[float, ...]
-    permutations: int
-    candidates: int
-    beta_parameterized: bool = True
-    trace_feedback: bool = True
-    round_seconds: float = 30.0
-    total_seconds: float = 600.0
-    parallel: int = 2
-    halving: bool = True    # successive halving over permutations (False: every candidate at full fidelity)
-    eta: int = 3            # each rung keeps the best 1/eta
-
-
-def baseline_curve(bank, name: str, betas: list[float], permutations: int) -> CurveResult:
-    """A built-in baseline's curve at its default knobs."""
-    results = evaluate(bank, BASELINES[name].make_controller, betas, permutations=permutations)
-    return CurveResult(ControllerSpec(name, {}).record(), bank.source_banks(), summarize(bank, results))
+from warehouse.discovery_store import DiscoveryStore
+from warehouse.results import complete_discovery_run, earlier_runs, finish_run, start_run, stored_run
 
 
 @task(name="baseline-curves")
 def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[float], permutations: int,
-                    baselines: tuple[str, ...] = SEARCH_BASELINES) -> list[dict]:
+                    baselines: tuple[str, ...] = discovery.SEARCH_BASELINES) -> list[dict]:
     """The bar candidates must clear. Evaluated once per run; a resumed run reads them back."""
-    bank = load_snapshot(bank_path)
-    groups = set(bank.source_banks())
-    with connect(warehouse, read_only=True) as con:
-        rows = con.execute("SELECT e.beta, e.benchmark, e.model, e.accuracy, e.tokens, e.rounds, e.seq_tokens, "
-                           "e.accuracy_low, e.accuracy_high, e.questions, e.permutations FROM evaluations e "
-                           "JOIN controllers c USING (controller_id) WHERE e.run_id = ? AND c.origin = 'baseline' "
-                           "AND e.error IS NULL", [run_id]).fetchall()
-    stored = [Point(*r) for r in rows if (r[1], r[2]) in groups]
-    if stored:
-        return [p.as_dict() for p in stored]
-    curves = []
-    for name in baselines:
-        curves.append(baseline_curve(bank, name, betas, permutations))
-    write_results(warehouse, run_id, curves, frontier=False)
-    return [p.as_dict() for c in curves for p in c.points]
-
-
-def baselines_table(points: list[Point]) -> str:
-    lines = ["| benchmark | model | tokens/question | best baseline accuracy at that budget |", "|---|---|---|---|"]
-    for (bench, model), (tokens, accuracy) in Scoring.from_points(points).baselines.items():
-        order = np.argsort(tokens)
-        best = np.maximum.accumulate(accuracy[order])
-        for t, a in list(zip(tokens[order], best))[:: max(1, len(order) // 8)]:
-            lines.append(f"| {bench} | {model} | {t / 1000:.1f}k | {100 * a:.1f}% |")
-    return "\n".join(lines)
+    points = discovery.search_baselines(DiscoveryStore(warehouse, run_id), load_snapshot(bank_path), betas,
+                                        permutations, baselines)
+    return [p.as_dict() for p in points]
 
 
 @task(name="discovery-round", task_run_name="round {rnd}", retries=0, cache_policy=NO_CACHE)
 def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, baseline_points: list[dict],
                     explorer: Explorer, settings: SearchSettings, seed: int, budget_usd: float | None = None) -> dict:
-    """Propose K candidates, evaluate them in sandboxes by successive halving (few permutations for
-    all, more for the promising), score, and record everything. Proposals are stored before
-    evaluation and outcomes as they finish, so a killed round resumes without losing or repeating work.
-    Never cached: the explorer (an HTTP client) is not hashable and a round must run again when
-    resumed. `budget_usd`: dollars the explorer may still spend."""
-    started = time.monotonic()
-    db = ProgramsDatabase(warehouse, run_id)
-    points = [Point(**p) for p in baseline_points]
-    scoring = Scoring.from_points(points)
-    usage = None
-    if not db.of_round(rnd):
-        context = DiscoveryContext(db, rnd, seed, baselines_table(points), settings.beta_parameterized,
-                                   settings.trace_feedback, budget_usd, bank_path, settings.betas, settings.permutations)
-        proposals, usage = explorer.propose(context, settings.candidates)
-        db.propose([Program(candidate_id(p.source), rnd, p.island, p.source, list(p.parents), explorer.name)
-                    for p in proposals])
-    bank = load_snapshot(bank_path)
-    betas = list(settings.betas) if settings.beta_parameterized else [0.5]
-    limits = Limits(round_seconds=settings.round_seconds, total_seconds=settings.total_seconds)
-    groups = bank.source_banks()
-
-    def run(program: Program, permutations: int, traces: bool) -> Program:
-        result = evaluate_candidate(bank, program.source, betas, permutations, limits,
-                                    trace_betas=(betas[0], betas[-1]) if traces and settings.trace_feedback else ())
-        if not result.ok:
-            program.status, program.error = "failed", result.error
-        else:
-            curve = summarize(bank, result.results, bootstrap=200)
-            program.score, program.gain, folds = scoring.score(curve)
-            program.fold_gains = {f"{bench}/{model}": gain for (bench, model), (_, gain) in folds.items()}
-            program.worst_gain = min(program.fold_gains.values(), default=None)
-            program.curve = mean_curve(curve)
-            program.status, program.permutations = "evaluated", permutations
-            program.feedback = result.feedback or program.feedback
-            final[program.controller_id] = curve
-        db.record(program)
-        progress.report("candidates")
-        return program
-
-    final: dict[str, list[Point]] = {}
-    plan = rungs(settings.permutations, settings.eta) if settings.halving else [settings.permutations]
-    contenders = [p for p in db.of_round(rnd) if p.status != "failed"]
-    for level, permutations in enumerate(plan):
-        if level:
-            scored = {p.controller_id: p.score or 0.0 for p in contenders if p.status == "evaluated"}
-            promoted = set(promote(scored, settings.eta))
-            _write_curves(warehouse, run_id, groups, scoring, db, final, keep=promoted)
-            contenders = [p for p in contenders if p.controller_id in promoted]
-        todo = [p for p in contenders if (p.permutations or 0) < permutations]
-        progress.report("candidates", 0, len(todo))
-        with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
-            list(pool.map(lambda p: run(p, permutations, traces=level == 0), todo))
-    _write_curves(warehouse, run_id, groups, scoring, db, final, keep=set())
-    round_programs = db.of_round(rnd)
-    failures = sum(p.status == "failed" for p in round_programs)
-    best = max((p.score for p in db.evaluated()), default=None)
-    with transaction(warehouse) as con:
-        con.execute("INSERT INTO discovery_rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [run_id, rnd, explorer.name, len(round_programs), failures, best,
-                     usage.input_tokens if usage else 0, usage.output_tokens if usage else 0,
-                     usage.cost_usd if usage else 0.0, time.monotonic() - started, now()])
-    return {"round": rnd, "evaluated": len(round_programs), "failures": failures, "best_score": best,
-            "promoted": sum((p.permutations or 0) == settings.permutations for p in round_programs),
-            "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else [],
-            "tool_calls": usage.tool_calls if usage else 0, "stopped": usage.stopped if usage else ""}
-
-
-def mean_curve(points: list[Point]) -> list[list[float]]:
-    """[beta, tokens, accuracy] per beta, averaged over the (benchmark, model) groups."""
-    by_beta: dict[float, list[Point]] = {}
-    for p in points:
-        by_beta.setdefault(p.beta, []).append(p)
-    return [[beta, float(np.mean([p.tokens for p in ps])), float(np.mean([p.accuracy for p in ps]))]
-            for beta, ps in sorted(by_beta.items())]
-
-
-def _write_curves(warehouse: str, run_id: str, groups, scoring: Scoring, db: ProgramsDatabase,
-                  curves: dict[str, list[Point]], keep: set[str]) -> None:
-    """Store the curves of candidates that go no further (their final fidelity) and forget them."""
-    done = [cid for cid in curves if cid not in keep]
-    results = [CurveResult(ControllerRecord(f"candidate-{cid}", "explorer", db.programs[cid].source, {}), groups,
-                           curves.pop(cid)) for cid in done]
-    if results:
-        write_results(warehouse, run_id, results, scoring, frontier=False)
+    """One round (`explorer.discovery.run_round`). Never cached: the explorer (an HTTP client) is not
+    hashable and a round must run again when resumed."""
+    return discovery.run_round(DiscoveryStore(warehouse, run_id), rnd, bank_path,
+                               [Point(**p) for p in baseline_points], explorer, settings, seed, budget_usd,
+                               progress=progress.report)
 
 
 @task(name="holdout-evaluation")
 def holdout_evaluation(warehouse: str, run_id: str, bank_path: str, sources: dict[str, str], betas: list[float],
                        permutations: int) -> list[dict]:
     """The best candidates and every hand-made baseline on held-out benchmarks and models."""
-    bank = load_snapshot(bank_path)
-    curves = []
-    for name, baseline in BASELINES.items():
-        if not baseline.hand_made or (baseline.needs_confidence and not bank.has_confidence):
-            continue
-        curves.append(baseline_curve(bank, name, betas, permutations))
-    for cid, source in sources.items():
-        result = evaluate_candidate(bank, source, betas, permutations, Limits(round_seconds=60, total_seconds=1800))
-        record = ControllerRecord(f"candidate-{cid}", "explorer", source, {})
-        curves.append(CurveResult(record, bank.source_banks(), summarize(bank, result.results) if result.ok else [],
-                                  error=result.error))
-    write_results(warehouse, run_id, curves)
-    return [{"controller": c.controller.name, "origin": c.controller.origin, "error": c.error,
-             "points": [p.as_dict() for p in c.points]} for c in curves]
+    return discovery.holdout(DiscoveryStore(warehouse, run_id), load_snapshot(bank_path), sources, betas, permutations)
 
 
 @task(name="open-discovery-run", task_run_name="open discovery run")
@@ -207,15 +62,20 @@ def carry_over_programs(warehouse: str, run_id: str, setup: dict, per_island: in
     """Seed this run's islands with the best programs of earlier runs of the same search split."""
     same_split = {k: setup[k] for k in ("search_benchmarks", "search_models", "beta_parameterized")}
     earlier = earlier_runs(warehouse, run_id, "discover", same_split)
-    return len(ProgramsDatabase(warehouse, run_id).carry_over(earlier, per_island))
+    return len(ProgramsDatabase.load(DiscoveryStore(warehouse, run_id)).carry_over(earlier, per_island))
 
 
 @task(name="rounds-left", task_run_name="rounds left")
 def rounds_left(warehouse: str, run_id: str, rounds: int) -> list[int]:
     """The rounds not yet completed: carried-over programs first (if any), then rounds 0..rounds-1."""
-    done = completed_rounds(warehouse, run_id)
-    carried = [CARRIED_ROUND] if ProgramsDatabase(warehouse, run_id).of_round(CARRIED_ROUND) else []
-    return [r for r in carried + list(range(rounds)) if r not in done]
+    return discovery.rounds_to_run(DiscoveryStore(warehouse, run_id), completed_rounds(warehouse, run_id), rounds)
+
+
+@task(name="standings", task_run_name="best {n} programs", cache_policy=NO_CACHE)
+def standings(warehouse: str, run_id: str, n: int) -> tuple[list, int]:
+    """The run's best `n` programs by its selection rule, champion first, and how many it carried over
+    (never cached: they change as the run goes on)."""
+    return discovery.standings(DiscoveryStore(warehouse, run_id), n)
 
 
 @task(name="close-discovery-run", task_run_name="close discovery run")

@@ -1,9 +1,7 @@
 """Tasks of the evaluate flow: snapshot the bank once, replay blocks in parallel, write once."""
 from __future__ import annotations
 
-import inspect
 import pickle
-from dataclasses import dataclass
 from pathlib import Path
 
 from concurrent.futures import ProcessPoolExecutor
@@ -12,33 +10,11 @@ from multiprocessing import get_context
 import numpy as np
 from prefect import task
 
-from replay_core.baselines import BASELINES
-from replay_core.controller import resolve
 from replay_core.evaluate import EpisodeResults, default_workers, run_batch
 from tasks import progress
 from trajectories.bank_cache import load_snapshot, store_snapshot
 from warehouse.bank_io import load_bank
-from warehouse.results import ControllerRecord, CurveResult, write_results
-
-
-@dataclass(frozen=True)
-class ControllerSpec:
-    """A controller by name or module path, with knobs; what travels to workers."""
-
-    target: str
-    knobs: dict
-
-    def factory(self):
-        return resolve(self.target, self.knobs)
-
-    def record(self, origin: str | None = None) -> ControllerRecord:
-        """The warehouse's view of it: name, origin and source (a baseline's module source)."""
-        name, _ = self.factory()
-        if self.target in BASELINES:
-            source = inspect.getsource(inspect.getmodule(BASELINES[self.target].make_controller))
-            found = not BASELINES[self.target].hand_made  # `discovered`: the explorer's, not a hand-made baseline
-            return ControllerRecord(name, origin or ("explorer" if found else "baseline"), source, self.knobs)
-        return ControllerRecord(name, origin or "user", Path(self.target).read_text(), self.knobs)
+from warehouse.results import ControllerSpec, CurveResult, write_results
 
 
 @task(name="snapshot-bank", task_run_name="snapshot bank benchmarks={benchmarks} models={models}")

@@ -10,16 +10,8 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from report.build import write_report
-from warehouse.db import connect
+from warehouse.queries import run_leaders
 from warehouse.snapshot import publish_snapshot
-
-LEADERS_SQL = """
-SELECT benchmark, model, controller, origin, score, gain_over_best_baseline, run_id
-FROM leaderboard
-WHERE rank = 1 AND run_id = coalesce(?, (SELECT s.run_id FROM scores s JOIN runs r USING (run_id)
-                                          ORDER BY r.started_at DESC LIMIT 1))
-ORDER BY benchmark, model
-"""
 
 
 @task(name="publish-snapshot", task_run_name="publish snapshot after {after}")
@@ -43,8 +35,7 @@ def publish_report(warehouse: str, out: str, run_id: str | None = None) -> str:
     if url:
         create_link_artifact(key="report", link=url, link_text=path.name,
                              description="Self-contained HTML report (curves, Pareto frontiers, discovery)")
-    with connect(warehouse, read_only=True) as con:
-        leaders = con.execute(LEADERS_SQL, [run_id]).fetchall()
+    leaders = run_leaders(warehouse, run_id)
     lines = [f"### Report `{path}`", "",
              f"Open: [{path.name}]({url})" if url else
              f"Open it from the machine that ran the flow: `{path}` (or set AUTOTTS_REPORT_URL to a URL serving "

@@ -9,12 +9,13 @@ import httpx
 import pytest
 
 from collection.__main__ import stats_warnings
-from collection.collector import EngineFailed, QuestionStats, collect, collect_question, merge
+from collection.collector import EngineFailed, QuestionStats, collect, merge
 from collection.problems import Problem, read_problems
 from live.answers import extract_answer, probe_answer
 from live.engine import Sampling
 from live.openai_engine import OpenAIEngine
-from live.scripted import ScriptedEngine
+from tests.support.collect import collect_question
+from tests.support.scripted_engine import ScriptedEngine
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import evaluate
 from trajectories.banking import group_records, load_bank
@@ -182,7 +183,7 @@ def test_the_collection_side_imports_nothing_from_the_prefect_side():
     from tests.conftest import ROOT
 
     probe = ("import sys, collection.__main__, live.engines, live.vllm_engine, live.transformers_engine, "
-             "live.openai_engine, live.tiny_model; print(sorted({m.split('.')[0] for m in sys.modules}))")
+             "live.openai_engine, tests.support.tiny_model; print(sorted({m.split('.')[0] for m in sys.modules}))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     imported = set(eval(done.stdout))

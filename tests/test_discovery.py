@@ -168,9 +168,10 @@ def test_offline_proposals_are_unique(warehouse):
     from explorer.base import DiscoveryContext
     from explorer.offline import OfflineExplorer
     from explorer.programs_db import ProgramsDatabase
+    from warehouse.discovery_store import DiscoveryStore
     from warehouse.results import start_run
 
-    db = ProgramsDatabase(warehouse, start_run(warehouse, "discover", {}))
+    db = ProgramsDatabase.load(DiscoveryStore(warehouse, start_run(warehouse, "discover", {})))
     proposals, usage = OfflineExplorer().propose(DiscoveryContext(db, 0, 0, ""), 12)
     assert len({p.source for p in proposals}) == 12 and usage.cost_usd == 0
 

@@ -23,7 +23,7 @@ def bank():
 
 
 def env_for(bank, order=(0, 1, 2)):
-    return ReplayEnv(bank, np.array([0]), np.array([list(order)]))
+    return ReplayEnv.of_bank(bank, np.array([0]), np.array([list(order)]))
 
 
 def act(env, **fields):
@@ -172,7 +172,7 @@ def test_observation_holds_no_labels_and_cannot_write_state(bank):
 def test_an_observation_is_a_snapshot_that_later_rounds_do_not_change(bank):
     """Observations are views of one gathered copy per state block: a kept observation must not
     follow the environment, and writing through a view's base must not reach the environment."""
-    env = ReplayEnv(bank, np.array([0, 0]), np.array([[0, 1, 2], [1, 0, 2]]))
+    env = ReplayEnv.of_bank(bank, np.array([0, 0]), np.array([[0, 1, 2], [1, 0, 2]]))
     a = env.observe().no_actions()
     a.branch[:] = 1
     env.step(a)
@@ -213,3 +213,35 @@ def test_evaluation_is_deterministic_and_independent_of_workers_and_blocks(synth
     order = lambda r: np.lexsort((r.questions, r.seeds))  # noqa: E731
     for field in ("correct", "tokens", "rounds", "seq_tokens", "answers"):
         assert np.array_equal(getattr(one, field)[order(one)], getattr(again, field)[order(again)]), field
+
+
+def test_play_shows_every_episode_unless_the_controller_asks_for_live_only(bank):
+    """The one episode loop: without `live_only` (the Controller protocol's default) a controller sees
+    every episode each round; with it, only the running ones; the outcome is the same."""
+    from replay_core.play import play
+
+    class StaggeredAnswers:  # episode e opens a branch, reads it a chunk a round, answers in round e + 1
+        def __init__(self):
+            self.rounds, self.rows = 0, []
+
+        def act(self, obs):
+            self.rows.append(obs.episode.tolist())
+            a = obs.no_actions()
+            answering = obs.episode == self.rounds - 1
+            if self.rounds == 0:
+                a.branch[:] = 1
+            else:
+                a.extend[obs.live & ~answering, 0] = 1
+            a.answer[answering] = DEFAULT_VOTE
+            self.rounds += 1
+            return a
+
+    class LiveOnly(StaggeredAnswers):
+        live_only = True
+
+    seen = {}
+    for controller in (StaggeredAnswers(), LiveOnly()):
+        env = play(ReplayEnv.of_bank(bank, np.zeros(3, np.int64), np.array([[0, 1, 2]] * 3)), controller)
+        seen[type(controller).__name__] = (controller.rows, env.answer.tolist(), env.rounds.tolist())
+    assert seen["StaggeredAnswers"][0] == [[0, 1, 2]] * 4 and seen["LiveOnly"][0] == [[0, 1, 2]] * 2 + [[1, 2], [2]]
+    assert seen["StaggeredAnswers"][1:] == seen["LiveOnly"][1:]

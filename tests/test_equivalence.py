@@ -225,7 +225,7 @@ def test_the_live_runtime_classifies_under_the_same_bound(monkeypatch):
     from conftest import record
 
     from live.runtime import solve
-    from live.scripted import ScriptedEngine
+    from tests.support.scripted_engine import ScriptedEngine
     from replay_core.baselines import BASELINES
     from trajectories import equivalence
 

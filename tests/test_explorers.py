@@ -25,6 +25,7 @@ from explorer.programs_db import ProgramsDatabase
 from explorer.registry import make_explorer
 from replay_core.candidate import evaluate_candidate
 from warehouse.discovery_runs import spent_usd
+from warehouse.discovery_store import DiscoveryStore
 from tests.test_discovery import HONEST, SMALL, _message, scripted_client
 from warehouse.ingest import load, prepare
 from warehouse.queries import run_sql
@@ -133,7 +134,8 @@ def test_openai_explorer_retries_and_counts_usage(warehouse):
         return httpx2.Response(status, json=body)
 
     run_id = start_run(warehouse, "discover", {})
-    context = DiscoveryContext(ProgramsDatabase(warehouse, run_id), 0, 0, "(no baselines)")
+    store = DiscoveryStore(warehouse, run_id)
+    context = DiscoveryContext(ProgramsDatabase.load(store), 0, 0, "(no baselines)", store=store)
     explorer = OpenAIExplorer(model="qwen3-32b", base_url="http://vllm.test/v1", client=_openai_client(handler),
                               prices={"qwen3": (0.5, 1.0)})
     proposals, usage = explorer.propose(context, 2)
@@ -141,7 +143,7 @@ def test_openai_explorer_retries_and_counts_usage(warehouse):
     assert (usage.input_tokens, usage.output_tokens) == (1400, 320)
     assert usage.cost_usd == pytest.approx((1400 * 0.5 + 320 * 1.0) / 1e6)
     assert usage.rejected == ["no Python code block with make_controller(beta) in the answer"]
-    stored = load_conversations(warehouse, run_id)
+    stored = load_conversations(store)
     assert [[t.role for t in c.turns] for c in stored] == [["user", "assistant"]] * 2
     assert sum(t.cost_usd for c in stored for t in c.turns) == pytest.approx(usage.cost_usd)
 
@@ -216,7 +218,7 @@ def test_agent_tool_loop_sandboxes_every_run_and_charges_the_round(warehouse, pr
     usage = run_sql(warehouse, "SELECT * FROM explorer_usage").to_pylist()
     assert [(u["calls"], u["tool_calls"]) for u in usage] == [(3, 4)]
     assert usage[0]["cost_usd"] == pytest.approx(row["cost_usd"])
-    (conversation,) = load_conversations(warehouse, summary["run_id"])
+    (conversation,) = load_conversations(DiscoveryStore(warehouse, summary["run_id"]))
     assert [t.role for t in conversation.turns] == ["user", "assistant"] * 3 + ["user"]
     assert conversation.turns[-1].content[0]["content"] == "submitted (1 so far)"
     report = Path(summary["report"]).read_text()
@@ -228,8 +230,9 @@ def _agent_context(warehouse: str, tmp_path, synthetic_bank, trace_feedback: boo
     bank_path = tmp_path / "bank.pkl"
     bank_path.write_bytes(pickle.dumps(synthetic_bank))
     run_id = start_run(warehouse, "discover", {})
-    return DiscoveryContext(ProgramsDatabase(warehouse, run_id), 0, 0, "(no baselines)", trace_feedback=trace_feedback,
-                            bank_path=str(bank_path), betas=(0.0, 1.0), permutations=4)
+    store = DiscoveryStore(warehouse, run_id)
+    return DiscoveryContext(ProgramsDatabase.load(store), 0, 0, "(no baselines)", trace_feedback=trace_feedback,
+                            bank_path=str(bank_path), betas=(0.0, 1.0), permutations=4, store=store)
 
 
 def test_agent_malformed_tool_calls_get_error_results(warehouse, tmp_path, synthetic_bank):
@@ -258,7 +261,7 @@ def test_agent_that_never_submits_ends_the_round_empty(warehouse, tmp_path, synt
     proposals, usage = _agent([chat] * 10, seen, reminders=2).propose(context, 2)
     assert proposals == [] and usage.calls == 3 and "stopped without submitting (0 of 2" in usage.stopped
     assert "submit tool" in seen[1]["messages"][-1]["content"]
-    (conversation,) = load_conversations(warehouse, context.db.run_id)
+    (conversation,) = load_conversations(context.store)
     assert [t.role for t in conversation.turns] == ["user", "assistant"] * 3
 
 

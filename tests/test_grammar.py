@@ -73,6 +73,7 @@ def test_no_program_is_proposed_twice_across_rounds(tmp_path):
     from explorer.base import candidate_id
     from explorer.programs_db import Program, ProgramsDatabase
     from warehouse.db import connect
+    from warehouse.discovery_store import DiscoveryStore
     from warehouse.results import start_run
 
     warehouse = str(tmp_path / "w.duckdb")
@@ -82,7 +83,7 @@ def test_no_program_is_proposed_twice_across_rounds(tmp_path):
     explorer, seen = OfflineExplorer(), []
     scores = random.Random(0)
     for rnd in range(4):
-        db = ProgramsDatabase(warehouse, run_id)
+        db = ProgramsDatabase.load(DiscoveryStore(warehouse, run_id))
         proposals, usage = explorer.propose(DiscoveryContext(db, rnd, 0, "", betas=(0.0, 0.25, 0.5, 0.75, 1.0)), 10)
         assert len(proposals) == 10 and usage.cost_usd == 0
         seen += [p.source for p in proposals]
@@ -99,13 +100,9 @@ def test_no_program_is_proposed_twice_across_rounds(tmp_path):
 def test_round_zero_starts_from_the_seed_programs():
     from explorer.programs_db import ProgramsDatabase
 
-    class Empty(ProgramsDatabase):
-        def __init__(self):
-            self.programs, self.islands = {}, 3
-
-    proposals, _ = OfflineExplorer().propose(DiscoveryContext(Empty(), 0, 7, "", betas=tuple(i / 10 for i in range(11))), len(SEEDS))
+    proposals, _ = OfflineExplorer().propose(DiscoveryContext(ProgramsDatabase(), 0, 7, "", betas=tuple(i / 10 for i in range(11))), len(SEEDS))
     assert [genome_of(p.source) for p in proposals] == [seed_genome(i, 11) for i in range(len(SEEDS))]
-    single, _ = OfflineExplorer().propose(DiscoveryContext(Empty(), 0, 7, "", beta_parameterized=False), 2)
+    single, _ = OfflineExplorer().propose(DiscoveryContext(ProgramsDatabase(), 0, 7, "", beta_parameterized=False), 2)
     assert all(len(genome_of(p.source).rows) == 1 for p in single)  # the no-beta ablation: one configuration
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from live.runtime import solve
-from live.scripted import ScriptedEngine
+from tests.support.scripted_engine import ScriptedEngine
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import _shuffled, run_episodes
 from trajectories.banking import build_bank, group_records

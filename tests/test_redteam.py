@@ -71,7 +71,8 @@ class _RedTeamExplorer:
 
 
 def test_a_round_of_hostile_candidates_changes_the_warehouse_only_by_failed_rows(tmp_path, synthetic_file):
-    from tasks.discover import SearchSettings, baseline_curves, discovery_round
+    from explorer.discovery import SearchSettings
+    from tasks.discover import baseline_curves, discovery_round
     from tasks.evaluate import snapshot_bank
     from tests.test_warehouse import fingerprint
     from warehouse.ingest import load, prepare

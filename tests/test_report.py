@@ -79,7 +79,7 @@ def test_report_renders_in_a_headless_browser(discovered, tmp_path):
 def test_synthetic_marks_exactly_the_synthetic_panels(tmp_path, synthetic_file):
     """A warehouse holding a SYNTHETIC bank and a hand-made (non-synthetic) one: only the former's
     panels say SYNTHETIC, and so does not the page title."""
-    from tasks.discover import baseline_curve
+    from explorer.discovery import baseline_curve
     from tests.conftest import row, write_jsonl
     from warehouse.bank_io import load_bank
     from warehouse.results import start_run, write_results

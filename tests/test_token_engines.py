@@ -21,7 +21,7 @@ import torch  # noqa: E402
 
 from live.answers import PROMPT_TEMPLATE  # noqa: E402
 from live.engine import Sampling  # noqa: E402
-from live.tiny_model import build_tiny_model  # noqa: E402
+from tests.support.tiny_model import build_tiny_model  # noqa: E402
 from replay_core.baselines import BASELINES  # noqa: E402
 from live.transformers_engine import TransformersEngine  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
@@ -246,7 +246,7 @@ def test_served_live_over_vllm_a_controller_does_what_replay_of_that_engines_ban
 
     import numpy as np
 
-    from collection.collector import collect_question
+    from tests.support.collect import collect_question
     from collection.problems import Problem
     from live.runtime import solve
     from live.vllm_engine import VLLMEngine

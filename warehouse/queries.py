@@ -1,4 +1,5 @@
-"""Ad-hoc SQL for `autotts sql`: read-only, retried briefly while a writer holds the file."""
+"""Read-only queries: ad-hoc SQL for `autotts sql` (retried briefly while a writer holds the file), and
+the views runs publish (leaders, champion history)."""
 from __future__ import annotations
 
 import json
@@ -25,3 +26,19 @@ def champion_history(warehouse: str | Path, setup: dict) -> list[dict]:
         return con.sql("SELECT * FROM champion_history WHERE search_benchmarks = json(?)::VARCHAR "
                        "AND search_models = json(?)::VARCHAR ORDER BY started_at, run_id",
                        params=split).to_arrow_table().to_pylist()
+
+
+LEADERS_SQL = """
+SELECT benchmark, model, controller, origin, score, gain_over_best_baseline, run_id
+FROM leaderboard
+WHERE rank = 1 AND run_id = coalesce(?, (SELECT s.run_id FROM scores s JOIN runs r USING (run_id)
+                                          ORDER BY r.started_at DESC LIMIT 1))
+ORDER BY benchmark, model
+"""
+
+
+def run_leaders(warehouse: str | Path, run_id: str | None = None) -> list[tuple]:
+    """The leaderboard's rank-1 rows of `run_id` (else of the latest run that scored anything):
+    (benchmark, model, controller, origin, score, gain_over_best_baseline, run_id)."""
+    with connect(warehouse, read_only=True) as con:
+        return con.execute(LEADERS_SQL, [run_id]).fetchall()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import json
 import uuid
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from typing import Iterator
 
 import numpy as np
 
+from replay_core.baselines import BASELINES
+from replay_core.controller import resolve
 from replay_core.metrics import Point, Scoring, pareto_frontier
 from warehouse.db import connect, now, transaction
 
@@ -30,6 +33,26 @@ class ControllerRecord:
             return hashlib.sha256(self.source.encode()).hexdigest()[:16]
         blob = json.dumps([self.name, self.source, self.knobs], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ControllerSpec:
+    """A controller by name or module path, with knobs; what travels to workers."""
+
+    target: str
+    knobs: dict
+
+    def factory(self):
+        return resolve(self.target, self.knobs)
+
+    def record(self, origin: str | None = None) -> ControllerRecord:
+        """The warehouse's view of it: name, origin and source (a baseline's module source)."""
+        name, _ = self.factory()
+        if self.target in BASELINES:
+            source = inspect.getsource(inspect.getmodule(BASELINES[self.target].make_controller))
+            found = not BASELINES[self.target].hand_made  # `discovered`: the explorer's, not a hand-made baseline
+            return ControllerRecord(name, origin or ("explorer" if found else "baseline"), source, self.knobs)
+        return ControllerRecord(name, origin or "user", Path(self.target).read_text(), self.knobs)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ SPECIAL = ["<pad>", "<|end|>", "<|user|>", "<|assistant|>"]
 CARD = """# tiny (synthetic)
 
 A {layers}-layer Llama ({parameters:,} parameters) with a byte-level BPE tokenizer of {vocab} tokens
-trained on a few lines of math text, written by `live.tiny_model.build_tiny_model` (seed {seed}).
+trained on a few lines of math text, written by `tests.support.tiny_model.build_tiny_model` (seed {seed}).
 Weights: {training}.
 
 SYNTHETIC: it exists to run AutoTTS's engine code and measure throughput without downloading a

@@ -1,0 +1,15 @@
+"""Collect one question through any engine: the tests' and benches' shorthand for
+`collection.collector.collect_questions` with a single problem."""
+from __future__ import annotations
+
+from collection.collector import collect_questions
+from collection.problems import Problem
+from live.answers import PROMPT_TEMPLATE
+from live.engine import Engine
+from trajectories.schema import TrajectoryRecord
+
+
+def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,
+                     prompt_template: str = PROMPT_TEMPLATE) -> list[TrajectoryRecord]:
+    """N trajectories of one question (see `collect_questions`)."""
+    return collect_questions(engine, [problem], model, n, max_chunks, prompt_template)[0]
