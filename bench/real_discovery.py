@@ -46,28 +46,23 @@ def discover(warehouse: str, args: argparse.Namespace) -> tuple[str, float]:
 
 def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
     """The summary of a discovery run already in the warehouse, and its rounds' seconds."""
-    from warehouse.db import connect
+    from warehouse.discovery_runs import round_table
 
-    with connect(warehouse, read_only=True) as con:
-        rows = con.execute("SELECT r.round, r.candidates, r.failures, r.best_score, r.seconds, "
-                           "(SELECT count(*) FROM candidates c WHERE c.run_id = r.run_id AND c.round = r.round AND "
-                           "c.permutations = (SELECT max(permutations) FROM candidates WHERE run_id = r.run_id)) "
-                           "FROM discovery_rounds r WHERE r.run_id = ? ORDER BY r.round", [run_id]).fetchall()
-    rounds = [{"round": r, "evaluated": n, "failures": f, "best_score": b, "seconds": sec, "promoted": p}
-              for r, n, f, b, sec, p in rows]
-    return {"run_id": run_id, "rounds": rounds}, sum(row[4] for row in rows)
+    rounds = round_table(warehouse, run_id)
+    return {"run_id": run_id, "rounds": rounds}, sum(r["seconds"] for r in rounds)
 
 
 def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tuple[str, int, str]:
     """(champion id, its frontier rows, the champion as a module with those rows and a provenance
     docstring whose `{scores}` is still to fill in)."""
+    from explorer.discovery import standings
     from explorer.grammar import frontier_rows, genome_of, render
-    from explorer.programs_db import ProgramsDatabase
+    from warehouse.discovery_store import DiscoveryStore
 
-    db = ProgramsDatabase(warehouse, run_id)
-    champion = db.champions(1)[0]
+    store = DiscoveryStore(warehouse, run_id)
+    champion = standings(store, 1)[0][0]
     folds: dict[tuple[str, str], list[list[float]]] = {}
-    for p in sorted(db.curves()[1][champion.controller_id], key=lambda p: p.beta):
+    for p in sorted(store.search_curves()[1][champion.controller_id], key=lambda p: p.beta):
         folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])
     genome = frontier_rows(genome_of(champion.source), list(folds.values()))
     notes = (f"Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, "

@@ -220,7 +220,7 @@ class _Folds:
 
     @staticmethod
     def of(context: DiscoveryContext) -> "_Folds":
-        baselines, candidates = context.db.curves()
+        baselines, candidates = context.search_curves()
         return _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), candidates)
 
     def measured(self, programs: list[tuple[Program, Genome]]) -> list["Measured"]:

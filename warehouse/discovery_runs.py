@@ -1,6 +1,6 @@
 """Discovery runs as the flow, the ablations and the report read them: parameters, candidates in
 proposal order with the fidelity of their scores, the held-out curves of baselines and champions,
-the rounds already written and the dollars spent."""
+the rounds already written with their seconds, and the dollars spent."""
 from __future__ import annotations
 
 import json
@@ -51,6 +51,18 @@ def completed_rounds(warehouse: str | Path, run_id: str) -> set[int]:
     """The rounds of a discovery run already written (a resumed run skips them)."""
     with connect(warehouse) as con:
         return {r for (r,) in con.execute("SELECT round FROM discovery_rounds WHERE run_id = ?", [run_id]).fetchall()}
+
+
+def round_table(warehouse: str | Path, run_id: str) -> list[dict]:
+    """Each written round of a run: candidates, failures, best score so far, seconds, and how many
+    of its candidates reached the run's full fidelity."""
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute("SELECT r.round, r.candidates, r.failures, r.best_score, r.seconds, "
+                           "(SELECT count(*) FROM candidates c WHERE c.run_id = r.run_id AND c.round = r.round AND "
+                           "c.permutations = (SELECT max(permutations) FROM candidates WHERE run_id = r.run_id)) "
+                           "FROM discovery_rounds r WHERE r.run_id = ? ORDER BY r.round", [run_id]).fetchall()
+    return [{"round": r, "evaluated": n, "failures": f, "best_score": b, "seconds": sec, "promoted": p}
+            for r, n, f, b, sec, p in rows]
 
 
 def spent_usd(warehouse: str, run_id: str) -> float:
