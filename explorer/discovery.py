@@ -18,8 +18,9 @@ import numpy as np
 from explorer.base import DiscoveryContext, Explorer, candidate_id
 from explorer.halving import promote, rungs
 from explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
+from explorer.row_cache import RowCache
 from replay_core.baselines import BASELINES
-from replay_core.candidate import evaluate_candidate
+from replay_core.candidate import CandidateResult, evaluate_candidate
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
 from replay_core.sandbox import Limits
@@ -29,6 +30,7 @@ from warehouse.results import ControllerRecord, ControllerSpec, CurveResult
 
 SEARCH_BASELINES = ("sc", "asc", "esc", "parallel-probe", "first-k")
 Progress = Callable[..., None]  # (stage, done=1, total=None), as tasks.progress.report
+ROWS = RowCache()  # rows replayed in this process, across rounds and runs (keyed by bank snapshot)
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,11 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
               settings: SearchSettings, seed: int, budget_usd: float | None = None,
               progress: Progress = lambda *_: None) -> dict:
     """Propose K candidates, evaluate them in sandboxes by successive halving (few permutations for
-    all, more for the promising), score, and record everything. Proposals are stored before
-    evaluation and outcomes as they finish, so a killed round resumes without losing or repeating
-    work. `budget_usd`: dollars the explorer may still spend; `progress` hears of each candidate."""
+    all, more for the promising), score, and record everything. A grammar row that another program
+    already replayed on these permutations is not replayed again (explorer.row_cache). Proposals are
+    stored before evaluation and outcomes as they finish, so a killed round resumes without losing
+    or repeating work. `budget_usd`: dollars the explorer may still spend; `progress` hears of each
+    candidate."""
     started = time.monotonic()
     db = ProgramsDatabase.load(store)
     scoring = Scoring.from_points(baseline_points)
@@ -98,8 +102,13 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
     groups = bank.source_banks()
 
     def run(program: Program, permutations: int, traces: bool) -> Program:
-        result = evaluate_candidate(bank, program.source, betas, permutations, limits,
-                                    trace_betas=(betas[0], betas[-1]) if traces and settings.trace_feedback else ())
+        known, todo = ROWS.split(bank_path, program.source, betas, permutations)
+        trace_betas = (betas[0], betas[-1]) if traces and settings.trace_feedback else ()
+        result = evaluate_candidate(bank, program.source, todo, permutations, limits, trace_betas=trace_betas) \
+            if todo or trace_betas else CandidateResult()
+        if result.ok:
+            ROWS.add(bank_path, program.source, result.results, permutations)
+            result.results.update(known)
         if not result.ok:
             program.status, program.error = "failed", result.error
         else:

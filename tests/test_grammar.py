@@ -12,6 +12,7 @@ from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, geno
 from explorer.halving import promote, rungs
 from explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
 from explorer.programs_db import Program
+from explorer.row_cache import RowCache
 from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
 from replay_core.evaluate import run_batch
@@ -188,3 +189,27 @@ def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
     small = [[0, 100, 0.5], [1, 300, 0.4], [2, 200, 0.6], [3, 900, 0.6]]  # row 1 dominated here
     large = [[0, 100, 0.2], [1, 300, 0.7], [2, 200, 0.3], [3, 900, 0.6]]  # row 3 dominated on both
     assert frontier_rows(genome, [small, large]).rows == (genome.rows[0], genome.rows[2], genome.rows[1])
+
+
+def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthetic_bank):
+    """The row cache: a child that keeps three of its parent's four rows replays only the new one,
+    and its results equal those of replaying the whole child; a source the grammar did not render
+    exactly (here, one comment added) never reads from the cache."""
+    parent = seed_genome(1, 4)
+    rows = [dict(r) for r in parent.rows]
+    rows[2]["min_votes"] = rows[2]["min_votes"] + 1
+    child = Genome(dict(parent.components), tuple(rows)).normalized()
+    betas = [0.0, 1 / 3, 2 / 3, 1.0]
+    cache = RowCache()
+    first = evaluate_candidate(synthetic_bank, render(parent), betas, permutations=2, limits=FAST)
+    cache.add("bank", render(parent), first.results, 2)
+    known, todo = cache.split("bank", render(child), betas, 2)
+    assert todo == [2 / 3] and sorted(known) == [0.0, 1 / 3, 1.0]
+    assert cache.split("bank", render(child), betas, 6)[1] == betas  # other permutations: nothing known
+    assert cache.split("bank", render(child) + "# edited\n", betas, 2)[1] == betas
+    fresh = evaluate_candidate(synthetic_bank, render(child), todo, permutations=2, limits=FAST).results
+    whole = evaluate_candidate(synthetic_bank, render(child), betas, permutations=2, limits=FAST).results
+    for beta in betas:
+        got = known.get(beta) or fresh[beta]
+        for name in ("questions", "seeds", "correct", "tokens", "rounds", "seq_tokens", "answers"):
+            assert np.array_equal(getattr(got, name), getattr(whole[beta], name)), (beta, name)
