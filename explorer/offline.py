@@ -13,7 +13,7 @@ of tournament-selected parents by one of five operators:
   the best configuration at every budget, and a row that only one model needs stays in. *merge*
   assembles from every measured program of the same components (each row is an operating point
   of its own, so rows measured in different programs of one family combine), at the highest
-  fidelity they share, so that lucky few-permutation rows do not crowd out measured ones;
+  fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -225,7 +225,8 @@ class _Folds:
 
     def measured(self, programs: list[tuple[Program, Genome]]) -> list["Measured"]:
         """Every distinct row of these programs with its per-fold points, at the highest fidelity
-        the programs reached (rows of one fidelity are comparable; a row measured twice counts once)."""
+        the programs reached (rows of one fidelity are comparable; a row measured twice counts once,
+        with its most precise measurement)."""
         rows: dict[str, Measured] = {}
         for program, genome in programs:
             by_row: dict[int, list[Point]] = {}
@@ -233,9 +234,10 @@ class _Folds:
                 by_row.setdefault(row_index(point.beta, len(genome.rows)), []).append(point)
             for i, points in by_row.items():
                 key = json.dumps(genome.rows[i], sort_keys=True)
-                if key not in rows:
-                    rows[key] = Measured(genome.rows[i], sum(p.tokens for p in points) / len(points), tuple(points),
-                                         min(p.permutations for p in points))
+                row = Measured(genome.rows[i], sum(p.tokens for p in points) / len(points), tuple(points),
+                               min(p.permutations for p in points))
+                if key not in rows or row.permutations > rows[key].permutations:
+                    rows[key] = row
         top = max((m.permutations for m in rows.values()), default=0)
         return [m for m in rows.values() if m.permutations == top]
 

@@ -8,8 +8,10 @@ parent's rows; with this cache a round pays only for the rows it has not seen.
 
 Only sources that the grammar renders exactly are cached: a module that merely carries a GENOME
 literal could act differently. Results enter the cache only from a successful sandboxed evaluation
-(its batch-independence checks passed), and a result is shared, never copied: nothing may change
-it in place.
+(its batch-independence checks passed); its arrays are made read-only, since a result is shared,
+not copied. The sandbox's resource limits apply to the rows a program replays: a known row met
+them in the program that first replayed it. Grammar components use only label-invariant vote
+helpers, so a row's results do not depend on the sandbox's per-run relabelling of answer classes.
 """
 from __future__ import annotations
 
@@ -22,10 +24,12 @@ from replay_core.evaluate import EpisodeResults
 
 
 class RowCache:
-    """Episode results per (bank, permutations, components, row), least recently used dropped first."""
+    """Episode results per (bank, permutations, components, row), least recently used dropped first
+    once they hold more than `capacity_bytes`."""
 
-    def __init__(self, capacity: int = 2000):
-        self.capacity = capacity
+    def __init__(self, capacity_bytes: int = 256 << 20):
+        self.capacity_bytes = capacity_bytes
+        self._bytes = 0
         self._results: OrderedDict[tuple, EpisodeResults] = OrderedDict()
         self._lock = threading.Lock()  # a round evaluates candidates in threads
 
@@ -46,10 +50,19 @@ class RowCache:
         keys = _row_keys(bank_key, source, list(results), permutations)
         with self._lock:
             for beta, key in keys.items():
+                if key in self._results:
+                    self._results.move_to_end(key)
+                    continue
+                for array in vars(results[beta]).values():
+                    array.setflags(write=False)
                 self._results[key] = results[beta]
-                self._results.move_to_end(key)
-            while len(self._results) > self.capacity:
-                self._results.popitem(last=False)
+                self._bytes += _nbytes(results[beta])
+            while self._bytes > self.capacity_bytes and self._results:
+                self._bytes -= _nbytes(self._results.popitem(last=False)[1])
+
+
+def _nbytes(result: EpisodeResults) -> int:
+    return sum(array.nbytes for array in vars(result).values())
 
 
 def _row_keys(bank_key: str, source: str, betas: list[float], permutations: int) -> dict[float, tuple]:

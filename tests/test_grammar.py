@@ -207,6 +207,10 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
     assert todo == [2 / 3] and sorted(known) == [0.0, 1 / 3, 1.0]
     assert cache.split("bank", render(child), betas, 6)[1] == betas  # other permutations: nothing known
     assert cache.split("bank", render(child) + "# edited\n", betas, 2)[1] == betas
+    assert not known[0.0].tokens.flags.writeable  # shared, so read-only
+    tiny = RowCache(capacity_bytes=known[0.0].tokens.nbytes)
+    tiny.add("bank", render(parent), first.results, 2)
+    assert tiny.split("bank", render(parent), betas, 2)[1] == betas  # over its byte cap: dropped
     fresh = evaluate_candidate(synthetic_bank, render(child), todo, permutations=2, limits=FAST).results
     whole = evaluate_candidate(synthetic_bank, render(child), betas, permutations=2, limits=FAST).results
     for beta in betas:

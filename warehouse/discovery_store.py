@@ -79,18 +79,26 @@ class DiscoveryStore:
 
     # ------------------------------------------------------------------ curves
     def search_curves(self) -> tuple[dict[str, list[Point]], dict[str, list[Point]]]:
-        """The run's search-split curves so far: (baselines by name, explorer candidates by controller_id)."""
+        """The run's search-split curves so far: (baselines by name, explorer candidates by controller_id).
+        Held-out evaluations of the run (other benchmarks or models than its search split) are left out,
+        so nothing the search reads was measured on the held-out split."""
         with connect(self.warehouse) as con:
+            found = con.execute("SELECT parameters FROM runs WHERE run_id = ?", [self.run_id]).fetchone()
             rows = con.execute(f"SELECT c.name, c.origin, e.controller_id, {POINT_COLUMNS} FROM evaluations e "
                                "JOIN controllers c USING (controller_id) WHERE e.run_id = ? AND e.error IS NULL "
-                               "ORDER BY e.beta", [self.run_id]).fetchall()
+                               "ORDER BY e.beta, e.benchmark, e.model, e.controller_id", [self.run_id]).fetchall()
+        setup = json.loads(found[0] or "{}") if found else {}
+        benchmarks, models = setup.get("search_benchmarks"), setup.get("search_models")
         baselines: dict[str, list[Point]] = {}
         candidates: dict[str, list[Point]] = {}
         for name, origin, cid, *point in rows:
+            p = Point(*point)
+            if (benchmarks and p.benchmark not in benchmarks) or (models and p.model not in models):
+                continue
             if origin == "baseline":
-                baselines.setdefault(name, []).append(Point(*point))
+                baselines.setdefault(name, []).append(p)
             else:
-                candidates.setdefault(cid, []).append(Point(*point))
+                candidates.setdefault(cid, []).append(p)
         return baselines, candidates
 
     def baseline_points(self) -> list[Point]:
