@@ -10,7 +10,7 @@ left ("warm": a re-ingestion, or a new warehouse on the same machine). Files are
 `FILES_AT_ONCE` at a time, as `autotts ingest` does; `--compare-serial` first adds a cold run that
 grades one file at a time (the previous behaviour), with its own empty cache.
 
-    python bench/ingest_speed.py [--trajectories 200] [--no-real] [--compare-serial]
+    python bench/ingest_speed.py [--trajectories 200] [--no-real] [--compare-serial] [--cold-only]
 """
 from __future__ import annotations
 
@@ -97,13 +97,16 @@ def main() -> int:
     parser.add_argument("--no-real", action="store_true", help="skip the real stores")
     parser.add_argument("--compare-serial", action="store_true",
                         help="first a cold run grading one store at a time, for comparison")
+    parser.add_argument("--cold-only", action="store_true",
+                        help="only the cold real-store run (no synthetic bank, no warm run): to compare trees' CPU")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--files-at-once", type=int, default=FILES_AT_ONCE, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(ingest_real_stores(Path(args.child), args.files_at_once)))
         return 0
-    synthetic(args.trajectories)
+    if not args.cold_only:
+        synthetic(args.trajectories)
     if args.no_real:
         return 0
     if not have_stores():
@@ -114,7 +117,8 @@ def main() -> int:
             real(Path(cache), "cold answer cache, one store at a time", files_at_once=1)
     with tempfile.TemporaryDirectory() as cache:
         real(Path(cache), f"cold answer cache, {FILES_AT_ONCE} stores at a time")
-        real(Path(cache), f"warm answer cache, {FILES_AT_ONCE} stores at a time")
+        if not args.cold_only:
+            real(Path(cache), f"warm answer cache, {FILES_AT_ONCE} stores at a time")
     return 0
 
 

@@ -363,3 +363,46 @@ def test_the_answer_cache_keeps_element_values_and_upgrades_an_older_file(tmp_pa
     cache.store({("\\left( -6, 12 \\right)", "math"): reading}, {})
     readings, _ = cache.load()
     assert readings == {("\\left( -6, 12 \\right)", "math"): reading}
+
+
+def test_number_and_fingerprint_is_number_key_and_fingerprint_computed_once():
+    """The shared evaluation (`symbolic.number_and_fingerprint`, one `evalf` for an expression
+    without free symbols) gives exactly what `number_key` and `fingerprint` give apart, on the
+    adversarial corpus, the arithmetic reader's values and a sample of real answers."""
+    texts = [t for kind, values in CORPUS.items() if not kind.startswith("_") for t in values]
+    texts += ARITHMETIC + ["x + 1", "\\frac{a}{b}", "f(2)", "C(7, 2)", "\\{1, 2\\}", "x = 3", "\\sqrt{-4}", "1 + i",
+                           "0^0", "\\frac{1}{0}", "\\infty", "-\\infty", "\\text{yes}", "\\begin{pmatrix}1 & 2\\end{pmatrix}",
+                           "10^{-200}", "\\frac{1}{34} + \\frac{-1 + \\sqrt{273}}{68} + \\frac{-1 - \\sqrt{273}}{68}"]
+    texts += _real_answer_sample(60) if have_stores() else []
+    exprs = [read_arithmetic(t) for t in ARITHMETIC]
+    pool = BoundedPool(1, initializer="trajectories.symbolic:warm_up")  # parses can be slow: bounded
+    try:
+        parses = pool.map(symbolic.parsed, [(t, "math") for t in texts], 30.0, lambda item, err: ())
+    finally:
+        pool.close()
+    exprs += [p for parse in parses for p in parse if not isinstance(p, str)]
+    constants = 0
+    for expr in exprs:
+        expected = (symbolic.number_key(expr), symbolic.fingerprint(expr))
+        assert symbolic.number_and_fingerprint(expr) == expected, expr
+        constants += getattr(expr, "free_symbols", None) == set()
+    assert constants > 30 and len(exprs) - constants > 10  # both branches are exercised
+
+
+def test_new_verdicts_reach_the_disk_cache_in_batches(tmp_path):
+    """Verdicts are written once per `classify_questions` call (and at `close`), not one
+    transaction each; a second judge on the same file finds them."""
+    from trajectories.answer_cache import AnswerCache
+
+    cache = AnswerCache(tmp_path / "answers.sqlite")
+    judge = AnswerJudge(workers=1, cache=cache)
+    try:
+        classify(["x + 1", "1 + x", "2x", "x \\cdot 2", "x^2"], gold="x + 1", judge=judge)
+        _, verdicts = cache.load()
+        assert verdicts and judge._unsaved == {}
+        assert verdicts == {k: v for k, v in judge._verdicts.items() if v is not None}
+        judge.verdict("y + 1", "1 + y", "math")  # outside classify_questions: saved at close
+        assert len(cache.load()[1]) == len(verdicts)
+    finally:
+        judge.close()
+    assert ("1 + y", "y + 1", "math") in cache.load()[1]

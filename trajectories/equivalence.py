@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 Mode = Literal["math", "exact"]
 NO_ANSWER_TEXT = "ERR"
 DEFAULT_TIMEOUT_S = 10.0
+SAVE_EVERY = 256
+"""New verdicts are written to the disk cache in batches of at most this many (and at the end of
+every `classify_questions` call, and at `close`)."""
 _NUMBER = re.compile(r"^\s*([+-]?)(\d+)(?:\.(\d+))?\s*$")
 _RATIO = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
 _BINDER = re.compile(r"\\(?:i{1,3}nt|oint|sum|prod|lim)(?![A-Za-z])")
@@ -96,6 +99,7 @@ class AnswerJudge:
         self.cache = cache
         self._readings, self._verdicts = cache.load() if cache is not None else ({}, {})
         self._timed_out: set[tuple[str, str]] = set()
+        self._unsaved: dict[tuple[str, str, str], bool] = {}  # verdicts not yet on disk (`save`)
         self._lock = threading.Lock()
 
     def reading(self, text: str, answer_type: str, closed_form_gold: bool = False) -> Analysis:
@@ -144,7 +148,11 @@ class AnswerJudge:
             try:
                 self._verdicts[key] = self.pool.call(symbolic.verify_texts, a, b, answer_type, timeout_s=self.timeout_s)
                 if self.cache is not None:
-                    self.cache.store({}, {key: self._verdicts[key]})
+                    with self._lock:
+                        self._unsaved[key] = self._verdicts[key]
+                        full = len(self._unsaved) >= SAVE_EVERY
+                    if full:  # callers outside `classify_questions` (the live runtime) save as they go
+                        self.save()
             except CallTimedOut:
                 log.warning("comparing answers %s and %s took over %.1f s and was stopped (not shown equal)",
                             _short(a), _short(b), self.timeout_s)
@@ -162,7 +170,16 @@ class AnswerJudge:
                 self._timed_out.add(item)
         return TEXT_ONLY
 
+    def save(self) -> None:
+        """Write the verdicts found since the last save to the disk cache, in one transaction
+        (one per verdict cost more than many of the comparisons themselves)."""
+        with self._lock:
+            unsaved, self._unsaved = self._unsaved, {}
+        if self.cache is not None and unsaved:
+            self.cache.store({}, unsaved)
+
     def close(self) -> None:
+        self.save()
         self.pool.close()
 
 
@@ -343,4 +360,5 @@ def classify_questions(questions: list[tuple[list[str | None], str, str]], mode:
             classifier.add(answer)
         out.append(QuestionClasses(class_of=classifier.class_of, texts=tuple(classifier.texts),
                                    correct=classifier.correct(gold), timeouts=tuple(classifier.timeouts)))
+    judge.save()
     return out

@@ -125,8 +125,9 @@ def analyze(text: str, answer_type: str) -> Analysis:
         return Analysis(parsed=True, strings=strings, has_expression=has_expression)
     expr = result[0]
     one_expression = sum(isinstance(p, (Basic, MatrixBase)) for p in result) == 1
-    return Analysis(parsed=True, number=number_key(expr), symbols=frozenset(str(s) for s in expr.free_symbols),
-                    fingerprint=fingerprint(expr), strings=strings, has_expression=has_expression,
+    number, points = number_and_fingerprint(expr)
+    return Analysis(parsed=True, number=number, symbols=frozenset(str(s) for s in expr.free_symbols),
+                    fingerprint=points, strings=strings, has_expression=has_expression,
                     elements=element_values(expr) if one_expression else None)
 
 
@@ -203,7 +204,8 @@ def _close(x: complex, y: complex) -> bool:
 def number_reading(expr) -> Analysis:
     """The reading of an exact number (from a plain number or `trajectories.arithmetic`): what
     `analyze` gives for the same value, without math-verify."""
-    return Analysis(parsed=True, number=number_key(expr), symbols=frozenset(), fingerprint=fingerprint(expr))
+    number, points = number_and_fingerprint(expr)
+    return Analysis(parsed=True, number=number, symbols=frozenset(), fingerprint=points)
 
 
 def verify_texts(a: str, b: str, answer_type: str) -> bool:
@@ -246,6 +248,30 @@ def _many_terms(limits: tuple) -> bool:
     return not span.is_number or span.is_infinite or abs(float(span)) > MAX_TERMS
 
 
+def number_and_fingerprint(expr) -> tuple[str | None, tuple[str, ...] | None]:
+    """`(number_key(expr), fingerprint(expr))`, with one evaluation instead of three when the
+    expression has no free symbols (most answers): then both sample points substitute nothing
+    (`subs({})` returns the expression itself), so `fingerprint` and `number_key` would each
+    evaluate the very same `expr.evalf(20)`. The result is the same pair, computed once."""
+    try:
+        constant = isinstance(expr, Basic) and not expr.free_symbols
+    except Exception:
+        constant = False
+    if not constant:
+        return number_key(expr), fingerprint(expr)
+    try:  # in number_key's order: is_number, then the evaluation
+        is_number = expr.is_number
+    except Exception:
+        is_number = False
+    try:
+        value = complex(expr.evalf(20))
+    except Exception:
+        value = None
+    number = _real_key(value) if is_number and value is not None else None
+    point = None if value is None else f"{value.real:.9g},{value.imag:.9g}"
+    return number, None if point is None else (point,) * len(_SAMPLE_POINTS)
+
+
 def number_key(expr) -> str | None:
     """A canonical key for a value that is a single real number, else None: equal keys mean
     equal answers, which lets classes bucket numbers without pairwise comparisons."""
@@ -255,6 +281,10 @@ def number_key(expr) -> str | None:
         number = complex(expr.evalf(20))
     except Exception:
         return None
+    return _real_key(number)
+
+
+def _real_key(number: complex) -> str | None:
     if number.imag != 0 or number.real != number.real or abs(number.real) == float("inf"):
         return None
     return float_key(0.0 if abs(number.real) < ZERO_RESIDUE else number.real)
