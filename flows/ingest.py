@@ -2,6 +2,8 @@
 once (`warehouse.ingest.FILES_AT_ONCE`) and loaded in the order given."""
 from __future__ import annotations
 
+from collections import deque
+
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -23,8 +25,18 @@ def ingest_flow(paths: list[str], warehouse: str, answer_mode: str = "math") -> 
     re-ingesting a file already there is a no-op."""
     summaries, errors = [], []
     progress.report("ingest", 0, total=len(paths))
-    prepared = [(path, prepare_file.submit(path, answer_mode)) for path in paths]
-    for path, future in prepared:
+    waiting, pending = iter(paths), deque()
+
+    def submit_next() -> None:
+        path = next(waiting, None)
+        if path is not None:
+            pending.append((path, prepare_file.submit(path, answer_mode)))
+
+    for _ in range(FILES_AT_ONCE + 1):  # a window of files in grading: memory stays bounded however many
+        submit_next()
+    while pending:
+        path, future = pending.popleft()
+        submit_next()
         try:
             payload = future.result()
         except FormatError as err:

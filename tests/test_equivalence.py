@@ -406,3 +406,37 @@ def test_new_verdicts_reach_the_disk_cache_in_batches(tmp_path):
     finally:
         judge.close()
     assert ("1 + y", "y + 1", "math") in cache.load()[1]
+
+
+def test_threads_asking_for_the_same_answers_at_once_share_one_call_each():
+    """Files graded at once share answers: a text or pair that one thread is reading or comparing
+    is waited for by the others, never sent to the workers a second time."""
+    import threading
+
+    judge = AnswerJudge(workers=2)
+    calls: list[tuple] = []
+    map_, call_ = judge.pool.map, judge.pool.call
+
+    def slow_map(fn, items, *args):
+        calls.extend(items)
+        time.sleep(0.3)  # keep the first thread's keys in flight while the others arrive
+        return map_(fn, items, *args)
+
+    def slow_call(fn, *args, **kwargs):
+        if fn is symbolic.verify_texts:  # (map reads through call too)
+            calls.append(args[:2])
+            time.sleep(0.3)
+        return call_(fn, *args, **kwargs)
+
+    judge.pool.map, judge.pool.call = slow_map, slow_call
+    texts = [r"\{1, 2\}", r"\{2, 1\}", r"x^2 + y"]
+    threads = [threading.Thread(target=lambda: (judge.prefetch(texts, "math"),
+                                                judge.verdict(texts[0], texts[1], "math"))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    reads = [c for c in calls if len(c) == 2 and c[1] == "math"]
+    assert sorted(reads) == sorted(set(reads)) and len(reads) <= len(texts)
+    assert sum(1 for c in calls if c == (texts[0], texts[1])) + sum(1 for c in calls if c == (texts[1], texts[0])) == 1
+    assert all(judge.reading(t, "math") is not None for t in texts)

@@ -101,6 +101,29 @@ class AnswerJudge:
         self._timed_out: set[tuple[str, str]] = set()
         self._unsaved: dict[tuple[str, str, str], bool] = {}  # verdicts not yet on disk (`save`)
         self._lock = threading.Lock()
+        # Keys a thread is reading or comparing right now: files graded at once share answers, and a
+        # second thread waits for the first's result instead of asking again (a second call could
+        # time out where the first did not, and overwrite a good reading with text only).
+        self._in_flight: dict[tuple, threading.Event] = {}
+
+    def _claim(self, keys: Iterable[tuple], done: dict) -> tuple[list[tuple], list[threading.Event]]:
+        """(the keys this thread must compute, events of those another thread is computing)."""
+        mine, theirs = [], []
+        with self._lock:
+            for key in keys:
+                if key in done:
+                    continue
+                if key in self._in_flight:
+                    theirs.append(self._in_flight[key])
+                else:
+                    self._in_flight[key] = threading.Event()
+                    mine.append(key)
+        return mine, theirs
+
+    def _release(self, keys: Iterable[tuple]) -> None:
+        with self._lock:
+            for key in keys:
+                self._in_flight.pop(key).set()
 
     def reading(self, text: str, answer_type: str, closed_form_gold: bool = False) -> Analysis:
         """What is known about one answer (see the module docstring for the order of means)."""
@@ -133,9 +156,15 @@ class AnswerJudge:
                 self._readings[key] = reading
             else:
                 todo.append(key)
-        read = dict(zip(todo, self.pool.map(symbolic.analyze, todo, self.timeout_s, self._unread)))
-        self._readings.update(read)
-        if self.cache is not None:
+        todo, theirs = self._claim(todo, self._readings)
+        try:
+            read = dict(zip(todo, self.pool.map(symbolic.analyze, todo, self.timeout_s, self._unread)))
+            self._readings.update(read)
+        finally:
+            self._release(todo)
+        for event in theirs:
+            event.wait()
+        if self.cache is not None and read:
             self.cache.store({k: v for k, v in read.items() if k not in self._timed_out}, {})
 
     def _screened(self, text: str, answer_type: str) -> bool:
@@ -144,7 +173,10 @@ class AnswerJudge:
     def verdict(self, a: str, b: str, answer_type: str) -> bool | None:
         """math-verify's verdict on two parsed, non-numeric answers; None when it timed out."""
         key = (a, b, answer_type) if a <= b else (b, a, answer_type)
-        if key not in self._verdicts:
+        mine, theirs = self._claim([key], self._verdicts)
+        for event in theirs:
+            event.wait()
+        if mine:
             try:
                 self._verdicts[key] = self.pool.call(symbolic.verify_texts, a, b, answer_type, timeout_s=self.timeout_s)
                 if self.cache is not None:
@@ -159,6 +191,8 @@ class AnswerJudge:
                 self._verdicts[key] = None
             except WorkerFailed:
                 self._verdicts[key] = False
+            finally:
+                self._release(mine)
         return self._verdicts[key]
 
     def _unread(self, item: tuple[str, str], error: Exception) -> Analysis:

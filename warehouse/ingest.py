@@ -20,8 +20,10 @@ FILES_AT_ONCE = 3
 """How many files an ingest grades at once (threads of one process, sharing its answer judge and
 worker pool). One file at a time leaves the answer workers idle while it reads its JSON, waits on
 one symbolic comparison at a time, or builds its tables; a few files at once keep every worker
-busy. Results do not depend on it: classes are found per question, readings and verdicts depend
-only on the answer texts, and files are loaded in the order given."""
+busy. Results do not depend on it as long as no call reaches the time bound: classes are found
+per question, readings and verdicts depend only on the answer texts (each is asked of the workers
+once, whichever file needs it first), and files are loaded in the order given. A call that hits
+the bound is the exception: under a heavier load it may time out where it would not alone."""
 
 
 @dataclass(frozen=True)
