@@ -104,12 +104,15 @@ class ProgramsDatabase:
     # ------------------------------------------------------------------ writes
     def carry_over(self, earlier_runs: list[str], per_island: int) -> list[Program]:
         """Propose, for re-evaluation on this run's data, the best `per_island` programs of each
-        island of the earlier runs, on the same islands; they join this run's database as it
-        starts, so tonight's islands begin where earlier nights left them."""
+        island of the earlier runs, on the same islands, and the champions and runners-up those runs
+        chose (their rule ranks by worst-fold gain, not by score, so they need not be among the
+        former); they join this run's database as it starts, so tonight's islands begin where
+        earlier nights left them."""
         if per_island <= 0 or not earlier_runs:
             return []
         earlier = ProgramsDatabase.load(self.store, self.islands, runs=earlier_runs)
-        chosen = [p for island in range(self.islands) for p in earlier.best(per_island, island)]
+        chosen = [earlier.programs[cid] for cid in self.store.chosen_champions(earlier_runs) if cid in earlier.programs]
+        chosen += [p for island in range(self.islands) for p in earlier.best(per_island, island)]
         return self.propose([Program(p.controller_id, CARRIED_ROUND, p.island, p.source, list(p.parents), p.explorer,
                                      carried_from=p.carried_from) for p in chosen])
 

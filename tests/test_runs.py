@@ -59,14 +59,17 @@ def test_nights_compound_while_an_analyst_holds_the_snapshot_open(warehouse, pre
     best_per_island = {}
     for c in sorted(night1, key=lambda c: -c["score"]):
         best_per_island.setdefault(c["island"], []).append(c["controller_id"])
-    expected = {cid for ids in best_per_island.values() for cid in ids[:2]}
+    # ... and night 1's champion and runner-up (chosen by worst-fold gain), whatever their scores
+    chosen = run_sql(warehouse, f"SELECT controller_id, runner_up FROM run_champions WHERE run_id = '{first['run_id']}'")
+    (champion, runner_up), = [tuple(r.values()) for r in chosen.to_pylist()]
+    assert champion == first["best"][0]["candidate"]
+    expected = {cid for ids in best_per_island.values() for cid in ids[:2]} | {champion, runner_up} - {None}
     carried = run_sql(warehouse, f"SELECT controller_id, carried_from, status, score FROM candidates "
                                  f"WHERE run_id = '{second['run_id']}' AND round = -1").to_pylist()
     assert {c["controller_id"] for c in carried} == expected and second["carried_over"] == len(expected)
     assert {c["carried_from"] for c in carried} == {first["run_id"]}
     assert all(c["status"] == "evaluated" for c in carried)
     assert [r["round"] for r in second["rounds"]] == [-1, 0]
-    assert second["best"][0]["score"] >= first["best"][0]["score"]  # the champion came along
 
     # each night drew its own seed and recorded it with the run
     seeds = {r["run_id"]: json.loads(r["parameters"])["seed"] for r in

@@ -77,6 +77,16 @@ class DiscoveryStore:
                                "ORDER BY selection_rank LIMIT ?", [self.run_id, n]).fetchall()
         return [cid for (cid,) in rows]
 
+    def chosen_champions(self, runs: list[str]) -> list[str]:
+        """The champions (and runners-up) completed runs `runs` chose by their selection rule, so a
+        later night can carry them over whatever their islands' scores."""
+        if not runs:
+            return []
+        with connect(self.warehouse, read_only=True) as con:
+            rows = con.execute("SELECT controller_id, runner_up FROM run_champions WHERE list_contains(?, run_id) "
+                               "ORDER BY decided_at", [runs]).fetchall()
+        return list(dict.fromkeys(cid for row in rows for cid in row if cid))
+
     # ------------------------------------------------------------------ curves
     def search_curves(self) -> tuple[dict[str, list[Point]], dict[str, list[Point]]]:
         """The run's search-split curves so far: (baselines by name, explorer candidates by controller_id).
