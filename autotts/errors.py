@@ -11,8 +11,8 @@ import traceback
 
 from replay_core.controller import ControllerError
 from replay_core.env import InvalidAction
-from trajectories.schema import FormatError
-from warehouse.db import WarehouseBusy
+from autotts.trajectories.schema import FormatError
+from autotts.warehouse.db import WarehouseBusy
 
 EXIT_RUN_FAILED = 1   # the run itself failed (or `doctor` found errors); inputs were fine
 EXIT_BAD_INPUT = 2    # bad arguments, files, warehouse, controller or configuration; nothing was changed

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from trajectories.bank_cache import cache_root
+from autotts.trajectories.bank_cache import cache_root
 
 CONFIG = Path(__file__).resolve().parent / "prefect_logging.yml"
 MAX_LOG_BYTES = 10_000_000  # beyond this, the log is rotated once (autotts.log -> autotts.log.1)

@@ -1,5 +1,5 @@
 """The terminal's view of a running flow: a spinner with the elapsed time, and a bar with an ETA
-for each stage the flow reports through `tasks.progress` (files ingested, replays done)."""
+for each stage the flow reports through `autotts.tasks.progress` (files ingested, replays done)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from tasks.progress import listening
+from autotts.tasks.progress import listening
 
 STAGES = {"ingest": "files ingested", "replay": "replays (controllers x betas x permutations)",
           "candidates": "candidates scored (this rung of the round)"}

@@ -24,15 +24,15 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import numpy as np  # noqa: E402
 
 from bench._shared import BENCHMARKS, MODELS, have_stores, replace_section, store  # noqa: E402
-from explorer.ablation import VARIANTS, summarize_runs  # noqa: E402
+from autotts.explorer.ablation import VARIANTS, summarize_runs  # noqa: E402
 
 SECTION = "ablations"
 
 
 def run_all(warehouse: str, seeds: int, rounds: int, candidates: int, permutations: int, holdout_permutations: int,
             betas: int) -> float:
-    from flows.discover import discover_flow
-    from flows.ingest import ingest_flow
+    from autotts.flows.discover import discover_flow
+    from autotts.flows.ingest import ingest_flow
 
     ingest_flow([str(store(m, b)) for m in MODELS for b in BENCHMARKS], warehouse, answer_mode="exact")
     started = time.monotonic()
@@ -46,7 +46,7 @@ def run_all(warehouse: str, seeds: int, rounds: int, candidates: int, permutatio
 
 
 def markdown(warehouse: str, candidates: int, command: str, seconds: float | None) -> str:
-    from warehouse.discovery_runs import discovery_runs
+    from autotts.warehouse.discovery_runs import discovery_runs
 
     summaries = summarize_runs(discovery_runs(warehouse))
     candidates = len(summaries[0].curve_mean) if summaries else candidates

@@ -10,9 +10,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._shared import BENCHMARKS, MODELS, have_stores, store  # noqa: E402
-from trajectories.banking import build_bank, load_bank  # noqa: E402
-from trajectories.stats import bank_statistics  # noqa: E402
-from trajectories.synthetic import generate  # noqa: E402
+from autotts.trajectories.banking import build_bank, load_bank  # noqa: E402
+from autotts.trajectories.stats import bank_statistics  # noqa: E402
+from autotts.trajectories.synthetic import generate  # noqa: E402
 
 
 def main() -> int:

@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collection.collector import collect_questions  # noqa: E402
-from collection.problems import Problem  # noqa: E402
-from live.engine import Sampling  # noqa: E402
+from autotts.collection.collector import collect_questions  # noqa: E402
+from autotts.collection.problems import Problem  # noqa: E402
+from autotts.live.engine import Sampling  # noqa: E402
 from tests.support.collect import collect_question  # noqa: E402
 from tests.support.tiny_model import build_tiny_model  # noqa: E402
-from live.transformers_engine import TransformersEngine  # noqa: E402
+from autotts.live.transformers_engine import TransformersEngine  # noqa: E402
 
 
 def wait_for_device(engine: TransformersEngine) -> None:

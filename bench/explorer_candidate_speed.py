@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench._shared import SHARED, have_stores, store  # noqa: E402
-from explorer.parsing import extract_module  # noqa: E402
-from explorer.grammar import render  # noqa: E402
-from explorer.offline import SEEDS, seed_genome  # noqa: E402
+from autotts.explorer.parsing import extract_module  # noqa: E402
+from autotts.explorer.grammar import render  # noqa: E402
+from autotts.explorer.offline import SEEDS, seed_genome  # noqa: E402
 from replay_core.candidate import evaluate_candidate  # noqa: E402
 from replay_core.sandbox import Limits  # noqa: E402
-from trajectories.banking import load_bank  # noqa: E402
+from autotts.trajectories.banking import load_bank  # noqa: E402
 
 REPLY = SHARED / "explorer-sessions" / "reply-5.txt"
 SHIPPED = Path(__file__).resolve().parent.parent / "replay_core" / "baselines" / "discovered.py"

@@ -28,9 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._shared import BENCHMARKS, MODELS, have_stores, store  # noqa: E402
-from trajectories.synthetic import generate  # noqa: E402
-from trajectories.writers import write_parquet  # noqa: E402
-from warehouse.ingest import FILES_AT_ONCE, load, prepare  # noqa: E402
+from autotts.trajectories.synthetic import generate  # noqa: E402
+from autotts.trajectories.writers import write_parquet  # noqa: E402
+from autotts.warehouse.ingest import FILES_AT_ONCE, load, prepare  # noqa: E402
 
 
 def synthetic(trajectories: int) -> None:

@@ -33,8 +33,8 @@ SECTION = "discovery"
 
 
 def discover(warehouse: str, args: argparse.Namespace) -> tuple[str, float]:
-    from flows.discover import discover_flow
-    from flows.ingest import ingest_flow
+    from autotts.flows.discover import discover_flow
+    from autotts.flows.ingest import ingest_flow
 
     ingest_flow([str(store(m, b)) for m in MODELS for b in BENCHMARKS], warehouse, answer_mode="exact")
     started = time.monotonic()
@@ -46,7 +46,7 @@ def discover(warehouse: str, args: argparse.Namespace) -> tuple[str, float]:
 
 def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
     """The summary of a discovery run already in the warehouse, and its rounds' seconds."""
-    from warehouse.discovery_runs import round_table
+    from autotts.warehouse.discovery_runs import round_table
 
     rounds = round_table(warehouse, run_id)
     return {"run_id": run_id, "rounds": rounds}, sum(r["seconds"] for r in rounds)
@@ -55,9 +55,9 @@ def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
 def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tuple[str, int, str]:
     """(champion id, its frontier rows, the champion as a module with those rows and a provenance
     docstring whose `{scores}` is still to fill in)."""
-    from explorer.discovery import standings
-    from explorer.grammar import frontier_rows, genome_of, render
-    from warehouse.discovery_store import DiscoveryStore
+    from autotts.explorer.discovery import standings
+    from autotts.explorer.grammar import frontier_rows, genome_of, render
+    from autotts.warehouse.discovery_store import DiscoveryStore
 
     store = DiscoveryStore(warehouse, run_id)
     champion = standings(store, 1)[0][0]
@@ -78,7 +78,7 @@ def measure(source: str, rows: int, permutations: int) -> tuple[dict[str, float]
     """The shipped code's gains over the baseline envelope on the search split and held out, and its
     held-out cells against the published rows; its betas hit every row once."""
     from replay_core.controller import load_module_factory
-    from trajectories.banking import load_bank
+    from autotts.trajectories.banking import load_bank
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "discovered.py"

@@ -26,21 +26,21 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench._shared import MODELS, have_stores, store, unprivileged_user  # noqa: E402
-from explorer.grammar import render  # noqa: E402
-from explorer.halving import rungs, survivors  # noqa: E402
-from explorer.offline import seed_genome  # noqa: E402
+from autotts.explorer.grammar import render  # noqa: E402
+from autotts.explorer.halving import rungs, survivors  # noqa: E402
+from autotts.explorer.offline import seed_genome  # noqa: E402
 from replay_core.candidate import evaluate_candidate  # noqa: E402
 from replay_core.sandbox import Limits  # noqa: E402
-from trajectories.banking import build_bank  # noqa: E402
-from trajectories.readers import read_jsonl  # noqa: E402
-from trajectories.schema import FormatError  # noqa: E402
-from trajectories.synthetic import generate  # noqa: E402
-from trajectories.writers import write_parquet  # noqa: E402
+from autotts.trajectories.banking import build_bank  # noqa: E402
+from autotts.trajectories.readers import read_jsonl  # noqa: E402
+from autotts.trajectories.schema import FormatError  # noqa: E402
+from autotts.trajectories.synthetic import generate  # noqa: E402
+from autotts.trajectories.writers import write_parquet  # noqa: E402
 
 DISCOVER = """
 import os, sys
 sys.path.insert(0, sys.argv[2])
-from flows.discover import discover_flow
+from autotts.flows.discover import discover_flow
 if __name__ == "__main__":
     discover_flow(sys.argv[1], rounds=4, candidates=4, parallel=2, search_benchmarks=["synthetic-aime"], betas=3,
                   permutations=3, resume=(sys.argv[3] or None))
@@ -91,8 +91,8 @@ from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
 from replay_core.evaluate import evaluate
 from replay_core.sandbox import Limits
-from trajectories.banking import build_bank, load_bank
-from trajectories.synthetic import generate
+from autotts.trajectories.banking import build_bank, load_bank
+from autotts.trajectories.synthetic import generate
 stores, betas, permutations = json.loads(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 bank = load_bank(stores, mode="exact") if stores else build_bank(generate(questions=90, trajectories=64, seed=5), synthetic=True)
 grid = [float(b) for b in np.linspace(0, 1, betas)]
@@ -176,9 +176,9 @@ def report_overhead(runs: dict[str, dict[int, list[dict]]], plan: list[tuple[int
 
 
 def kills(n: int, seed: int) -> tuple[int, int, list[str]]:
-    from warehouse.doctor import check
-    from warehouse.ingest import load, prepare
-    from warehouse.queries import run_sql
+    from autotts.warehouse.doctor import check
+    from autotts.warehouse.ingest import load, prepare
+    from autotts.warehouse.queries import run_sql
 
     rng = random.Random(seed)
     folder = Path(tempfile.mkdtemp())

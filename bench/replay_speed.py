@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._shared import BENCHMARKS, have_stores, store  # noqa: E402
 from replay_core.baselines import BASELINES  # noqa: E402
 from replay_core.evaluate import default_workers, evaluate  # noqa: E402
-from trajectories.banking import load_bank  # noqa: E402
+from autotts.trajectories.banking import load_bank  # noqa: E402
 
 # Reference (public AutoTTS code) seconds for one store, one core, as recorded in issue #2.
 REFERENCE_SECONDS = {"sc": 0.5, "asc": 3.3, "esc": 3.0, "parallel-probe": 23.0}

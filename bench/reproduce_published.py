@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._shared import BENCHMARKS, MODELS, have_stores, published_table, store  # noqa: E402
 from replay_core.baselines import BASELINES  # noqa: E402
 from replay_core.evaluate import default_workers, evaluate  # noqa: E402
-from trajectories.banking import load_bank  # noqa: E402
+from autotts.trajectories.banking import load_bank  # noqa: E402
 
 # label -> (published row, controller, knobs). "ASC, 40 samples" shows which setting the published
 # Qwen3-4B ASC cells used (the reference ASC solver's default maximum of 40 samples).

@@ -21,10 +21,10 @@ from bench._shared import STORES, have_stores  # noqa: E402
 from replay_core.baselines import BASELINES  # noqa: E402
 from replay_core.evaluate import evaluate  # noqa: E402
 from replay_core.metrics import summarize  # noqa: E402
-from warehouse.bank_io import load_bank  # noqa: E402
-from warehouse.ingest import load, prepare  # noqa: E402
-from warehouse.results import ControllerSpec, CurveResult, start_run, write_results  # noqa: E402
-from warehouse.snapshot import publish_snapshot  # noqa: E402
+from autotts.warehouse.bank_io import load_bank  # noqa: E402
+from autotts.warehouse.ingest import load, prepare  # noqa: E402
+from autotts.warehouse.results import ControllerSpec, CurveResult, start_run, write_results  # noqa: E402
+from autotts.warehouse.snapshot import publish_snapshot  # noqa: E402
 
 
 def _median_seconds(action, repeat: int) -> float:

@@ -1,6 +1,6 @@
-"""`python -m collection`: collect trajectories in the GPU environment (no Prefect here).
+"""`python -m autotts.collection`: collect trajectories in the GPU environment (no Prefect here).
 
-    python -m collection --problems problems.jsonl --model Qwen/Qwen3-4B --n 64 --chunk-tokens 256 \\
+    python -m autotts.collection --problems problems.jsonl --model Qwen/Qwen3-4B --n 64 --chunk-tokens 256 \\
         --engine vllm --out bank.parquet
 """
 from __future__ import annotations
@@ -9,14 +9,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from collection.collector import EngineFailed, QuestionStats, collect, merge
-from collection.problems import read_problems
-from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
-from trajectories.schema import FormatError
+from autotts.collection.collector import EngineFailed, QuestionStats, collect, merge
+from autotts.collection.problems import read_problems
+from autotts.live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
+from autotts.trajectories.schema import FormatError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m collection", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m autotts.collection", description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", required=True, help="JSONL: question_id, benchmark, problem, gold per line")
     parser.add_argument("--model", required=True, help="model id or local checkpoint directory")
     parser.add_argument("--n", type=positive_int, default=64, help="trajectories per question (default 64)")

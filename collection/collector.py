@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from collection.problems import Problem
-from live.answers import PROMPT_TEMPLATE
-from live.engine import Engine
-from trajectories.readers import read_parquet
-from trajectories.schema import TrajectoryRecord
-from trajectories.writers import write_parquet
+from autotts.collection.problems import Problem
+from autotts.live.answers import PROMPT_TEMPLATE
+from autotts.live.engine import Engine
+from autotts.trajectories.readers import read_parquet
+from autotts.trajectories.schema import TrajectoryRecord
+from autotts.trajectories.writers import write_parquet
 
 class EngineFailed(RuntimeError):
     """The engine failed on a batch of questions; every question finished before it is on disk."""

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from trajectories.schema import FormatError
+from autotts.trajectories.schema import FormatError
 
 FIELDS = ("question_id", "benchmark", "problem", "gold")
 

@@ -85,8 +85,10 @@ def schedule(name: str, spec: dict):
 
 
 def load_flow(entrypoint: str):
+    """The flow an entrypoint names (`flows/discover.py:discover_flow`), imported as the installed
+    module (`autotts.flows.discover`) rather than as a second copy under its folder's name."""
     path, name = entrypoint.split(":")
-    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    module = importlib.import_module("autotts." + path.removesuffix(".py").replace("/", "."))
     return getattr(module, name)
 
 
@@ -111,7 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         prefect_file = find_prefect_file(args.file)
-        sys.path.insert(0, str(prefect_file.parent))  # entrypoints are paths inside the project
         deployments = build(prefect_file, args.only)
     except DeploymentSpecError as err:
         print(f"error: {err}", file=sys.stderr)

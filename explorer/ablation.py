@@ -64,7 +64,7 @@ def holdout_gain(baselines: list[Point], candidate: list[Point]) -> float:
 
 
 def summarize_runs(runs: list) -> list[AblationSummary]:
-    """One summary per ablation variant among discovery runs (`warehouse.discovery_runs`), each curve
+    """One summary per ablation variant among discovery runs (`autotts.warehouse.discovery_runs`), each curve
     cut at the smallest candidate count every run reached; empty unless two variants are present."""
     runs = [r for r in runs if variant_of(r.parameters) in VARIANTS]
     if len({variant_of(r.parameters) for r in runs}) < 2:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from explorer.anthropic_explorer import anthropic_client, default_model
-from explorer.base import DiscoveryContext, Proposal, Usage
-from explorer.conversations import Conversation
-from explorer.parsing import MalformedAnswer, extract_module
-from explorer.pricing import Allowance, BudgetExceeded, Price, price_of
-from explorer.prompt import SYSTEM, build_prompt
-from explorer.workbench import ToolInputError, Workbench
+from autotts.explorer.anthropic_explorer import anthropic_client, default_model
+from autotts.explorer.base import DiscoveryContext, Proposal, Usage
+from autotts.explorer.conversations import Conversation
+from autotts.explorer.parsing import MalformedAnswer, extract_module
+from autotts.explorer.pricing import Allowance, BudgetExceeded, Price, price_of
+from autotts.explorer.prompt import SYSTEM, build_prompt
+from autotts.explorer.workbench import ToolInputError, Workbench
 
 _SOURCE = {"type": "string", "description": "a complete controller module defining make_controller(beta)"}
 TOOLS = [

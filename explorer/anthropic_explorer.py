@@ -10,9 +10,9 @@ import os
 import typing
 from dataclasses import dataclass
 
-from explorer.base import DiscoveryContext, Proposal, Usage
-from explorer.pricing import Price, price_of
-from explorer.single_shot import propose_single_shot
+from autotts.explorer.base import DiscoveryContext, Proposal, Usage
+from autotts.explorer.pricing import Price, price_of
+from autotts.explorer.single_shot import propose_single_shot
 
 PREFERRED = ("claude-sonnet-5-5", "claude-sonnet-5", "claude-sonnet-4-6", "claude-opus-4-8")
 
@@ -45,7 +45,7 @@ class AnthropicExplorer:
     model: str = ""
     max_tokens: int = 8000
     client: object | None = None
-    prices: dict[str, tuple[float, float]] | None = None   # overrides of explorer.pricing's table
+    prices: dict[str, tuple[float, float]] | None = None   # overrides of autotts.explorer.pricing's table
     max_retries: int = 4
     name: str = "anthropic"
 

@@ -5,10 +5,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from explorer.conversations import Conversation
-from explorer.programs_db import ProgramsDatabase
+from autotts.explorer.conversations import Conversation
+from autotts.explorer.programs_db import ProgramsDatabase
 from replay_core.metrics import Point
-from warehouse.discovery_store import DiscoveryStore
+from autotts.warehouse.discovery_store import DiscoveryStore
 
 
 def candidate_id(source: str) -> str:

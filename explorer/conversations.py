@@ -12,7 +12,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from warehouse.discovery_store import DiscoveryStore
+from autotts.warehouse.discovery_store import DiscoveryStore
 
 
 @dataclass

@@ -15,21 +15,21 @@ from typing import Callable
 
 import numpy as np
 
-from explorer.base import DiscoveryContext, Explorer, candidate_id
-from explorer.halving import promote, rungs
-from explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
-from explorer.row_cache import RowCache
+from autotts.explorer.base import DiscoveryContext, Explorer, candidate_id
+from autotts.explorer.halving import promote, rungs
+from autotts.explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
+from autotts.explorer.row_cache import RowCache
 from replay_core.baselines import BASELINES
 from replay_core.candidate import CandidateResult, evaluate_candidate
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
 from replay_core.sandbox import Limits
-from trajectories.bank_cache import load_snapshot
-from warehouse.discovery_store import DiscoveryStore
-from warehouse.results import ControllerRecord, ControllerSpec, CurveResult
+from autotts.trajectories.bank_cache import load_snapshot
+from autotts.warehouse.discovery_store import DiscoveryStore
+from autotts.warehouse.results import ControllerRecord, ControllerSpec, CurveResult
 
 SEARCH_BASELINES = ("sc", "asc", "esc", "parallel-probe", "first-k")
-Progress = Callable[..., None]  # (stage, done=1, total=None), as tasks.progress.report
+Progress = Callable[..., None]  # (stage, done=1, total=None), as autotts.tasks.progress.report
 ROWS = RowCache()  # rows replayed in this process, across rounds and runs (keyed by bank snapshot)
 
 
@@ -81,7 +81,7 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
               progress: Progress = lambda *_: None) -> dict:
     """Propose K candidates, evaluate them in sandboxes by successive halving (few permutations for
     all, more for the promising), score, and record everything. A grammar row that another program
-    already replayed on these permutations is not replayed again (explorer.row_cache). Proposals are
+    already replayed on these permutations is not replayed again (autotts.explorer.row_cache). Proposals are
     stored before evaluation and outcomes as they finish, so a killed round resumes without losing
     or repeating work. `budget_usd`: dollars the explorer may still spend; `progress` hears of each
     candidate."""

@@ -5,7 +5,7 @@ prune, when to stop), each rendered into the candidate module as a plain functio
 of numeric configurations, one per beta step, cheapest first. `make_controller(beta)` picks the
 table row nearest to beta, so a candidate's beta map can bend: every row is searched on its own,
 and rows that the candidate's own frontier shows to be dominated are replaced (see
-`explorer.offline`). Special cases of the grammar are the built-in baselines (SC@k,
+`autotts.explorer.offline`). Special cases of the grammar are the built-in baselines (SC@k,
 first-k-to-finish, Adaptive-Consistency, Parallel-Probe), so search starts from them.
 
 The module a genome renders to carries the genome as a literal (`GENOME = {...}`), which

@@ -1,6 +1,6 @@
 """The offline explorer: an evolutionary search over programs of the controller grammar.
 
-No API key, no network. A program is a choice of components (explorer.grammar) plus a table of
+No API key, no network. A program is a choice of components (autotts.explorer.grammar) plus a table of
 configurations, one per beta step. Each round it proposes, per island (as in FunSearch), children
 of tournament-selected parents by one of five operators:
 
@@ -27,9 +27,9 @@ import random
 import re
 from dataclasses import dataclass
 
-from explorer.base import DiscoveryContext, Proposal, Usage
-from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render, row_index
-from explorer.programs_db import Program
+from autotts.explorer.base import DiscoveryContext, Proposal, Usage
+from autotts.explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render, row_index
+from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
 CAUTION = ("min_votes", "threshold", "share", "stable", "k_max", "patience")

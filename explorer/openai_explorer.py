@@ -3,16 +3,16 @@
 Uses the official `openai` SDK: `base_url` points it anywhere (e.g. http://gpu-box:8000/v1), the
 key comes from OPENAI_API_KEY (a local server that checks none gets a placeholder), and the SDK
 retries connection errors, 408/409/429 and 5xx with backoff. Usage comes from each response.
-Prices: explorer.pricing has none for these models; give one with --price MODEL=IN,OUT.
+Prices: autotts.explorer.pricing has none for these models; give one with --price MODEL=IN,OUT.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
-from explorer.base import DiscoveryContext, Proposal, Usage
-from explorer.pricing import Price, price_of
-from explorer.single_shot import propose_single_shot
+from autotts.explorer.base import DiscoveryContext, Proposal, Usage
+from autotts.explorer.pricing import Price, price_of
+from autotts.explorer.single_shot import propose_single_shot
 
 
 @dataclass

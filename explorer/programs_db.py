@@ -1,7 +1,7 @@
 """The programs database: every candidate of a discovery run, its lineage, score and feedback;
 prompts and mutations draw from it. It holds no storage of its own (as FunSearch's
 programs_database.py): a `ProgramStore` is injected, and the warehouse's is
-`warehouse.discovery_store.DiscoveryStore`. The selection rule that picks a run's champions is the
+`autotts.warehouse.discovery_store.DiscoveryStore`. The selection rule that picks a run's champions is the
 warehouse view `candidate_ranking` (`DiscoveryStore.champions`), its one definition.
 
 Candidates live on islands (as in FunSearch): each island evolves on its own, so the search does

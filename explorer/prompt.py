@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from explorer.base import DiscoveryContext
-from explorer.comparison import frontier_text, losses_text
+from autotts.explorer.base import DiscoveryContext
+from autotts.explorer.comparison import frontier_text, losses_text
 
 API_DOC = Path(__file__).resolve().parent / "controller-api.md"  # docs/controller-api.md, shipped as package data
 

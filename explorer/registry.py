@@ -7,7 +7,7 @@ Provider SDKs are imported only when their explorer is built.
 """
 from __future__ import annotations
 
-from explorer.base import Explorer
+from autotts.explorer.base import Explorer
 
 EXPLORERS = {
     "offline": "evolutionary search over the template controller family; no key, no network",
@@ -33,19 +33,19 @@ def make_explorer(name: str, model: str | None = None, base_url: str | None = No
 def _build(name: str, model: str | None, base_url: str | None, max_tokens: int,
            prices: dict[str, tuple[float, float]] | None, tool_calls: int) -> Explorer:
     if name == "offline":
-        from explorer.offline import OfflineExplorer
+        from autotts.explorer.offline import OfflineExplorer
 
         return OfflineExplorer()
     if name == "anthropic":
-        from explorer.anthropic_explorer import AnthropicExplorer
+        from autotts.explorer.anthropic_explorer import AnthropicExplorer
 
         return AnthropicExplorer(model=model or "", max_tokens=max_tokens, prices=prices)
     if name == "anthropic-agent":
-        from explorer.anthropic_agent import AnthropicAgentExplorer
+        from autotts.explorer.anthropic_agent import AnthropicAgentExplorer
 
         return AnthropicAgentExplorer(model=model or "", max_tokens=max_tokens, prices=prices, tool_calls=tool_calls)
     if name == "openai":
-        from explorer.openai_explorer import OpenAIExplorer
+        from autotts.explorer.openai_explorer import OpenAIExplorer
 
         return OpenAIExplorer(model=model or "", base_url=base_url, max_tokens=max_tokens, prices=prices)
     raise ValueError(f"unknown explorer {name!r}: use one of {', '.join(EXPLORERS)}")

@@ -19,7 +19,7 @@ import json
 import threading
 from collections import OrderedDict
 
-from explorer.grammar import genome_of, render, row_index
+from autotts.explorer.grammar import genome_of, render, row_index
 from replay_core.evaluate import EpisodeResults
 
 

@@ -1,6 +1,6 @@
 """A discovery run's set-up: its settings with their defaults, a new run's (with a fresh recorded
 seed) and a resumed run's (the stored one; different settings are refused). Pure: the warehouse
-keeps the set-up (`warehouse.results.start_run`, `stored_run`)."""
+keeps the set-up (`autotts.warehouse.results.start_run`, `stored_run`)."""
 from __future__ import annotations
 
 import secrets

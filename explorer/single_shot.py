@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from explorer.base import DiscoveryContext, Proposal, Usage
-from explorer.conversations import Conversation
-from explorer.parsing import MalformedAnswer, extract_module
-from explorer.pricing import Allowance, BudgetExceeded, Price
-from explorer.prompt import SYSTEM, build_prompt
+from autotts.explorer.base import DiscoveryContext, Proposal, Usage
+from autotts.explorer.conversations import Conversation
+from autotts.explorer.parsing import MalformedAnswer, extract_module
+from autotts.explorer.pricing import Allowance, BudgetExceeded, Price
+from autotts.explorer.prompt import SYSTEM, build_prompt
 
 # (system, user prompt) -> (reply text, input tokens, output tokens)
 Ask = Callable[[str, str], tuple[str, int, int]]

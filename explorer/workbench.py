@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer.base import DiscoveryContext
-from explorer.comparison import Curves, frontier_text, losses_text
+from autotts.explorer.base import DiscoveryContext
+from autotts.explorer.comparison import Curves, frontier_text, losses_text
 from replay_core.bank import Bank
 from replay_core.candidate import evaluate_candidate
 from replay_core.metrics import Scoring, summarize
 from replay_core.sandbox import Limits
-from trajectories.bank_cache import load_snapshot
+from autotts.trajectories.bank_cache import load_snapshot
 
 
 class ToolInputError(ValueError):

@@ -1,7 +1,7 @@
 """The collect flow: run collection in the GPU environment, then ingest what it wrote.
 
 vLLM and Prefect cannot share one environment (DESIGN §6), so the collection step is a
-subprocess of the GPU environment's interpreter (`python -m collection`), and its output
+subprocess of the GPU environment's interpreter (`python -m autotts.collection`), and its output
 Parquet goes through the ordinary ingest flow."""
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from flows.ingest import ingest_flow
-from live.engine import Sampling
-from live.engines import sampling_argv
+from autotts.flows.ingest import ingest_flow
+from autotts.live.engine import Sampling
+from autotts.live.engines import sampling_argv
 
 
-ENGINE_FAILED = 1  # `python -m collection`'s exit status when the engine failed (2: bad input)
+ENGINE_FAILED = 1  # `python -m autotts.collection`'s exit status when the engine failed (2: bad input)
 
 
 class CollectionFailed(RuntimeError):
-    """`python -m collection` stopped; its own one-line error is in the output above."""
+    """`python -m autotts.collection` stopped; its own one-line error is in the output above."""
 
     def __init__(self, status: int, out: str):
         self.status = status
@@ -47,7 +47,7 @@ def _engine_failed(task, task_run, state) -> bool:
 def run_collection(python: str, problems: str, model: str, n: int, engine: str, sampling: Sampling, out: str,
                    concurrent_questions: int = 1) -> str:
     """Collection is resumable per question, so a retry continues where a failure stopped."""
-    done = subprocess.run([python, "-m", "collection", "--problems", problems, "--model", model, "--n", str(n),
+    done = subprocess.run([python, "-m", "autotts.collection", "--problems", problems, "--model", model, "--n", str(n),
                            "--engine", engine, "--out", out, "--concurrent-questions", str(concurrent_questions),
                            *sampling_argv(sampling)])
     if done.returncode:

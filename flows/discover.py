@@ -7,18 +7,18 @@ import numpy as np
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
-from explorer.discovery import SearchSettings
-from explorer.programs_db import CARRIED_ROUND
-from explorer.registry import make_explorer
+from autotts.explorer.discovery import SearchSettings
+from autotts.explorer.programs_db import CARRIED_ROUND
+from autotts.explorer.registry import make_explorer
 from replay_core.sandbox import require_isolation
-from explorer.run_setup import SETUP_DEFAULTS
-from tasks.discover import (baseline_curves, carry_over_programs, close_discovery_run, discovery_round,
+from autotts.explorer.run_setup import SETUP_DEFAULTS
+from autotts.tasks.discover import (baseline_curves, carry_over_programs, close_discovery_run, discovery_round,
                             holdout_evaluation, open_discovery_run, rounds_left, standings)
-from tasks.evaluate import snapshot_bank
-from tasks.report import publish_report, publish_warehouse_snapshot
-from warehouse.discovery_runs import spent_usd
-from warehouse.queries import champion_history
-from warehouse.results import failed_on_error
+from autotts.tasks.evaluate import snapshot_bank
+from autotts.tasks.report import publish_report, publish_warehouse_snapshot
+from autotts.warehouse.discovery_runs import spent_usd
+from autotts.warehouse.queries import champion_history
+from autotts.warehouse.results import failed_on_error
 
 
 @flow(name="discover", log_prints=True)

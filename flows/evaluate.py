@@ -10,11 +10,11 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from replay_core.evaluate import EpisodeResults, default_workers
 from replay_core.metrics import summarize
-from tasks import progress
-from tasks.evaluate import ControllerSpec, replay_block, snapshot_bank, write_run_results
-from tasks.report import publish_report, publish_warehouse_snapshot
-from trajectories.bank_cache import load_snapshot
-from warehouse.results import CurveResult, failed_on_error, finish_run, start_run
+from autotts.tasks import progress
+from autotts.tasks.evaluate import ControllerSpec, replay_block, snapshot_bank, write_run_results
+from autotts.tasks.report import publish_report, publish_warehouse_snapshot
+from autotts.trajectories.bank_cache import load_snapshot
+from autotts.warehouse.results import CurveResult, failed_on_error, finish_run, start_run
 
 
 def task_runner(executor: str, workers: int | None = None) -> TaskRunner:

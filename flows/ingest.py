@@ -1,5 +1,5 @@
 """The ingest flow: validate -> grade -> load, one transaction per file; a few files are graded at
-once (`warehouse.ingest.FILES_AT_ONCE`) and loaded in the order given."""
+once (`autotts.warehouse.ingest.FILES_AT_ONCE`) and loaded in the order given."""
 from __future__ import annotations
 
 from collections import deque
@@ -8,11 +8,11 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from tasks import progress
-from tasks.ingest import load_payload, prepare_file
-from tasks.report import publish_warehouse_snapshot
-from trajectories.schema import FormatError
-from warehouse.ingest import FILES_AT_ONCE
+from autotts.tasks import progress
+from autotts.tasks.ingest import load_payload, prepare_file
+from autotts.tasks.report import publish_warehouse_snapshot
+from autotts.trajectories.schema import FormatError
+from autotts.warehouse.ingest import FILES_AT_ONCE
 
 
 class IngestFailed(RuntimeError):

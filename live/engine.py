@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable, Protocol
 
-from live.answers import CUE
+from autotts.live.answers import CUE
 
 
 def check_probe_cue(cue: str) -> str:

@@ -1,6 +1,6 @@
 """Choosing an engine and its sampling settings from the command line.
 
-One spec string names the engine, so `python -m collection`, `autotts collect` and `autotts solve`
+One spec string names the engine, so `python -m autotts.collection`, `autotts collect` and `autotts solve`
 accept the same ones:
 
     vllm                    vLLM in this interpreter (the GPU environment)
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, fields
 
-from live.engine import Engine, Sampling, check_probe_cue
+from autotts.live.engine import Engine, Sampling, check_probe_cue
 
 ENGINE_HELP = "vllm | transformers[:DEVICE] | openai:URL (a `vllm serve` endpoint)"
 
@@ -26,11 +26,11 @@ def make_engine(spec: str, model: str, sampling: Sampling) -> Engine:
     kind, _, rest = spec.partition(":")
     try:
         if kind == "vllm" and not rest:
-            from live.vllm_engine import VLLMEngine
+            from autotts.live.vllm_engine import VLLMEngine
 
             return VLLMEngine(model, sampling)
         if kind == "transformers":
-            from live.transformers_engine import TransformersEngine
+            from autotts.live.transformers_engine import TransformersEngine
 
             return TransformersEngine(model, sampling, device=rest or None)
     except ModuleNotFoundError as err:
@@ -41,7 +41,7 @@ def make_engine(spec: str, model: str, sampling: Sampling) -> Engine:
                 "and use --engine openai:URL" if err.name == "vllm" else "pip install '.[transformers]'")
         raise EngineUnavailable(f"the {kind} engine needs {err.name}, which is not installed here: {hint}") from err
     if kind == "openai" and rest:
-        from live.openai_engine import OpenAIEngine
+        from autotts.live.openai_engine import OpenAIEngine
 
         return OpenAIEngine(rest, model, sampling)
     raise ValueError(f"unknown engine {spec!r}: use {ENGINE_HELP}")

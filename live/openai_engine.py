@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from live.engine import Sampling
-from live.round_engine import Continuation, RoundEngine
+from autotts.live.engine import Sampling
+from autotts.live.round_engine import Continuation, RoundEngine
 
 
 class OpenAIEngine(RoundEngine):

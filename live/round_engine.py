@@ -12,8 +12,8 @@ import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from live.answers import extract_answer, probe_answer
-from live.engine import Chunk, Sampling
+from autotts.live.answers import extract_answer, probe_answer
+from autotts.live.engine import Chunk, Sampling
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from live.engine import Engine
+from autotts.live.engine import Engine
 from replay_core.controller import ControllerFactory
 from replay_core.env import ReplayEnv
 from replay_core.play import play
-from trajectories.equivalence import AnswerClassifier
+from autotts.trajectories.equivalence import AnswerClassifier
 
 
 class LiveSource:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from live.engine import Sampling
-from live.round_engine import Continuation, RoundEngine
+from autotts.live.engine import Sampling
+from autotts.live.round_engine import Continuation, RoundEngine
 
 
 @dataclass(frozen=True)

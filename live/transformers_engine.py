@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import zlib
 
-from live.engine import Sampling
-from live.token_engine import Generation, TokenEngine
+from autotts.live.engine import Sampling
+from autotts.live.token_engine import Generation, TokenEngine
 
 
 class TransformersEngine(TokenEngine):

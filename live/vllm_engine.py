@@ -6,8 +6,8 @@ sampled token's log-probability, behind chunk confidence. Calls are batched over
 a round, and each request has its own seed, so a sequence's tokens do not depend on its batch."""
 from __future__ import annotations
 
-from live.engine import Sampling
-from live.token_engine import Generation, TokenEngine
+from autotts.live.engine import Sampling
+from autotts.live.token_engine import Generation, TokenEngine
 
 
 class VLLMEngine(TokenEngine):

@@ -25,7 +25,7 @@ class InvalidAction(RuntimeError):
 
 class Source(Protocol):
     """Where an environment's trajectories come from: stored ones (`BankSource`) or a live engine
-    (`live.runtime.LiveSource`). Arrays are indexed by episode `e` and branch slot `b`."""
+    (`autotts.live.runtime.LiveSource`). Arrays are indexed by episode `e` and branch slot `b`."""
 
     available: np.ndarray   # per episode: how many trajectories BRANCH may open
     n_classes: int          # answer classes an episode may name
@@ -87,7 +87,7 @@ class BankSource:
 
 class ReplayEnv:
     """E episodes over a `Source` of trajectories with `n_branches` slots each: stored ones
-    (`ReplayEnv.of_bank`) or a live engine (`live.runtime.LiveSource`).
+    (`ReplayEnv.of_bank`) or a live engine (`autotts.live.runtime.LiveSource`).
 
     Use: `obs = env.observe(); env.step(controller.act(obs))` until `env.live` is all False
     (`replay_core.play.play` is that loop).

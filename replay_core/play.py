@@ -2,7 +2,7 @@
 
 Replay (`evaluate.run_episodes`), execution traces (`traces.run_traced`), the sandbox's side-by-side
 replay (`candidate.run_side_by_side`, whose "controller" is a set of jailed workers) and the live
-runtime (`live.runtime.solve`) all play through here, so the contract a controller sees, including
+runtime (`autotts.live.runtime.solve`) all play through here, so the contract a controller sees, including
 `live_only`, is the same everywhere. The sandbox's worker process serves `act` over a pipe rather
 than stepping an environment; it reads `live_only` through `wants_live_only` too.
 """

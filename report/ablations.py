@@ -7,7 +7,7 @@ import html
 
 import plotly.graph_objects as go
 
-from explorer.ablation import AblationSummary
+from autotts.explorer.ablation import AblationSummary
 
 COLORS = {"full": "#1f77b4", "no-beta": "#d62728", "no-feedback": "#2ca02c"}
 

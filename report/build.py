@@ -21,9 +21,9 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from replay_core.metrics import compare_curves, pareto_frontier
-from report.ablations import ablation_figure, ablation_table
-from report.data import ReportData, load
-from report.wording import saving_words, si
+from autotts.report.ablations import ablation_figure, ablation_table
+from autotts.report.data import ReportData, load
+from autotts.report.wording import saving_words, si
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 BAND_OPACITY = 0.10

@@ -5,9 +5,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer.ablation import summarize_runs
-from warehouse.discovery_runs import discovery_runs
-from warehouse.report_rows import report_rows
+from autotts.explorer.ablation import summarize_runs
+from autotts.warehouse.discovery_runs import discovery_runs
+from autotts.warehouse.report_rows import report_rows
 
 
 @dataclass
@@ -21,7 +21,7 @@ class ReportData:
     search_splits: dict[str, dict]      # discovery run -> {"benchmarks": [...] | None, "models": [...] | None}
     baseline_info: dict[str, dict]      # built-in controller name -> {"title", "summary"}
     champions: list[dict] = field(default_factory=list)   # champion_history, oldest first
-    ablations: list = field(default_factory=list)         # explorer.ablation.AblationSummary per variant
+    ablations: list = field(default_factory=list)         # autotts.explorer.ablation.AblationSummary per variant
     conversations: list[dict] = field(default_factory=list)   # LLM explorer turns, in order
     unisolated_runs: list[str] = field(default_factory=list)  # discovery runs with --unsafe-no-isolation
 

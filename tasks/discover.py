@@ -6,17 +6,17 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from explorer import discovery
-from explorer.base import Explorer
-from explorer.discovery import SearchSettings
-from explorer.programs_db import ProgramsDatabase
-from explorer.run_setup import new_setup, resumed_setup
+from autotts.explorer import discovery
+from autotts.explorer.base import Explorer
+from autotts.explorer.discovery import SearchSettings
+from autotts.explorer.programs_db import ProgramsDatabase
+from autotts.explorer.run_setup import new_setup, resumed_setup
 from replay_core.metrics import Point
-from tasks import progress
-from trajectories.bank_cache import load_snapshot
-from warehouse.discovery_runs import completed_rounds
-from warehouse.discovery_store import DiscoveryStore
-from warehouse.results import complete_discovery_run, earlier_runs, finish_run, start_run, stored_run
+from autotts.tasks import progress
+from autotts.trajectories.bank_cache import load_snapshot
+from autotts.warehouse.discovery_runs import completed_rounds
+from autotts.warehouse.discovery_store import DiscoveryStore
+from autotts.warehouse.results import complete_discovery_run, earlier_runs, finish_run, start_run, stored_run
 
 
 @task(name="baseline-curves")
@@ -31,7 +31,7 @@ def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[flo
 @task(name="discovery-round", task_run_name="round {rnd}", retries=0, cache_policy=NO_CACHE)
 def discovery_round(warehouse: str, run_id: str, rnd: int, bank_path: str, baseline_points: list[dict],
                     explorer: Explorer, settings: SearchSettings, seed: int, budget_usd: float | None = None) -> dict:
-    """One round (`explorer.discovery.run_round`). Never cached: the explorer (an HTTP client) is not
+    """One round (`autotts.explorer.discovery.run_round`). Never cached: the explorer (an HTTP client) is not
     hashable and a round must run again when resumed."""
     return discovery.run_round(DiscoveryStore(warehouse, run_id), rnd, bank_path,
                                [Point(**p) for p in baseline_points], explorer, settings, seed, budget_usd,

@@ -11,10 +11,10 @@ import numpy as np
 from prefect import task
 
 from replay_core.evaluate import EpisodeResults, default_workers, run_batch
-from tasks import progress
-from trajectories.bank_cache import load_snapshot, store_snapshot
-from warehouse.bank_io import load_bank
-from warehouse.results import ControllerSpec, CurveResult, write_results
+from autotts.tasks import progress
+from autotts.trajectories.bank_cache import load_snapshot, store_snapshot
+from autotts.warehouse.bank_io import load_bank
+from autotts.warehouse.results import ControllerSpec, CurveResult, write_results
 
 
 @task(name="snapshot-bank", task_run_name="snapshot bank benchmarks={benchmarks} models={models}")
@@ -22,7 +22,7 @@ def snapshot_bank(warehouse: str, bank_ids: list[str] | None, benchmarks: list[s
                   models: list[str] | None, folder: str | None = None) -> str:
     """Read the selected questions once and leave them in a file workers load, so replay never
     holds the warehouse open (people's ad-hoc queries get in) and the bank is not re-sent per task.
-    The file lives in the size-capped cache (`trajectories.bank_cache`) unless `folder` is given."""
+    The file lives in the size-capped cache (`autotts.trajectories.bank_cache`) unless `folder` is given."""
     bank = load_bank(warehouse, bank_ids, benchmarks, models)
     if folder is None:
         return str(store_snapshot(bank))
@@ -41,7 +41,7 @@ def _worker_pool() -> ProcessPoolExecutor:
     global _POOL
     if _POOL is None:
         context = get_context("forkserver")
-        context.set_forkserver_preload(["replay_core.evaluate", "tasks.evaluate"])
+        context.set_forkserver_preload(["replay_core.evaluate", "autotts.tasks.evaluate"])
         _POOL = ProcessPoolExecutor(max_workers=default_workers(), mp_context=context)
     return _POOL
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from prefect import task
 
-from warehouse.ingest import IngestPayload, load, prepare
+from autotts.warehouse.ingest import IngestPayload, load, prepare
 
 
 @task(name="validate-and-grade", task_run_name="validate-and-grade {path}")

@@ -9,9 +9,9 @@ from urllib.parse import quote
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
-from report.build import write_report
-from warehouse.queries import run_leaders
-from warehouse.snapshot import publish_snapshot
+from autotts.report.build import write_report
+from autotts.warehouse.queries import run_leaders
+from autotts.warehouse.snapshot import publish_snapshot
 
 
 @task(name="publish-snapshot", task_run_name="publish snapshot after {after}")

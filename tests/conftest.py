@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._shared import STORES, have_stores, store  # noqa: E402
-from trajectories.schema import TrajectoryRecord  # noqa: E402
+from autotts.trajectories.schema import TrajectoryRecord  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -37,8 +37,8 @@ def prefect_harness(_isolated_state):
 @pytest.fixture(scope="session")
 def synthetic_file(tmp_path_factory) -> Path:
     """A small SYNTHETIC bank as interchange Parquet."""
-    from trajectories.synthetic import generate
-    from trajectories.writers import write_parquet
+    from autotts.trajectories.synthetic import generate
+    from autotts.trajectories.writers import write_parquet
 
     path = tmp_path_factory.mktemp("bank") / "synthetic.parquet"
     write_parquet(generate(questions=6, trajectories=16, seed=5), path)
@@ -72,8 +72,8 @@ requires_stores = pytest.mark.skipif(not have_stores(), reason=f"real AutoTTS st
 
 @pytest.fixture(scope="session")
 def synthetic_bank():
-    from trajectories.banking import build_bank
-    from trajectories.synthetic import generate
+    from autotts.trajectories.banking import build_bank
+    from autotts.trajectories.synthetic import generate
 
     return build_bank(generate(questions=8, trajectories=32, seed=3), synthetic=True)
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.ablation import best_so_far, holdout_gain, summarize_runs, variant_of
+from autotts.explorer.ablation import best_so_far, holdout_gain, summarize_runs, variant_of
 from replay_core.metrics import Point
-from warehouse.discovery_runs import DiscoveryRun
+from autotts.warehouse.discovery_runs import DiscoveryRun
 
 
 def point(model: str, tokens: float, accuracy: float, bench: str = "aime25") -> Point:

@@ -6,7 +6,7 @@ import os
 import pickle
 
 from autotts.cli import main
-from trajectories import bank_cache
+from autotts.trajectories import bank_cache
 
 
 def test_snapshots_are_named_by_content_and_shared(tmp_path, monkeypatch, synthetic_bank):

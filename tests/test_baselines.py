@@ -10,7 +10,7 @@ import pytest
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import evaluate
 from tests.conftest import requires_stores, write_jsonl
-from trajectories.banking import load_bank
+from autotts.trajectories.banking import load_bank
 
 
 @pytest.mark.parametrize("name", list(BASELINES))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, row, write_jsonl
-from warehouse.ingest import load, prepare
+from autotts.warehouse.ingest import load, prepare
 
 BAD_INPUT = 2
 

@@ -92,9 +92,9 @@ def test_the_evaluate_flow_reports_progress_the_terminal_draws(tmp_path, synthet
     from rich.console import Console
 
     from autotts.progress import flow_progress
-    from flows.evaluate import evaluate_flow
-    from tasks.progress import listening, report
-    from warehouse.ingest import load, prepare
+    from autotts.flows.evaluate import evaluate_flow
+    from autotts.tasks.progress import listening, report
+    from autotts.warehouse.ingest import load, prepare
 
     warehouse = str(tmp_path / "w.duckdb")
     load(warehouse, prepare(synthetic_file))

@@ -8,20 +8,20 @@ import json
 import httpx
 import pytest
 
-from collection.__main__ import stats_warnings
-from collection.collector import EngineFailed, QuestionStats, collect, merge
-from collection.problems import Problem, read_problems
-from live.answers import extract_answer, probe_answer
-from live.engine import Sampling
-from live.openai_engine import OpenAIEngine
+from autotts.collection.__main__ import stats_warnings
+from autotts.collection.collector import EngineFailed, QuestionStats, collect, merge
+from autotts.collection.problems import Problem, read_problems
+from autotts.live.answers import extract_answer, probe_answer
+from autotts.live.engine import Sampling
+from autotts.live.openai_engine import OpenAIEngine
 from tests.support.collect import collect_question
 from tests.support.scripted_engine import ScriptedEngine
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import evaluate
-from trajectories.banking import group_records, load_bank
-from trajectories.readers import read_parquet
-from trajectories.schema import FormatError
-from trajectories.synthetic import generate
+from autotts.trajectories.banking import group_records, load_bank
+from autotts.trajectories.readers import read_parquet
+from autotts.trajectories.schema import FormatError
+from autotts.trajectories.synthetic import generate
 
 
 def test_scripted_collection_reproduces_the_stored_trajectories_and_evaluates(tmp_path):
@@ -33,7 +33,7 @@ def test_scripted_collection_reproduces_the_stored_trajectories_and_evaluates(tm
         for mine, theirs in zip(got, trajs):
             assert mine.chunk_tokens == theirs.chunk_tokens and mine.final_answer == theirs.final_answer
             assert mine.probe_answers[:-1] == theirs.probe_answers[:-1]
-        from trajectories.writers import write_parquet
+        from autotts.trajectories.writers import write_parquet
 
         parts.append(tmp_path / f"part{i}.parquet")
         write_parquet(got, parts[-1])
@@ -167,7 +167,7 @@ def test_collection_command_reports_bad_input_in_one_line(tmp_path, row, engine,
 
     path = tmp_path / "p.jsonl"
     path.write_text(json.dumps(row) + "\n")
-    done = subprocess.run([sys.executable, "-m", "collection", "--problems", str(path), "--model", "m",
+    done = subprocess.run([sys.executable, "-m", "autotts.collection", "--problems", str(path), "--model", "m",
                            "--engine", engine, "--out", str(tmp_path / "o.parquet")],
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == status and message in done.stderr and "Traceback" not in done.stderr
@@ -175,15 +175,15 @@ def test_collection_command_reports_bad_input_in_one_line(tmp_path, row, engine,
 
 def test_the_collection_side_imports_nothing_from_the_prefect_side():
     """The GPU environment (requirements/gpu.txt) has no Prefect, DuckDB, math-verify, plotly or
-    anthropic: `python -m collection` and every engine must import without them. (rich may appear:
+    anthropic: `python -m autotts.collection` and every engine must import without them. (rich may appear:
     httpx imports it when it is installed, and does without it.)"""
     import subprocess
     import sys
 
     from tests.conftest import ROOT
 
-    probe = ("import sys, collection.__main__, live.engines, live.vllm_engine, live.transformers_engine, "
-             "live.openai_engine, tests.support.tiny_model; print(sorted({m.split('.')[0] for m in sys.modules}))")
+    probe = ("import sys, autotts.collection.__main__, autotts.live.engines, autotts.live.vllm_engine, autotts.live.transformers_engine, "
+             "autotts.live.openai_engine, tests.support.tiny_model; print(sorted({m.removeprefix('autotts.').split('.')[0] for m in sys.modules}))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     imported = set(eval(done.stdout))
@@ -203,7 +203,7 @@ def test_warnings_name_the_setting_behind_unanswered_probes_and_cut_trajectories
 def test_sampling_options_round_trip_through_the_command_line_and_the_cue_is_what_probes_send():
     import argparse
 
-    from live.engines import add_sampling_arguments, sampling_argv, sampling_from
+    from autotts.live.engines import add_sampling_arguments, sampling_argv, sampling_from
 
     parser = argparse.ArgumentParser()
     add_sampling_arguments(parser)

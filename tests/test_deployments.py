@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.ingest import load, prepare
-from warehouse.queries import run_sql
+from autotts.warehouse.ingest import load, prepare
+from autotts.warehouse.queries import run_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,7 +24,7 @@ def test_discovered_is_a_built_in_with_its_provenance():
 def test_discovered_reproduces_its_stated_held_out_figures():
     from bench._shared import MODELS, store
     from bench.claims import curve, heldout_cells
-    from trajectories.banking import load_bank
+    from autotts.trajectories.banking import load_bank
 
     stated = re.search(r"with (\d+) permutations.*?on (\d+) of (\d+) cells, and reaches SC@64's accuracy with at "
                        r"most 25 % of its tokens and no more sequential tokens on (\d+) of", " ".join(discovered.__doc__.split()))

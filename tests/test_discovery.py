@@ -12,11 +12,11 @@ import time
 import httpx2
 import pytest
 
-from explorer.anthropic_explorer import AnthropicExplorer, default_model
-from explorer.parsing import MalformedAnswer, extract_module
+from autotts.explorer.anthropic_explorer import AnthropicExplorer, default_model
+from autotts.explorer.parsing import MalformedAnswer, extract_module
 from tests.conftest import ROOT
-from warehouse.ingest import load, prepare
-from warehouse.queries import run_sql
+from autotts.warehouse.ingest import load, prepare
+from autotts.warehouse.queries import run_sql
 
 HONEST = (ROOT / "docs" / "controller-api.md").read_text().split("```python\n")[-1].split("```")[0]
 SMALL = dict(search_benchmarks=["synthetic-aime"], holdout_benchmarks=["synthetic-math"], betas=3, permutations=3,
@@ -31,7 +31,7 @@ def warehouse(tmp_path, synthetic_file):
 
 
 def test_offline_discovery_records_rounds_candidates_and_holdout(warehouse, prefect_harness):
-    from flows.discover import discover_flow
+    from autotts.flows.discover import discover_flow
 
     summary = discover_flow(warehouse, rounds=2, candidates=3, **SMALL)
     assert [r["round"] for r in summary["rounds"]] == [0, 1]
@@ -69,7 +69,7 @@ def scripted_client(answers: list, seen: list):
 
 
 def test_anthropic_explorer_round_survives_bad_answers(warehouse, prefect_harness, monkeypatch):
-    import flows.discover as discover
+    import autotts.flows.discover as discover
 
     overloaded = (529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
     answers = [
@@ -115,7 +115,7 @@ KILLABLE = """
 import os, sys
 os.environ.update(DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
 sys.path.insert(0, sys.argv[2])
-from flows.discover import discover_flow
+from autotts.flows.discover import discover_flow
 if __name__ == "__main__":
     discover_flow(sys.argv[1], rounds=3, candidates=4, parallel=1, search_benchmarks=["synthetic-aime"],
                   betas=3, permutations=3)
@@ -123,7 +123,7 @@ if __name__ == "__main__":
 
 
 def test_a_killed_discovery_resumes_without_loss_or_duplicates(warehouse, tmp_path, prefect_harness):
-    from flows.discover import discover_flow
+    from autotts.flows.discover import discover_flow
 
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-killable")}
     env.pop("PREFECT_API_URL", None)
@@ -165,11 +165,11 @@ def test_a_killed_discovery_resumes_without_loss_or_duplicates(warehouse, tmp_pa
 
 
 def test_offline_proposals_are_unique(warehouse):
-    from explorer.base import DiscoveryContext
-    from explorer.offline import OfflineExplorer
-    from explorer.programs_db import ProgramsDatabase
-    from warehouse.discovery_store import DiscoveryStore
-    from warehouse.results import start_run
+    from autotts.explorer.base import DiscoveryContext
+    from autotts.explorer.offline import OfflineExplorer
+    from autotts.explorer.programs_db import ProgramsDatabase
+    from autotts.warehouse.discovery_store import DiscoveryStore
+    from autotts.warehouse.results import start_run
 
     db = ProgramsDatabase.load(DiscoveryStore(warehouse, start_run(warehouse, "discover", {})))
     proposals, usage = OfflineExplorer().propose(DiscoveryContext(db, 0, 0, ""), 12)

@@ -3,10 +3,10 @@ written through and read back, carry-over from earlier runs, and the one selecti
 `candidate_ranking` view) choosing champions at the highest fidelity only."""
 from __future__ import annotations
 
-from explorer.programs_db import Program, ProgramsDatabase
-from warehouse.db import connect
-from warehouse.discovery_store import DiscoveryStore
-from warehouse.results import complete_discovery_run, start_run
+from autotts.explorer.programs_db import Program, ProgramsDatabase
+from autotts.warehouse.db import connect
+from autotts.warehouse.discovery_store import DiscoveryStore
+from autotts.warehouse.results import complete_discovery_run, start_run
 
 
 def _evaluated(cid: str, permutations: int, worst_gain: float, score: float, island: int = 0) -> Program:

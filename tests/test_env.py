@@ -8,7 +8,7 @@ from replay_core import DEFAULT_VOTE, FULL, Actions, InvalidAction, ReplayEnv
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import evaluate, run_batch
 from tests.conftest import record
-from trajectories.banking import build_bank
+from autotts.trajectories.banking import build_bank
 
 
 @pytest.fixture()

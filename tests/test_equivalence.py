@@ -1,7 +1,7 @@
 """Answer equivalence classes (math-verify) and grading."""
 from __future__ import annotations
 
-from trajectories.equivalence import classify, equivalent
+from autotts.trajectories.equivalence import classify, equivalent
 
 
 def test_equivalent_forms_share_a_class():
@@ -57,10 +57,10 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from bench._shared import have_stores, store  # noqa: E402
-from trajectories import symbolic  # noqa: E402
-from trajectories.arithmetic import read_arithmetic  # noqa: E402
-from trajectories.bounded_pool import BoundedPool, CallTimedOut  # noqa: E402
-from trajectories.equivalence import AnswerJudge, cannot_be_a_number, plain_number  # noqa: E402
+from autotts.trajectories import symbolic  # noqa: E402
+from autotts.trajectories.arithmetic import read_arithmetic  # noqa: E402
+from autotts.trajectories.bounded_pool import BoundedPool, CallTimedOut  # noqa: E402
+from autotts.trajectories.equivalence import AnswerJudge, cannot_be_a_number, plain_number  # noqa: E402
 
 CORPUS = json.loads((Path(__file__).parent / "fixtures" / "adversarial_answers.json").read_text(encoding="utf-8"))
 HANGING = CORPUS["integral_of_unknown_function"][0]  # from a real Qwen3 store: math-verify never returns
@@ -135,7 +135,7 @@ ARITHMETIC = ["\\frac{2}{9}", "77 + 13\\sqrt{3}", "2^5 \\times 5! + 1", "\\frac{
 
 
 def _real_answer_sample(limit: int) -> list[str]:
-    from trajectories.readers import read_any
+    from autotts.trajectories.readers import read_any
 
     texts = []
     for model, bench in (("Qwen3-0.6B", "hmmt25"), ("Qwen3-4B", "aime25")):
@@ -158,7 +158,7 @@ def test_the_arithmetic_reader_agrees_with_math_verify():
 @pytest.mark.skipif(not have_stores(), reason="real AutoTTS stores not in ../shared/data/autotts-replay")
 def test_two_stage_parsing_in_workers_reads_real_answers_like_plain_math_verify():
     texts = [t for t in _real_answer_sample(30) if read_arithmetic(t) is None]
-    pool = BoundedPool(2, initializer="trajectories.symbolic:warm_up")  # workers parse two-stage
+    pool = BoundedPool(2, initializer="autotts.trajectories.symbolic:warm_up")  # workers parse two-stage
     try:
         in_workers = pool.map(symbolic.analyze, [(t, "math") for t in texts], 60.0, lambda item, err: err)
     finally:
@@ -170,8 +170,8 @@ def test_two_stage_parsing_in_workers_reads_real_answers_like_plain_math_verify(
 def test_real_questions_get_the_same_classes_as_with_math_verify_alone():
     """A sample of real questions: the default reading (exact readers, screen) against reading every
     non-plain answer with math-verify, as before the time bound existed."""
-    from trajectories.banking import group_records
-    from trajectories.readers import read_any
+    from autotts.trajectories.banking import group_records
+    from autotts.trajectories.readers import read_any
 
     fast, reference = AnswerJudge(workers=2), AnswerJudge(workers=2, screen=False, arithmetic_reader=False)
     try:
@@ -193,12 +193,12 @@ def test_stopped_checks_reach_the_bank_statistics_and_the_warehouse(tmp_path, mo
     warehouse table `answer_timeouts`, and everything else is ingested as usual."""
     from conftest import record
 
-    from trajectories import equivalence
-    from trajectories.banking import build_bank
-    from trajectories.stats import answer_timeouts
-    from trajectories.writers import write_jsonl
-    from warehouse.db import connect
-    from warehouse.ingest import load, prepare
+    from autotts.trajectories import equivalence
+    from autotts.trajectories.banking import build_bank
+    from autotts.trajectories.stats import answer_timeouts
+    from autotts.trajectories.writers import write_jsonl
+    from autotts.warehouse.db import connect
+    from autotts.warehouse.ingest import load, prepare
 
     judge = AnswerJudge(timeout_s=5.0, workers=1, screen=False)  # ample for every other pair, even on a busy machine
     monkeypatch.setattr(equivalence, "_default", judge)
@@ -224,10 +224,10 @@ def test_the_live_runtime_classifies_under_the_same_bound(monkeypatch):
     and self-consistency still answers with the majority."""
     from conftest import record
 
-    from live.runtime import solve
+    from autotts.live.runtime import solve
     from tests.support.scripted_engine import ScriptedEngine
     from replay_core.baselines import BASELINES
-    from trajectories import equivalence
+    from autotts.trajectories import equivalence
 
     judge = AnswerJudge(timeout_s=1.0, workers=1)
     monkeypatch.setattr(equivalence, "_default", judge)
@@ -250,9 +250,9 @@ def test_the_bound_holds_off_the_main_thread_and_inside_a_prefect_flow(tmp_path,
 
     from conftest import record
 
-    from flows.ingest import ingest_flow
-    from trajectories import equivalence
-    from trajectories.writers import write_jsonl
+    from autotts.flows.ingest import ingest_flow
+    from autotts.trajectories import equivalence
+    from autotts.trajectories.writers import write_jsonl
 
     judge = AnswerJudge(timeout_s=5.0, workers=1, screen=False)  # ample for every other pair, even on a busy machine
     monkeypatch.setattr(equivalence, "_default", judge)
@@ -296,8 +296,8 @@ CONTAINERS = ["1, 2", "2, 1", "(1, 2)", "[1, 2]", "[0, 1)", "\\{1, 2\\}", "\\lef
 def _container_answers(limit: int) -> list[str]:
     """The first `limit` distinct answers with a comma of the real question whose gold is a pair
     (Qwen3-0.6B HMMT25, the tenth question): thousands of set-against-tuple comparisons before the rule."""
-    from trajectories.banking import group_records
-    from trajectories.readers import read_any
+    from autotts.trajectories.banking import group_records
+    from autotts.trajectories.readers import read_any
 
     trajs = list(group_records(read_any(store("Qwen3-0.6B", "hmmt25"))).values())[9]
     answers = dict.fromkeys(a for r in trajs for a in (*r.probe_answers, r.final_answer) if a and "," in a)
@@ -349,7 +349,7 @@ def test_the_answer_cache_keeps_element_values_and_upgrades_an_older_file(tmp_pa
     written before the elements column existed (whose rows, of older rules, are not used)."""
     import sqlite3
 
-    from trajectories.answer_cache import AnswerCache
+    from autotts.trajectories.answer_cache import AnswerCache
 
     path = tmp_path / "answers.sqlite"
     with sqlite3.connect(path) as con:  # the rules-version-2 layout
@@ -375,7 +375,7 @@ def test_number_and_fingerprint_is_number_key_and_fingerprint_computed_once():
                            "10^{-200}", "\\frac{1}{34} + \\frac{-1 + \\sqrt{273}}{68} + \\frac{-1 - \\sqrt{273}}{68}"]
     texts += _real_answer_sample(60) if have_stores() else []
     exprs = [read_arithmetic(t) for t in ARITHMETIC]
-    pool = BoundedPool(1, initializer="trajectories.symbolic:warm_up")  # parses can be slow: bounded
+    pool = BoundedPool(1, initializer="autotts.trajectories.symbolic:warm_up")  # parses can be slow: bounded
     try:
         parses = pool.map(symbolic.parsed, [(t, "math") for t in texts], 30.0, lambda item, err: ())
     finally:
@@ -392,7 +392,7 @@ def test_number_and_fingerprint_is_number_key_and_fingerprint_computed_once():
 def test_new_verdicts_reach_the_disk_cache_in_batches(tmp_path):
     """Verdicts are written once per `classify_questions` call (and at `close`), not one
     transaction each; a second judge on the same file finds them."""
-    from trajectories.answer_cache import AnswerCache
+    from autotts.trajectories.answer_cache import AnswerCache
 
     cache = AnswerCache(tmp_path / "answers.sqlite")
     judge = AnswerJudge(workers=1, cache=cache)

@@ -13,23 +13,23 @@ import httpx2
 import pytest
 
 from bench._shared import SHARED
-from explorer import workbench as workbench_module
-from explorer.anthropic_agent import AnthropicAgentExplorer
-from explorer.anthropic_explorer import AnthropicExplorer, default_model
-from explorer.base import DiscoveryContext
-from explorer.conversations import load_conversations
-from explorer.openai_explorer import OpenAIExplorer
-from explorer.parsing import extract_module
-from explorer.pricing import parse_price, price_of
-from explorer.programs_db import ProgramsDatabase
-from explorer.registry import make_explorer
+from autotts.explorer import workbench as workbench_module
+from autotts.explorer.anthropic_agent import AnthropicAgentExplorer
+from autotts.explorer.anthropic_explorer import AnthropicExplorer, default_model
+from autotts.explorer.base import DiscoveryContext
+from autotts.explorer.conversations import load_conversations
+from autotts.explorer.openai_explorer import OpenAIExplorer
+from autotts.explorer.parsing import extract_module
+from autotts.explorer.pricing import parse_price, price_of
+from autotts.explorer.programs_db import ProgramsDatabase
+from autotts.explorer.registry import make_explorer
 from replay_core.candidate import evaluate_candidate
-from warehouse.discovery_runs import spent_usd
-from warehouse.discovery_store import DiscoveryStore
+from autotts.warehouse.discovery_runs import spent_usd
+from autotts.warehouse.discovery_store import DiscoveryStore
 from tests.test_discovery import HONEST, SMALL, _message, scripted_client
-from warehouse.ingest import load, prepare
-from warehouse.queries import run_sql
-from warehouse.results import start_run
+from autotts.warehouse.ingest import load, prepare
+from autotts.warehouse.queries import run_sql
+from autotts.warehouse.results import start_run
 
 SESSIONS = SHARED / "explorer-sessions"
 requires_sessions = pytest.mark.skipif(not (SESSIONS / "reply-5.txt").is_file(),
@@ -104,7 +104,7 @@ def test_recorded_session_replays_as_a_two_round_discovery(warehouse, prefect_ha
     """The six recorded replies answer a 2 x 3 discovery in order: round 1's prompts carry the richer
     signal (the frontier, where each earlier program loses to which baseline, its trace diagnosis),
     and no reply fails in the sandbox."""
-    import flows.discover as discover
+    import autotts.flows.discover as discover
 
     seen: list = []
     replies = [(200, _message(_recorded(n)[1], 5000, 3000)) for n in range(6)]
@@ -179,7 +179,7 @@ class _Errors(logging.Handler):
 
 
 def test_agent_tool_loop_sandboxes_every_run_and_charges_the_round(warehouse, prefect_harness, monkeypatch):
-    import flows.discover as discover
+    import autotts.flows.discover as discover
 
     sandboxed = []
     real = workbench_module.evaluate_candidate
@@ -280,7 +280,7 @@ def test_agent_tool_budget_is_capped(warehouse, tmp_path, synthetic_bank):
 
 # ------------------------------------------------------------------ the dollar budget
 def test_max_cost_stops_discovery_before_exceeding_and_resumes(warehouse, prefect_harness, monkeypatch):
-    import flows.discover as discover
+    import autotts.flows.discover as discover
 
     reply = (200, _message(f"```python\n{HONEST}```", 1200, 400))
     explorer = AnthropicExplorer(model=default_model(), max_tokens=1000, client=scripted_client([reply] * 20, []),

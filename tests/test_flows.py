@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import row, write_jsonl
-from warehouse.queries import run_sql
+from autotts.warehouse.queries import run_sql
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory, prefect_harness, synthetic_file):
-    from flows.evaluate import evaluate_flow
-    from flows.ingest import ingest_flow
+    from autotts.flows.evaluate import evaluate_flow
+    from autotts.flows.ingest import ingest_flow
 
     warehouse = str(tmp_path_factory.mktemp("wh") / "w.duckdb")
     first = ingest_flow([str(synthetic_file)], warehouse)
@@ -49,7 +49,7 @@ def test_evaluate_flow_writes_curves_scores_and_frontier(evaluated):
 
 
 def test_a_broken_controller_fails_its_curve_not_the_run(tmp_path, evaluated):
-    from flows.evaluate import evaluate_flow
+    from autotts.flows.evaluate import evaluate_flow
 
     warehouse = evaluated[0]
     broken = tmp_path / "broken.py"
@@ -62,7 +62,7 @@ def test_a_broken_controller_fails_its_curve_not_the_run(tmp_path, evaluated):
 
 
 def test_dask_runs_match_local_runs(evaluated):
-    from flows.evaluate import evaluate_flow
+    from autotts.flows.evaluate import evaluate_flow
 
     warehouse = evaluated[0]
     local = evaluate_flow(warehouse, ["parallel-probe"], betas=[0.3], permutations=4, block=2, executor="process", workers=2)
@@ -71,7 +71,7 @@ def test_dask_runs_match_local_runs(evaluated):
 
 
 def test_ingest_flow_reports_a_bad_file_and_keeps_the_good_ones(tmp_path, prefect_harness, synthetic_file):
-    from flows.ingest import IngestFailed, ingest_flow
+    from autotts.flows.ingest import IngestFailed, ingest_flow
 
     warehouse = str(tmp_path / "w.duckdb")
     bad = write_jsonl(tmp_path / "bad.jsonl", [row(probe_answers=["1"])])
@@ -83,10 +83,10 @@ def test_ingest_flow_reports_a_bad_file_and_keeps_the_good_ones(tmp_path, prefec
 def test_ingest_flow_grades_files_at_once_like_one_at_a_time(tmp_path, prefect_harness, monkeypatch):
     """The flow grades several files at once, in threads sharing one answer judge. What it stores
     equals preparing and loading the files one after another with a fresh judge of one worker."""
-    from flows.ingest import ingest_flow
-    from trajectories import equivalence
-    from warehouse.db import connect
-    from warehouse.ingest import FILES_AT_ONCE, load, prepare
+    from autotts.flows.ingest import ingest_flow
+    from autotts.trajectories import equivalence
+    from autotts.warehouse.db import connect
+    from autotts.warehouse.ingest import FILES_AT_ONCE, load, prepare
 
     answers = ["x + 1", "1 + x", "\\{1, 2\\}", "(1, 2)", "\\frac{1}{2}", "0.5", "\\sqrt{2}", "y^2", "2", None]
     golds = ["2", "x + 1", "\\frac{1}{2}", "(1, 2)"]
@@ -134,7 +134,7 @@ def test_task_runs_of_one_flow_run_have_distinct_names(evaluated):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 
-    from flows.evaluate import evaluate_flow
+    from autotts.flows.evaluate import evaluate_flow
 
     state = evaluate_flow(evaluated[0], ["asc"], betas=2, permutations=4, block=2, executor="process", workers=1,
                           return_state=True)

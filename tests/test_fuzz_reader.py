@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import row
-from trajectories.readers import read_jsonl
-from trajectories.schema import REQUIRED, FormatError
+from autotts.trajectories.readers import read_jsonl
+from autotts.trajectories.schema import REQUIRED, FormatError
 
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True),
                  st.text(max_size=8), st.lists(st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=3),

@@ -7,12 +7,12 @@ import random
 import numpy as np
 import pytest
 
-from explorer.base import DiscoveryContext
-from explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, ladder, render, row_index
-from explorer.halving import promote, rungs
-from explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
-from explorer.programs_db import Program
-from explorer.row_cache import RowCache
+from autotts.explorer.base import DiscoveryContext
+from autotts.explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, ladder, render, row_index
+from autotts.explorer.halving import promote, rungs
+from autotts.explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
+from autotts.explorer.programs_db import Program
+from autotts.explorer.row_cache import RowCache
 from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
 from replay_core.evaluate import run_batch
@@ -71,11 +71,11 @@ def test_beta_selects_the_nearest_row():
 
 
 def test_no_program_is_proposed_twice_across_rounds(tmp_path):
-    from explorer.base import candidate_id
-    from explorer.programs_db import Program, ProgramsDatabase
-    from warehouse.db import connect
-    from warehouse.discovery_store import DiscoveryStore
-    from warehouse.results import start_run
+    from autotts.explorer.base import candidate_id
+    from autotts.explorer.programs_db import Program, ProgramsDatabase
+    from autotts.warehouse.db import connect
+    from autotts.warehouse.discovery_store import DiscoveryStore
+    from autotts.warehouse.results import start_run
 
     warehouse = str(tmp_path / "w.duckdb")
     with connect(warehouse):  # a new, empty warehouse at the current schema
@@ -99,7 +99,7 @@ def test_no_program_is_proposed_twice_across_rounds(tmp_path):
 
 
 def test_round_zero_starts_from_the_seed_programs():
-    from explorer.programs_db import ProgramsDatabase
+    from autotts.explorer.programs_db import ProgramsDatabase
 
     proposals, _ = OfflineExplorer().propose(DiscoveryContext(ProgramsDatabase(), 0, 7, "", betas=tuple(i / 10 for i in range(11))), len(SEEDS))
     assert [genome_of(p.source) for p in proposals] == [seed_genome(i, 11) for i in range(len(SEEDS))]
@@ -117,9 +117,9 @@ def test_successive_halving_rungs_and_promotion():
 
 
 def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file, prefect_harness):
-    from flows.discover import discover_flow
-    from flows.ingest import ingest_flow
-    from warehouse.db import connect
+    from autotts.flows.discover import discover_flow
+    from autotts.flows.ingest import ingest_flow
+    from autotts.warehouse.db import connect
 
     outcomes = []
     for name in ("a", "b"):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from live.runtime import solve
+from autotts.live.runtime import solve
 from tests.support.scripted_engine import ScriptedEngine
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import _shuffled, run_episodes
-from trajectories.banking import build_bank, group_records
-from trajectories.equivalence import equivalent
-from trajectories.synthetic import generate
+from autotts.trajectories.banking import build_bank, group_records
+from autotts.trajectories.equivalence import equivalent
+from autotts.trajectories.synthetic import generate
 
 
 @pytest.fixture(scope="module")

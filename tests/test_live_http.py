@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from autotts.cli import main
-from warehouse.queries import run_sql
+from autotts.warehouse.queries import run_sql
 
 
 class _Completions(BaseHTTPRequestHandler):
@@ -109,7 +109,7 @@ def test_collect_command_stops_with_the_collections_status_and_retries_an_engine
 def test_only_an_engine_failure_is_worth_a_retry():
     from prefect.states import Failed
 
-    from flows.collect import CollectionFailed, _engine_failed
+    from autotts.flows.collect import CollectionFailed, _engine_failed
 
     assert _engine_failed(None, None, Failed(data=CollectionFailed(1, "b.parquet")))
     assert not _engine_failed(None, None, Failed(data=CollectionFailed(2, "b.parquet")))

@@ -17,10 +17,10 @@ from tests.conftest import ROOT
 PROBE = """
 import json, sys
 import anthropic, httpx2
-import explorer
-from explorer.anthropic_explorer import AnthropicExplorer, default_model
-from explorer.base import DiscoveryContext
-from explorer.programs_db import ProgramsDatabase
+import autotts.explorer as explorer
+from autotts.explorer.anthropic_explorer import AnthropicExplorer, default_model
+from autotts.explorer.base import DiscoveryContext
+from autotts.explorer.programs_db import ProgramsDatabase
 
 seen = []
 
@@ -36,7 +36,7 @@ print(json.dumps({"explorer": explorer.__file__, "prompt": seen[0]["messages"][0
 """
 
 
-def test_a_wheel_ships_the_prompt_doc_and_no_script_or_test_helpers(tmp_path):
+def test_a_wheel_ships_the_prompt_doc_and_no_script_or_test_helpers(tmp_path, synthetic_file):
     source = tmp_path / "src"
     shutil.copytree(ROOT, source, symlinks=True,
                     ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*cache"))
@@ -45,10 +45,10 @@ def test_a_wheel_ships_the_prompt_doc_and_no_script_or_test_helpers(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("autotts-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-        shipped_doc = archive.read("explorer/controller-api.md").decode()
+        shipped_doc = archive.read("autotts/explorer/controller-api.md").decode()
     assert shipped_doc == (ROOT / "docs" / "controller-api.md").read_text()
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
-    assert "deployments" not in top and "tests" not in top
+    assert top == {"autotts", "replay_core"}  # one namespace, plus the controller contract candidates import
     assert not [n for n in names if Path(n).stem in ("scripted_engine", "scripted", "tiny_model")]
 
     installed = tmp_path / "site"
@@ -63,3 +63,12 @@ def test_a_wheel_ships_the_prompt_doc_and_no_script_or_test_helpers(tmp_path):
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["explorer"].startswith(str(installed))  # the installed copy, not the checkout
     assert shipped_doc.strip().splitlines()[0] in out["prompt"]
+
+    # the command line from the installed namespace: replay with answers graded in worker processes
+    # (whose initializer is named by module path, so it must resolve in the install too)
+    cli = subprocess.run([sys.executable, "-m", "autotts", "evaluate", "--bank", str(synthetic_file), "--controller",
+                          "sc", "--betas", "2", "--permutations", "2", "--json"], cwd=elsewhere, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    curve = json.loads(cli.stdout)
+    assert curve["synthetic"] and curve["answer_mode"] == "math" and {p["beta"] for p in curve["points"]} == {0.0, 1.0}

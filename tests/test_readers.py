@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import record, requires_stores, row, write_jsonl
-from trajectories.readers import read_any, read_autotts_store, read_jsonl
-from trajectories.schema import FormatError
-from trajectories.writers import write_jsonl as write_records_jsonl, write_parquet
+from autotts.trajectories.readers import read_any, read_autotts_store, read_jsonl
+from autotts.trajectories.schema import FormatError
+from autotts.trajectories.writers import write_jsonl as write_records_jsonl, write_parquet
 
 
 def test_jsonl_roundtrips_through_parquet(tmp_path):

@@ -65,19 +65,19 @@ class _RedTeamExplorer:
     name = "redteam"
 
     def propose(self, context, k):
-        from explorer.base import Proposal, Usage
+        from autotts.explorer.base import Proposal, Usage
 
         return [Proposal(p.read_text(), i % context.db.islands) for i, p in enumerate(REDTEAM)], Usage()
 
 
 def test_a_round_of_hostile_candidates_changes_the_warehouse_only_by_failed_rows(tmp_path, synthetic_file):
-    from explorer.discovery import SearchSettings
-    from tasks.discover import baseline_curves, discovery_round
-    from tasks.evaluate import snapshot_bank
+    from autotts.explorer.discovery import SearchSettings
+    from autotts.tasks.discover import baseline_curves, discovery_round
+    from autotts.tasks.evaluate import snapshot_bank
     from tests.test_warehouse import fingerprint
-    from warehouse.ingest import load, prepare
-    from warehouse.queries import run_sql
-    from warehouse.results import start_run
+    from autotts.warehouse.ingest import load, prepare
+    from autotts.warehouse.queries import run_sql
+    from autotts.warehouse.results import start_run
 
     warehouse = str(tmp_path / "w.duckdb")
     load(warehouse, prepare(synthetic_file))

@@ -9,14 +9,14 @@ import subprocess
 
 import pytest
 
-from report.build import write_report
-from warehouse.ingest import load, prepare
-from warehouse.queries import run_sql
+from autotts.report.build import write_report
+from autotts.warehouse.ingest import load, prepare
+from autotts.warehouse.queries import run_sql
 
 
 @pytest.fixture(scope="module")
 def discovered(tmp_path_factory, prefect_harness, synthetic_file):
-    from flows.discover import discover_flow
+    from autotts.flows.discover import discover_flow
 
     folder = tmp_path_factory.mktemp("report")
     warehouse = str(folder / "w.duckdb")
@@ -79,10 +79,10 @@ def test_report_renders_in_a_headless_browser(discovered, tmp_path):
 def test_synthetic_marks_exactly_the_synthetic_panels(tmp_path, synthetic_file):
     """A warehouse holding a SYNTHETIC bank and a hand-made (non-synthetic) one: only the former's
     panels say SYNTHETIC, and so does not the page title."""
-    from explorer.discovery import baseline_curve
+    from autotts.explorer.discovery import baseline_curve
     from tests.conftest import row, write_jsonl
-    from warehouse.bank_io import load_bank
-    from warehouse.results import start_run, write_results
+    from autotts.warehouse.bank_io import load_bank
+    from autotts.warehouse.results import start_run, write_results
 
     warehouse = tmp_path / "w.duckdb"
     load(warehouse, prepare(synthetic_file))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from warehouse.ingest import load, prepare
-from warehouse.queries import run_sql
+from autotts.warehouse.ingest import load, prepare
+from autotts.warehouse.queries import run_sql
 
 SMALL = dict(search_benchmarks=["synthetic-aime"], betas=3, permutations=3, rounds=1, candidates=3, parallel=1)
 HOLD = ("import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
@@ -37,7 +37,7 @@ def _analyst(path: str) -> subprocess.Popen:
 
 
 def test_nights_compound_while_an_analyst_holds_the_snapshot_open(warehouse, prefect_harness, monkeypatch):
-    from flows.discover import discover_flow
+    from autotts.flows.discover import discover_flow
 
     monkeypatch.setenv("AUTOTTS_REPORT_URL", "http://127.0.0.1:8765/reports")
     first = discover_flow(warehouse, carry_over=2, **SMALL)
@@ -111,9 +111,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_resume_uses_the_stored_set_up_and_refuses_other_settings(warehouse, prefect_harness):
-    from explorer.run_setup import new_setup
-    from flows.discover import discover_flow
-    from warehouse.results import finish_run, start_run
+    from autotts.explorer.run_setup import new_setup
+    from autotts.flows.discover import discover_flow
+    from autotts.warehouse.results import finish_run, start_run
 
     stored = new_setup({**SMALL, "candidates": 2, "seed": 11})
     run_id = start_run(warehouse, "discover", stored)
@@ -135,9 +135,9 @@ def test_resume_uses_the_stored_set_up_and_refuses_other_settings(warehouse, pre
 
 
 def test_a_failed_run_is_marked_failed_and_doctor_says_so(warehouse, prefect_harness, tmp_path):
-    from flows.discover import discover_flow
-    from warehouse.bank_io import BankSelectionError
-    from warehouse.doctor import check
+    from autotts.flows.discover import discover_flow
+    from autotts.warehouse.bank_io import BankSelectionError
+    from autotts.warehouse.doctor import check
 
     with pytest.raises(BankSelectionError):
         discover_flow(warehouse, **{**SMALL, "search_benchmarks": ["no-such-benchmark"]})
@@ -154,7 +154,7 @@ def test_a_failed_run_is_marked_failed_and_doctor_says_so(warehouse, prefect_har
 def test_a_busy_warehouse_waits_visibly_up_to_its_limit(warehouse, monkeypatch, caplog):
     import threading
 
-    from warehouse.db import WarehouseBusy, transaction
+    from autotts.warehouse.db import WarehouseBusy, transaction
 
     analyst = _analyst(warehouse)  # on the live file, against the advice: writers must wait for it
     try:
@@ -177,7 +177,7 @@ def test_a_busy_warehouse_waits_visibly_up_to_its_limit(warehouse, monkeypatch, 
 
 
 def test_a_migration_merged_after_a_later_one_still_applies(tmp_path, monkeypatch):
-    import warehouse.db as db
+    import autotts.warehouse.db as db
 
     every = db.migrations()
     later, earlier = tmp_path / "090_later.sql", tmp_path / "080_earlier.sql"

@@ -313,7 +313,7 @@ def test_an_llm_explorer_refuses_to_start_without_isolation(tmp_path, capsys, mo
 
 def test_the_discover_flow_refuses_too(tmp_path, monkeypatch):
     """A deployment calls the flow directly, without the CLI."""
-    from flows.discover import discover_flow
+    from autotts.flows.discover import discover_flow
     from replay_core.sandbox import IsolationUnavailable
 
     monkeypatch.setattr("replay_core.sandbox.isolation_available", lambda: False)
@@ -322,10 +322,10 @@ def test_the_discover_flow_refuses_too(tmp_path, monkeypatch):
 
 
 def test_a_run_without_isolation_is_recorded_and_reported(tmp_path):
-    from report.build import render
-    from report.data import load
-    from warehouse.db import connect
-    from warehouse.results import start_run
+    from autotts.report.build import render
+    from autotts.report.data import load
+    from autotts.warehouse.db import connect
+    from autotts.warehouse.results import start_run
 
     warehouse = str(tmp_path / "w.duckdb")
     with connect(warehouse):  # a new, empty warehouse

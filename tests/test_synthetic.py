@@ -1,9 +1,9 @@
 """The synthetic bank: seeded, labelled synthetic, and statistically plausible."""
 from __future__ import annotations
 
-from trajectories.banking import build_bank
-from trajectories.stats import bank_statistics
-from trajectories.synthetic import generate
+from autotts.trajectories.banking import build_bank
+from autotts.trajectories.stats import bank_statistics
+from autotts.trajectories.synthetic import generate
 
 
 def test_generation_is_seeded_and_labelled():

@@ -19,11 +19,11 @@ pytest.importorskip("transformers", reason="the transformers engine needs transf
 
 import torch  # noqa: E402
 
-from live.answers import PROMPT_TEMPLATE  # noqa: E402
-from live.engine import Sampling  # noqa: E402
+from autotts.live.answers import PROMPT_TEMPLATE  # noqa: E402
+from autotts.live.engine import Sampling  # noqa: E402
 from tests.support.tiny_model import build_tiny_model  # noqa: E402
 from replay_core.baselines import BASELINES  # noqa: E402
-from live.transformers_engine import TransformersEngine  # noqa: E402
+from autotts.live.transformers_engine import TransformersEngine  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 DEVICE = os.environ.get("AUTOTTS_TEST_DEVICE", "cpu")
@@ -157,7 +157,7 @@ def test_collection_with_the_tiny_model_ingests_and_evaluates(tiny, tmp_path, pr
     assert main(["collect", "--problems", str(problems), "--model", tiny, "--engine", f"transformers:{DEVICE}", "--n", "4",
                  "--chunk-tokens", "16", "--max-tokens", "48", "--probe-tokens", "4", "--temperature", "1.0",
                  "--out", str(tmp_path / "tiny.parquet"), "--warehouse", str(warehouse)]) == 0
-    from warehouse.queries import run_sql
+    from autotts.warehouse.queries import run_sql
 
     rows = run_sql(warehouse, "SELECT count(*) AS n, max(total_tokens) AS longest, count(*) FILTER "
                               "(WHERE total_tokens = 48 AND NOT finished AND final_answer IS NULL) AS cut "
@@ -187,7 +187,7 @@ def test_solve_live_with_the_tiny_model(tiny, capsys):
 def test_vllm_engine_code_over_a_stand_in_for_vllm(tiny, monkeypatch):
     """VLLMEngine's own code (TokensPrompt, per-request SamplingParams, the sampled token's
     log-prob, finish reasons) over tests/vllm_on_transformers.py, since vLLM needs a GPU."""
-    from live.vllm_engine import VLLMEngine
+    from autotts.live.vllm_engine import VLLMEngine
     from tests import vllm_on_transformers
 
     vllm_on_transformers.install(monkeypatch)
@@ -209,7 +209,7 @@ def test_vllm_engine_code_over_a_stand_in_for_vllm(tiny, monkeypatch):
 def test_collection_command_warns_when_the_model_never_closes_its_box(tiny, tmp_path):
     problems = tmp_path / "problems.jsonl"
     problems.write_text(json.dumps({"question_id": "q", "benchmark": "synthetic-tiny", "problem": "1+1?", "gold": "2"}))
-    done = subprocess.run([sys.executable, "-m", "collection", "--problems", str(problems), "--model", tiny,
+    done = subprocess.run([sys.executable, "-m", "autotts.collection", "--problems", str(problems), "--model", tiny,
                            "--engine", f"transformers:{DEVICE}", "--n", "3", "--chunk-tokens", "8", "--max-tokens", "16",
                            "--probe-tokens", "2", "--out", str(tmp_path / "o.parquet")],
                           capture_output=True, text=True, cwd=ROOT)
@@ -220,11 +220,11 @@ def test_collection_command_warns_when_the_model_never_closes_its_box(tiny, tmp_
 
 
 def test_vllm_engine_collects_the_same_records_one_question_at_a_time_or_together(tiny, tmp_path, monkeypatch):
-    from collection.collector import collect
-    from collection.problems import Problem
-    from live.vllm_engine import VLLMEngine
+    from autotts.collection.collector import collect
+    from autotts.collection.problems import Problem
+    from autotts.live.vllm_engine import VLLMEngine
     from tests import vllm_on_transformers
-    from trajectories.readers import read_parquet
+    from autotts.trajectories.readers import read_parquet
 
     vllm_on_transformers.install(monkeypatch)
     problems = [Problem(f"q{i}", "synthetic-tiny", f"What is {i} + 1?", str(i + 1)) for i in range(3)]
@@ -247,13 +247,13 @@ def test_served_live_over_vllm_a_controller_does_what_replay_of_that_engines_ban
     import numpy as np
 
     from tests.support.collect import collect_question
-    from collection.problems import Problem
-    from live.runtime import solve
-    from live.vllm_engine import VLLMEngine
+    from autotts.collection.problems import Problem
+    from autotts.live.runtime import solve
+    from autotts.live.vllm_engine import VLLMEngine
     from replay_core.evaluate import _shuffled, run_episodes
     from tests import vllm_on_transformers
-    from trajectories.banking import build_bank
-    from trajectories.equivalence import equivalent
+    from autotts.trajectories.banking import build_bank
+    from autotts.trajectories.equivalence import equivalent
 
     vllm_on_transformers.install(monkeypatch)
     sampling = Sampling(chunk_tokens=8, max_tokens=40, temperature=1.0, probe_tokens=12)

@@ -10,13 +10,13 @@ import pytest
 from replay_core.baselines import BASELINES
 from replay_core.evaluate import evaluate
 from tests.conftest import row, write_jsonl
-from trajectories.banking import load_bank as load_file_bank
-from trajectories.readers import read_any
-from trajectories.schema import FormatError
-from warehouse.bank_io import BankSelectionError, load_bank
-from warehouse.db import SCHEMA_VERSION, connect, migrations, schema_version
-from warehouse.export import export_parquet
-from warehouse.ingest import load, prepare
+from autotts.trajectories.banking import load_bank as load_file_bank
+from autotts.trajectories.readers import read_any
+from autotts.trajectories.schema import FormatError
+from autotts.warehouse.bank_io import BankSelectionError, load_bank
+from autotts.warehouse.db import SCHEMA_VERSION, connect, migrations, schema_version
+from autotts.warehouse.export import export_parquet
+from autotts.warehouse.ingest import load, prepare
 
 TABLES = ("banks", "questions", "answer_classes", "trajectories", "probes", "controllers", "evaluations")
 
@@ -71,7 +71,7 @@ def test_a_bad_file_changes_nothing(tmp_path, synthetic_file):
 
 
 def test_a_failed_write_rolls_back(tmp_path, synthetic_file, monkeypatch):
-    import warehouse.ingest as ingest
+    import autotts.warehouse.ingest as ingest
 
     path = tmp_path / "w.duckdb"
     payload = prepare(synthetic_file)
@@ -118,8 +118,8 @@ def test_queries_wait_briefly_for_a_writer_then_say_busy(tmp_path, synthetic_fil
     import subprocess
     import sys
 
-    from warehouse.db import WarehouseBusy
-    from warehouse.queries import run_sql
+    from autotts.warehouse.db import WarehouseBusy
+    from autotts.warehouse.queries import run_sql
 
     path = tmp_path / "w.duckdb"
     load(path, prepare(synthetic_file))
@@ -140,7 +140,7 @@ def test_queries_wait_briefly_for_a_writer_then_say_busy(tmp_path, synthetic_fil
 
 def test_doctor_passes_a_healthy_warehouse_and_names_damage(tmp_path, synthetic_file):
     from autotts.cli import main
-    from warehouse.doctor import check
+    from autotts.warehouse.doctor import check
 
     path = tmp_path / "w.duckdb"
     load(path, prepare(synthetic_file))

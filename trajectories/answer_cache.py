@@ -2,7 +2,7 @@
 
 math-verify takes tens of milliseconds to hundreds per distinct answer text, and the same texts
 come back in every evaluation and re-ingestion of a bank. This SQLite file keeps what
-`trajectories.equivalence` learned, keyed by the answer texts, the answer type and `rules_version`
+`autotts.trajectories.equivalence` learned, keyed by the answer texts, the answer type and `rules_version`
 (our reading rules and the installed math-verify), so a changed grader never hits a stale entry.
 Calls stopped at the time bound are not stored: they are tried again in the next run. Like the bank
 cache it is a local convenience; delete it at will, and a read-only home only disables it.
@@ -16,7 +16,7 @@ from contextlib import closing
 from importlib.metadata import version
 from pathlib import Path
 
-from trajectories.symbolic import Analysis
+from autotts.trajectories.symbolic import Analysis
 
 RULES_VERSION = 3
 

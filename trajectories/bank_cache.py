@@ -4,7 +4,7 @@ Grading thousands of distinct answer strings with math-verify takes seconds per 
 `banks/` entries make the second load of the same files instant. They are keyed by a hash of the
 files' bytes, the answer mode and `CACHE_VERSION`, so an edited file or a changed grader never hits
 a stale entry. The `snapshots/` entries are the banks that flows hand to their replay workers
-(see `tasks.evaluate.snapshot_bank`), named by a hash of their content so that equal selections
+(see `autotts.tasks.evaluate.snapshot_bank`), named by a hash of their content so that equal selections
 share one file and a worker's in-memory copy can never be stale.
 
 Everything lives under one folder (`AUTOTTS_CACHE_DIR`, default `~/.cache/autotts`), written
@@ -19,7 +19,7 @@ import pickle
 from pathlib import Path
 
 from replay_core.bank import Bank
-from trajectories.equivalence import Mode
+from autotts.trajectories.equivalence import Mode
 
 CACHE_VERSION = 2
 DEFAULT_MAX_MB = 4096

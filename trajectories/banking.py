@@ -8,9 +8,9 @@ from typing import Iterable
 import numpy as np
 
 from replay_core.bank import Bank
-from trajectories.equivalence import Mode, classify_questions
-from trajectories.readers import read_any
-from trajectories.schema import FormatError, TrajectoryRecord
+from autotts.trajectories.equivalence import Mode, classify_questions
+from autotts.trajectories.readers import read_any
+from autotts.trajectories.schema import FormatError, TrajectoryRecord
 
 
 def _class_shuffle(key: str, n: int) -> np.ndarray:
@@ -40,7 +40,7 @@ def build_bank(records: Iterable[TrajectoryRecord], mode: Mode = "math", descrip
 
     mode="exact" is the AutoTTS reference compatibility setting (string answers, `ERR` votes).
     `meta["answer_timeouts"]` lists (benchmark, model, question_id, answer, other answer or None) for every symbolic
-    reading or comparison stopped at the time bound (see `trajectories.equivalence`).
+    reading or comparison stopped at the time bound (see `autotts.trajectories.equivalence`).
     """
     questions = group_records(records)
     if not questions:
@@ -122,9 +122,9 @@ def _collect_grades(graded: dict[int, bool], rec: TrajectoryRecord, lookup: dict
 def load_bank(paths: list[str | Path], mode: Mode = "math", use_cache: bool = True) -> Bank:
     """Read one or more trajectory files (any supported format) into one bank.
 
-    Built banks are cached by file content (see `trajectories.bank_cache`).
+    Built banks are cached by file content (see `autotts.trajectories.bank_cache`).
     """
-    from trajectories import bank_cache
+    from autotts.trajectories import bank_cache
 
     for path in paths:
         if not Path(path).is_file():

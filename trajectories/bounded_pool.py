@@ -70,7 +70,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 class _Worker:
-    """One worker: a fresh interpreter (`python -m trajectories.bounded_pool`) with our sys.path,
+    """One worker: a fresh interpreter (`python -m autotts.trajectories.bounded_pool`) with our sys.path,
     talking over two pipes. A plain subprocess, not multiprocessing's spawn, so that the caller's
     main script is never re-imported in the worker."""
 

@@ -6,7 +6,7 @@ grouped into classes; the replay environment votes over class ids and never sees
 An answer text is read by the cheapest means that is sure of it, in this order:
 
 1. a plain number (`025`, `-3/4`, `12.0`) is read exactly;
-2. plain arithmetic LaTeX (`77 + 13\\sqrt{3}`) is read exactly by `trajectories.arithmetic`;
+2. plain arithmetic LaTeX (`77 + 13\\sqrt{3}`) is read exactly by `autotts.trajectories.arithmetic`;
 3. when the question's gold is a closed-form number, an integral, sum, product or limit over an
    undefined function (`\\int_0^1 f(x) dx`) is kept as text: it cannot be graded right, and it is
    where symbolic simplification runs without end (`cannot_be_a_number`);
@@ -19,7 +19,7 @@ the others are compared with math-verify against earlier non-numeric classes aft
 that rule most pairs out: free symbols, values at sample points, and for sets, tuples and
 intervals of numbers (`1, 2`, `(-6, 12)`) the numbers they hold (`symbolic.elements_differ`). Readings and verdicts are
 cached, keyed by the answer texts and the answer type: per process, and on disk across runs
-(`trajectories.answer_cache`).
+(`autotts.trajectories.answer_cache`).
 """
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Literal
 
-from trajectories import symbolic
-from trajectories.answer_cache import AnswerCache
-from trajectories.arithmetic import read_arithmetic
-from trajectories.bounded_pool import BoundedPool, CallTimedOut, WorkerFailed
-from trajectories.symbolic import TEXT_ONLY, Analysis
+from autotts.trajectories import symbolic
+from autotts.trajectories.answer_cache import AnswerCache
+from autotts.trajectories.arithmetic import read_arithmetic
+from autotts.trajectories.bounded_pool import BoundedPool, CallTimedOut, WorkerFailed
+from autotts.trajectories.symbolic import TEXT_ONLY, Analysis
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class AnswerJudge:
         and verdicts on disk across runs."""
         self.timeout_s, self.screen, self.arithmetic_reader = timeout_s, screen, arithmetic_reader
         self.element_rule = element_rule
-        self.pool = BoundedPool(workers or _available_cores(), initializer="trajectories.symbolic:warm_up")
+        self.pool = BoundedPool(workers or _available_cores(), initializer="autotts.trajectories.symbolic:warm_up")
         self.cache = cache
         self._readings, self._verdicts = cache.load() if cache is not None else ({}, {})
         self._timed_out: set[tuple[str, str]] = set()
@@ -249,7 +249,7 @@ _default_lock = threading.Lock()
 def default_judge() -> AnswerJudge:
     """The process's shared judge (bound: `AUTOTTS_ANSWER_TIMEOUT_S`, default 10 s), with readings
     cached on disk next to the bank cache (`answers.sqlite` in `AUTOTTS_CACHE_DIR`)."""
-    from trajectories.bank_cache import cache_dir
+    from autotts.trajectories.bank_cache import cache_dir
 
     global _default
     with _default_lock:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from trajectories.schema import FormatError, TrajectoryRecord, check_bank_consistency, validate_row
+from autotts.trajectories.schema import FormatError, TrajectoryRecord, check_bank_consistency, validate_row
 
 
 def read_jsonl(path: str | Path) -> list[TrajectoryRecord]:

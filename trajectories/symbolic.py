@@ -2,9 +2,9 @@
 off a parsed value (its number, its free symbols, its values at sample points).
 
 `analyze` and `verify_texts` can take unbounded time on hostile input (an integral of an unknown
-function against a fraction never returns), so `trajectories.equivalence` only calls them inside
+function against a fraction never returns), so `autotts.trajectories.equivalence` only calls them inside
 a `BoundedPool` worker. The value helpers (`number_key`, `tame`) are cheap and also used in the
-calling process on values from `trajectories.arithmetic`.
+calling process on values from `autotts.trajectories.arithmetic`.
 """
 from __future__ import annotations
 
@@ -202,7 +202,7 @@ def _close(x: complex, y: complex) -> bool:
 
 
 def number_reading(expr) -> Analysis:
-    """The reading of an exact number (from a plain number or `trajectories.arithmetic`): what
+    """The reading of an exact number (from a plain number or `autotts.trajectories.arithmetic`): what
     `analyze` gives for the same value, without math-verify."""
     number, points = number_and_fingerprint(expr)
     return Analysis(parsed=True, number=number, symbols=frozenset(), fingerprint=points)

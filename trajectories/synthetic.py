@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trajectories.schema import TrajectoryRecord
+from autotts.trajectories.schema import TrajectoryRecord
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from trajectories.schema import TrajectoryRecord
+from autotts.trajectories.schema import TrajectoryRecord
 
 INTERCHANGE_SCHEMA = pa.schema([
     ("question_id", pa.string()), ("benchmark", pa.string()), ("model", pa.string()),

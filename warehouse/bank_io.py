@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from replay_core.bank import Bank
-from warehouse.db import connect
+from autotts.warehouse.db import connect
 
 
 class BankSelectionError(ValueError):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from replay_core.metrics import Point
-from warehouse.db import connect
+from autotts.warehouse.db import connect
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """One discovery run's rows in the warehouse: its candidates, search-split curves, rounds and
 explorer conversations, behind a few named methods.
 
-The warehouse owns all SQL; the discovery logic (explorer.programs_db, explorer.discovery) stays
+The warehouse owns all SQL; the discovery logic (autotts.explorer.programs_db, autotts.explorer.discovery) stays
 storage-free and is handed a `DiscoveryStore`. Every write is one short transaction (DuckDB allows
 one writer per file, and people query between our writes). A candidate is passed in as any object
-with the `candidates` columns as attributes (explorer.programs_db.Program) and read back as a dict
+with the `candidates` columns as attributes (autotts.explorer.programs_db.Program) and read back as a dict
 of those columns, so this package needs nothing from the explorer.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from replay_core.metrics import Point, Scoring
-from warehouse.db import connect, now, transaction
-from warehouse.results import CurveResult, write_results
+from autotts.warehouse.db import connect, now, transaction
+from autotts.warehouse.results import CurveResult, write_results
 
 CANDIDATE_COLUMNS = ("controller_id", "round", "island", "source", "parents", "explorer", "status", "score", "gain",
                      "error", "feedback", "carried_from", "permutations", "curve", "fold_gains", "worst_gain")
@@ -119,7 +119,7 @@ class DiscoveryStore:
         return [Point(*r) for r in rows]
 
     def write_curves(self, results: list[CurveResult], scoring: Scoring | None = None, frontier: bool = True) -> None:
-        """Store curves under this run (warehouse.results.write_results)."""
+        """Store curves under this run (autotts.warehouse.results.write_results)."""
         write_results(self.warehouse, self.run_id, results, scoring, frontier=frontier)
 
     # ------------------------------------------------------------------ rounds and conversations
@@ -132,7 +132,7 @@ class DiscoveryStore:
                          cost_usd, seconds, now()])
 
     def save_conversation(self, rnd: int, conversation) -> None:
-        """Write every turn of an explorer conversation (explorer.conversations.Conversation), one
+        """Write every turn of an explorer conversation (autotts.explorer.conversations.Conversation), one
         transaction; a conversation is never overwritten."""
         stamp = now()
         with transaction(self.warehouse) as con:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.db import SCHEMA_VERSION, connect, schema_version
+from autotts.warehouse.db import SCHEMA_VERSION, connect, schema_version
 
 CHECKS: list[tuple[str, str, str]] = [
     # (severity, what, SQL counting offending rows)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse.bank_io import selection_sql
-from warehouse.db import connect
+from autotts.warehouse.bank_io import selection_sql
+from autotts.warehouse.db import connect
 
 EXPORT_SQL = """
 WITH chunks AS (

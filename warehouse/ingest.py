@@ -10,11 +10,11 @@ import numpy as np
 import pyarrow as pa
 
 from replay_core.bank import Bank
-from trajectories.banking import build_bank, group_records
-from trajectories.equivalence import Mode
-from trajectories.readers import read_any
-from trajectories.schema import TrajectoryRecord
-from warehouse.db import insert_arrow, now, transaction
+from autotts.trajectories.banking import build_bank, group_records
+from autotts.trajectories.equivalence import Mode
+from autotts.trajectories.readers import read_any
+from autotts.trajectories.schema import TrajectoryRecord
+from autotts.warehouse.db import insert_arrow, now, transaction
 
 FILES_AT_ONCE = 3
 """How many files an ingest grades at once (threads of one process, sharing its answer judge and

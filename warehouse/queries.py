@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from warehouse.db import connect
+from autotts.warehouse.db import connect
 
 
 def run_sql(warehouse: str | Path, sql: str, wait_s: float = 10.0) -> pa.Table:

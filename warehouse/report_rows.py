@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.db import connect
+from autotts.warehouse.db import connect
 
 # Per controller and group, its latest evaluation; explorer candidates only when among a run's `top`
 # (ranked by the selection rule, the `candidate_ranking` view).

@@ -15,7 +15,7 @@ import numpy as np
 from replay_core.baselines import BASELINES
 from replay_core.controller import resolve
 from replay_core.metrics import Point, Scoring, pareto_frontier
-from warehouse.db import connect, now, transaction
+from autotts.warehouse.db import connect, now, transaction
 
 
 @dataclass(frozen=True)

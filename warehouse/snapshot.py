@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from warehouse.db import connect
+from autotts.warehouse.db import connect
 
 
 def snapshot_path(warehouse: str | Path) -> Path:

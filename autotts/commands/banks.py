@@ -8,12 +8,12 @@ from rich.table import Table
 
 from autotts import checks
 from autotts.commands._shared import console, out_console
-from live.engines import positive_int
+from autotts.live.engines import positive_int
 
 
 def cmd_bank_synth(args: argparse.Namespace) -> int:
-    from trajectories.synthetic import generate
-    from trajectories.writers import write_any
+    from autotts.trajectories.synthetic import generate
+    from autotts.trajectories.writers import write_any
 
     checks.output_file(args.out, (".parquet", ".jsonl"))
     records = generate(questions=args.questions, trajectories=args.trajectories, seed=args.seed)
@@ -23,8 +23,8 @@ def cmd_bank_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_bank_stats(args: argparse.Namespace) -> int:
-    from trajectories.banking import load_bank
-    from trajectories.stats import bank_statistics
+    from autotts.trajectories.banking import load_bank
+    from autotts.trajectories.stats import bank_statistics
 
     bank = load_bank(args.files, mode=args.answers)
     rows = {f"{b} / {m}": bank_statistics(bank.subset(q)) for (b, m), q in bank.groups().items()}
@@ -42,8 +42,8 @@ def cmd_bank_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from trajectories.readers import read_any
-    from trajectories.writers import write_any
+    from autotts.trajectories.readers import read_any
+    from autotts.trajectories.writers import write_any
 
     checks.input_files(args.files)
     checks.output_file(args.out, (".parquet", ".jsonl"))

@@ -11,9 +11,9 @@ from autotts import checks
 from autotts.commands._shared import console, out_console, split
 from autotts.commands.warehouse import ingest_files
 from autotts.progress import flow_progress
-from explorer.pricing import parse_price
-from explorer.registry import EXPLORERS
-from live.engines import positive_int
+from autotts.explorer.pricing import parse_price
+from autotts.explorer.registry import EXPLORERS
+from autotts.live.engines import positive_int
 from replay_core.metrics import compare_curves
 
 
@@ -27,8 +27,8 @@ def _price(text: str) -> tuple[str, tuple[float, float]]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Synthesise the default bank, ingest it, discover a controller offline, compare on holdout."""
-    from trajectories.synthetic import generate
-    from trajectories.writers import write_parquet
+    from autotts.trajectories.synthetic import generate
+    from autotts.trajectories.writers import write_parquet
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -54,7 +54,7 @@ def _discover(bank: list[str] | None, **kwargs) -> dict:
     checks.input_files(bank or [])
     checks.warehouse(kwargs["warehouse"], must_exist=not bank)
     checks.explorer_ready(kwargs.get("explorer") or "offline")
-    from flows.discover import discover_flow
+    from autotts.flows.discover import discover_flow
 
     shape = f" ({kwargs['rounds']} rounds of {kwargs['candidates']} candidates)" if kwargs.get("rounds") and \
         kwargs.get("candidates") else ""
@@ -82,8 +82,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
                                                      ("prices", dict(args.price) if args.price else None),
                                                      ("tool_calls", args.agent_tool_calls)) if v is not None} or None)
     if args.resume:  # refuse a conflicting flag in one line, before any flow starts
-        from explorer.run_setup import resumed_setup
-        from warehouse.results import stored_run
+        from autotts.explorer.run_setup import resumed_setup
+        from autotts.warehouse.results import stored_run
 
         resumed_setup(args.resume, *stored_run(args.warehouse, args.resume, "discover"), setup)
     summary = _discover(warehouse=args.warehouse, bank=args.bank, resume=args.resume, max_cost_usd=args.max_cost_usd,
@@ -96,7 +96,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def _print_discovery(summary: dict, synthetic: bool) -> None:
-    from report.wording import saving_words
+    from autotts.report.wording import saving_words
 
     label = "  [SYNTHETIC data]" if synthetic else ""
     rounds = Table(title=f"Discovery run {summary['run_id']}{label}")

@@ -9,7 +9,7 @@ from autotts import checks, logs
 from autotts.commands._shared import add_selection, betas_of, console, out_console, print_points, progress_bar, split
 from autotts.errors import RunFailed, one_line
 from autotts.progress import flow_progress
-from live.engines import positive_int
+from autotts.live.engines import positive_int
 from replay_core.baselines import BASELINES
 from replay_core.controller import ControllerError, parse_knob, resolve
 from replay_core.evaluate import default_workers, evaluate
@@ -26,7 +26,7 @@ def replay_with_progress(bank, name: str, factory, betas: list[float], permutati
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from trajectories.banking import load_bank
+    from autotts.trajectories.banking import load_bank
 
     knobs = dict(parse_knob(item) for item in args.set or [])
     if args.controller.endswith(".py") and not args.trusted:
@@ -64,7 +64,7 @@ def _evaluate_sandboxed(args: argparse.Namespace, knobs: dict) -> int:
     """A module file, run as discovery runs candidates: in the sandbox, one fresh worker per batch."""
     from replay_core.candidate import evaluate_candidate, with_knobs
     from replay_core.controller import labelled
-    from trajectories.banking import load_bank
+    from autotts.trajectories.banking import load_bank
 
     path = Path(args.controller)
     if not path.is_file():
@@ -91,7 +91,7 @@ def _evaluate_sandboxed(args: argparse.Namespace, knobs: dict) -> int:
 
 def _evaluate_in_warehouse(args: argparse.Namespace, name: str, knobs: dict) -> int:
     checks.warehouse(args.warehouse)
-    from flows.evaluate import evaluate_flow
+    from autotts.flows.evaluate import evaluate_flow
 
     with flow_progress(console, f"evaluating {name} on {args.warehouse}"):
         result = evaluate_flow(

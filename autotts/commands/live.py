@@ -8,13 +8,13 @@ from dataclasses import asdict
 from rich.markup import escape
 
 from autotts.commands._shared import console
-from live.answers import PROMPT_TEMPLATE
-from live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
+from autotts.live.answers import PROMPT_TEMPLATE
+from autotts.live.engines import ENGINE_HELP, add_sampling_arguments, make_engine, positive_int, sampling_from
 from replay_core.controller import parse_knob, resolve
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from flows.collect import CollectionFailed, collect_flow
+    from autotts.flows.collect import CollectionFailed, collect_flow
 
     sampling = asdict(sampling_from(args))
     try:
@@ -29,7 +29,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from live.runtime import solve
+    from autotts.live.runtime import solve
 
     knobs = dict(parse_knob(item) for item in args.set or [])
     name, factory = resolve(args.controller, knobs)

@@ -31,7 +31,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def ingest_files(paths: list[str], warehouse: str, answer_mode: str = "math") -> list[dict]:
     """The ingest flow; a rejected file is bad input (the flow wrote nothing of it)."""
-    from flows.ingest import IngestFailed, ingest_flow
+    from autotts.flows.ingest import IngestFailed, ingest_flow
 
     try:
         return ingest_flow(paths=paths, warehouse=warehouse, answer_mode=answer_mode)
@@ -42,7 +42,7 @@ def ingest_files(paths: list[str], warehouse: str, answer_mode: str = "math") ->
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
-    from warehouse.queries import run_sql
+    from autotts.warehouse.queries import run_sql
 
     checks.warehouse(args.warehouse)
     try:
@@ -69,7 +69,7 @@ def _cell(value) -> str:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from warehouse.doctor import check
+    from autotts.warehouse.doctor import check
 
     checks.warehouse(args.warehouse)
     findings = check(args.warehouse)
@@ -84,7 +84,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from warehouse.export import export_parquet
+    from autotts.warehouse.export import export_parquet
 
     checks.warehouse(args.warehouse)
     checks.output_file(args.out, (".parquet",))
@@ -94,7 +94,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from report.build import write_report
+    from autotts.report.build import write_report
 
     checks.warehouse(args.warehouse)
     checks.output_file(args.out, (".html",))
@@ -104,7 +104,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_cache_clear(args: argparse.Namespace) -> int:
-    from trajectories.bank_cache import cache_root, clear
+    from autotts.trajectories.bank_cache import cache_root, clear
 
     files, freed = clear()
     console.print(f"removed {files} file(s), {freed / 1e6:.1f} MB, from {cache_root()}")

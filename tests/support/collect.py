@@ -1,12 +1,12 @@
 """Collect one question through any engine: the tests' and benches' shorthand for
-`collection.collector.collect_questions` with a single problem."""
+`autotts.collection.collector.collect_questions` with a single problem."""
 from __future__ import annotations
 
-from collection.collector import collect_questions
-from collection.problems import Problem
-from live.answers import PROMPT_TEMPLATE
-from live.engine import Engine
-from trajectories.schema import TrajectoryRecord
+from autotts.collection.collector import collect_questions
+from autotts.collection.problems import Problem
+from autotts.live.answers import PROMPT_TEMPLATE
+from autotts.live.engine import Engine
+from autotts.trajectories.schema import TrajectoryRecord
 
 
 def collect_question(engine: Engine, problem: Problem, model: str, n: int, max_chunks: int,

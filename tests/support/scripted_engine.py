@@ -4,8 +4,8 @@ It serves the question's trajectories in a given order and charges exactly what 
 so the live runtime can be checked against replay without a GPU."""
 from __future__ import annotations
 
-from trajectories.schema import TrajectoryRecord
-from live.engine import Chunk
+from autotts.trajectories.schema import TrajectoryRecord
+from autotts.live.engine import Chunk
 
 
 class ScriptedEngine:

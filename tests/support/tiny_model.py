@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from live.answers import PROMPT_TEMPLATE
+from autotts.live.answers import PROMPT_TEMPLATE
 
 CORPUS = (
     "Let x be a real number such that 2x + 3 = 11. Then x = 4, so the answer is \\boxed{4}.",
