@@ -237,36 +237,54 @@ def test_vllm_engine_collects_the_same_records_one_question_at_a_time_or_togethe
     assert collected[1] == collected[3] and len(collected[1]) == 6
 
 
-@pytest.mark.parametrize("name", list(BASELINES))
-def test_served_live_over_vllm_a_controller_does_what_replay_of_that_engines_bank_says(talker, monkeypatch, name):
-    """Collect a bank with VLLMEngine (over the stand-in), then serve each baseline live with a fresh
-    engine: per-request seeds regenerate the very trajectories replay reads, so answers, tokens,
-    rounds and latency must be equal — the live runtime and replay are one environment."""
+LIVE_SAMPLING = Sampling(chunk_tokens=8, max_tokens=40, temperature=1.0, probe_tokens=12)
+LIVE_PROBLEM = "What is 2 + 2?"
+
+
+@pytest.fixture(scope="module")
+def vllm_bank(talker):
+    """A bank collected once with VLLMEngine over the stand-in (16 trajectories of one question),
+    its branch order permuted as replay's seed 3 permutes it: (bank, n, seed)."""
     import dataclasses
 
-    import numpy as np
-
-    from tests.support.collect import collect_question
     from autotts.collection.problems import Problem
-    from autotts.live.runtime import solve
     from autotts.live.vllm_engine import VLLMEngine
-    from replay_core.evaluate import _shuffled, run_episodes
-    from tests import vllm_on_transformers
     from autotts.trajectories.banking import build_bank
-    from autotts.trajectories.equivalence import equivalent
+    from replay_core.evaluate import _shuffled
+    from tests import vllm_on_transformers
+    from tests.support.collect import collect_question
 
-    vllm_on_transformers.install(monkeypatch)
-    sampling = Sampling(chunk_tokens=8, max_tokens=40, temperature=1.0, probe_tokens=12)
-    problem = Problem("q", "synthetic-tiny", "What is 2 + 2?", "4")
     n, seed = 16, 3
-    collected = collect_question(VLLMEngine(talker, sampling), problem, "tiny", n, 5)
+    with pytest.MonkeyPatch.context() as patch:
+        vllm_on_transformers.install(patch)
+        collected = collect_question(VLLMEngine(talker, LIVE_SAMPLING), Problem("q", "synthetic-tiny", LIVE_PROBLEM, "4"),
+                                     "tiny", n, 5)
     order = _shuffled(n, seed)  # replay's branch b reads trajectory order[b]; live branch b is handle b
     bank = build_bank([dataclasses.replace(collected[b], traj_id=int(order[b])) for b in range(n)], synthetic=True)
     assert sum(r.finished for r in collected) >= n // 2 and len(bank.class_texts[0]) >= 3  # not a trivial bank
+    return bank, n, seed
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_served_live_over_vllm_a_controller_does_what_replay_of_that_engines_bank_says(talker, vllm_bank, monkeypatch,
+                                                                                       name):
+    """Serve each baseline live with a fresh engine over the stand-in that collected `vllm_bank`:
+    per-request seeds regenerate the very trajectories replay reads, so answers, tokens, rounds and
+    latency must be equal — the live runtime and replay are one environment."""
+    import numpy as np
+
+    from autotts.live.runtime import solve
+    from autotts.live.vllm_engine import VLLMEngine
+    from autotts.trajectories.equivalence import equivalent
+    from replay_core.evaluate import run_episodes
+    from tests import vllm_on_transformers
+
+    vllm_on_transformers.install(monkeypatch)
+    bank, n, seed = vllm_bank
     for beta in (0.0, 1.0):
         factory = BASELINES[name].make_controller
         replayed = run_episodes(bank, factory, beta, np.array([0]), np.array([seed]))
-        live = solve(VLLMEngine(talker, sampling), factory, beta, PROMPT_TEMPLATE.format(problem=problem.problem),
+        live = solve(VLLMEngine(talker, LIVE_SAMPLING), factory, beta, PROMPT_TEMPLATE.format(problem=LIVE_PROBLEM),
                      max_branches=n)
         assert (live.tokens, live.rounds, live.seq_tokens) == \
             (replayed.tokens[0], replayed.rounds[0], replayed.seq_tokens[0])
