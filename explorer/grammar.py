@@ -18,6 +18,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from autotts.explorer.parsing import parse_python
+
 SLOTS = ("width", "depth", "probe", "vote", "prune", "stop")
 
 
@@ -401,7 +403,7 @@ def render(genome: Genome, title: str = "", notes: str = "") -> str:
 def genome_of(source: str) -> Genome | None:
     """Read the GENOME literal back from a grammar module (None for any other source)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return None
     for node in tree.body:

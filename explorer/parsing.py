@@ -3,9 +3,21 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 
 MAX_SOURCE_CHARS = 40_000
 _BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
+
+
+_PARSING = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """`ast.parse`, one thread at a time. CPython 3.11 keeps the AST constructor's recursion depth in
+    interpreter-wide state, so two threads parsing at once (a round evaluates candidates in a thread
+    pool) can fail with "SystemError: AST constructor recursion depth mismatch"."""
+    with _PARSING:
+        return ast.parse(source)
 
 
 class MalformedAnswer(ValueError):
@@ -22,7 +34,7 @@ def extract_module(answer: str) -> str:
         if len(source) > MAX_SOURCE_CHARS:
             raise MalformedAnswer(f"the module is {len(source)} characters; the limit is {MAX_SOURCE_CHARS}")
         try:
-            tree = ast.parse(source)
+            tree = parse_python(source)
         except SyntaxError as err:
             raise MalformedAnswer(f"the code does not parse: {err.msg} (line {err.lineno})") from None
         if not any(isinstance(n, ast.FunctionDef) and n.name == "make_controller" for n in tree.body):

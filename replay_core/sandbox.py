@@ -255,11 +255,12 @@ class Sandbox:
             worker.live_only = reply["live_only"]
         return list(self.workers)
 
-    def _stop_workers(self) -> str:
-        """Have the supervisor kill and collect the current workers; how the first to die ended."""
+    def _stop_workers(self, died: bool = False) -> str:
+        """Have the supervisor kill and collect the current workers; how the first to die ended
+        (`died`: a worker's pipe closed, so give it a moment to be collectable and say how it ended)."""
         self._drop_workers()
         try:
-            self._control_send({"kind": "reap"})
+            self._control_send({"kind": "reap", "grace": 1.0 if died else 0.0})
             reply = self._control_receive("collecting workers", wire.Expect(
                 "exited", {"signal": int, "code": int, "cpu": (int, float)}), deadline=time.monotonic() + 5)
         except CandidateFailed:
@@ -353,7 +354,7 @@ class _RemoteController:
         except TimeoutError:
             raise self._timeout("acting") from None
         except OSError:
-            raise self.sandbox._failure(f"the sandbox worker died while acting ({self.sandbox._stop_workers()})") from None
+            raise self.sandbox._failure(f"the sandbox worker died while acting ({self.sandbox._stop_workers(died=True)})") from None
 
     def receive_actions(self) -> Actions:
         obs, self.pending = self.pending, None
@@ -379,7 +380,7 @@ class _RemoteController:
         except TimeoutError:
             raise self._timeout(phase) from None
         except (EOFError, OSError):
-            raise sandbox._failure(f"the sandbox worker died while {phase} ({sandbox._stop_workers()})") from None
+            raise sandbox._failure(f"the sandbox worker died while {phase} ({sandbox._stop_workers(died=True)})") from None
         except wire.WireError as err:
             raise sandbox._failure(f"malformed reply while {phase}: {err}") from None
         spent = time.monotonic() - began

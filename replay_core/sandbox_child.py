@@ -207,26 +207,38 @@ class Supervisor:
                 for fd in fds:
                     os.close(fd)
             elif header["kind"] == "reap":
-                signal_number, code = self.reap()
+                signal_number, code = self.reap(grace=min(float(header.get("grace", 0.0)), 2.0))
                 self.control.send(json.dumps({"kind": "exited", "signal": signal_number, "code": code,
                                               "cpu": round(self.cpu_used, 3)}).encode())
             else:
                 return 0
 
-    def reap(self) -> tuple[int, int]:
+    def reap(self, grace: float = 0.0) -> tuple[int, int]:
         """Kill and collect every worker: (signal, exit code) of the first that had already ended
-        badly on its own, or (0, 0)."""
+        badly on its own, or (0, 0). `grace`: seconds to wait for one to end on its own first (the
+        parent saw a worker's pipe close, and a dying process closes its files before it can be
+        collected; on a busy machine the gap is long enough to report a SIGXCPU as "exit code 0")."""
         import signal
+        import time
 
-        ended = (0, 0)
+        ended, collected = (0, 0), {}
+        deadline = time.monotonic() + grace
+        while True:
+            for pid in self.workers:
+                if pid not in collected:
+                    finished, status, usage = os.wait4(pid, os.WNOHANG)
+                    if finished:
+                        collected[pid] = usage
+                        if ended == (0, 0) and (os.WIFSIGNALED(status) or os.WEXITSTATUS(status)):
+                            ended = (os.WTERMSIG(status), 0) if os.WIFSIGNALED(status) else (0, os.WEXITSTATUS(status))
+            if ended != (0, 0) or len(collected) == len(self.workers) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
         for pid in self.workers:
-            finished, status, usage = os.wait4(pid, os.WNOHANG)
-            if finished and ended == (0, 0) and (os.WIFSIGNALED(status) or os.WEXITSTATUS(status)):
-                ended = (os.WTERMSIG(status), 0) if os.WIFSIGNALED(status) else (0, os.WEXITSTATUS(status))
-            if not finished:
+            if pid not in collected:
                 os.kill(pid, signal.SIGKILL)
-                _, status, usage = os.wait4(pid, 0)
-            self.cpu_used += usage.ru_utime + usage.ru_stime
+                collected[pid] = os.wait4(pid, 0)[2]
+            self.cpu_used += collected[pid].ru_utime + collected[pid].ru_stime
         self.workers = []
         return ended
 

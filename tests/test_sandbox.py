@@ -203,6 +203,26 @@ def test_time_and_cpu_failures_say_what_was_used(synthetic_bank, limits, cause):
     assert "slowest call" in result.error and "reached round 3" in result.error, result.error
 
 
+@pytest.mark.parametrize("grace, ended", [(2.0, "SIGXCPU"), (0.0, None)])
+def test_reaping_after_a_worker_died_waits_to_say_how(grace, ended):
+    """A dying worker closes its pipes before it can be collected; the supervisor, told a worker
+    died, waits (a bounded grace) to report its signal instead of killing it and reporting nothing."""
+    import signal
+
+    from replay_core.sandbox_child import Supervisor
+
+    pid = os.fork()
+    if pid == 0:  # a worker that runs out of CPU a moment after its pipe closed
+        time.sleep(0.3)
+        os.kill(os.getpid(), signal.SIGXCPU)
+        os._exit(0)
+    supervisor = Supervisor(None, None, {})
+    supervisor.workers = [pid]
+    signal_number, code = supervisor.reap(grace=grace)
+    assert supervisor.workers == [] and code == 0
+    assert (signal.Signals(signal_number).name if signal_number else None) == ended
+
+
 def test_a_peer_that_stops_reading_cannot_block_a_write():
     reader, writer = os.pipe()
     os.set_blocking(writer, False)
