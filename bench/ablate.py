@@ -53,7 +53,7 @@ def markdown(warehouse: str, candidates: int, command: str, seconds: float | Non
     marks = sorted({max(1, candidates // 4), max(1, candidates // 2), max(1, 3 * candidates // 4), candidates})
     lines = [f"Produced by `{command}`" + (f" in {seconds / 60:.0f} min" if seconds else "") + ". Each variant runs "
              "the offline explorer with the same number of candidates per seed; a candidate's score counts once it "
-             "is scored at full fidelity (successive halving promotes the best third of each rung, at least two). The score is the "
+             "is scored at full fidelity (successive halving promotes the best third of each rung). The score is the "
              "normalised area under accuracy-at-budget over the baselines' budget range on the search split (AIME24, "
              "three models); the held-out gain is the champion's mean accuracy gain over the best baseline envelope "
              "at matched budgets on AIME25 and HMMT25 (percentage points).", "",

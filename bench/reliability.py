@@ -117,7 +117,7 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - used, "erro
 
 def round_plan(candidates: int, permutations: int) -> list[tuple[int, int]]:
     """(evaluations, permutations) of one discovery round under successive halving, as
-    explorer/discovery.py runs it: every candidate on the cheapest rung, a third (at least two) promoted each time."""
+    explorer/discovery.py runs it: every candidate on the cheapest rung, a third promoted each time."""
     plan, alive = [], candidates
     for rung in rungs(permutations):
         plan.append((alive, rung))

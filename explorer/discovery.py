@@ -129,8 +129,8 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
     contenders = [p for p in db.of_round(rnd) if p.status != "failed"]
     for level, permutations in enumerate(plan):
         if level:
-            ranked = {p.controller_id: selection_key(p) for p in contenders if p.status == "evaluated"}
-            promoted = set(promote(ranked, settings.eta))
+            scored = {p.controller_id: p.score or 0.0 for p in contenders if p.status == "evaluated"}
+            promoted = set(promote(scored, settings.eta))
             _write_curves(store, groups, scoring, db, final, keep=promoted)
             contenders = [p for p in contenders if p.controller_id in promoted]
         todo = [p for p in contenders if (p.permutations or 0) < permutations]
@@ -147,13 +147,6 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
             "promoted": sum((p.permutations or 0) == settings.permutations for p in round_programs),
             "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else [],
             "tool_calls": usage.tool_calls if usage else 0, "stopped": usage.stopped if usage else ""}
-
-
-def selection_key(program: Program) -> tuple[float, float, float]:
-    """The run's selection rule as a key (the `candidate_ranking` view's order, higher is better):
-    worst-fold gain over the baseline envelope, then mean gain, then score."""
-    gain = program.gain or 0.0
-    return (program.worst_gain if program.worst_gain is not None else gain, gain, program.score or 0.0)
 
 
 def mean_curve(points: list[Point]) -> list[list[float]]:

@@ -1,10 +1,8 @@
 """Multi-fidelity evaluation by successive halving: score every new candidate on a few permutations
-of branch order, promote the best third (at least two) to more, and so on up to the full count.
+of branch order, promote the best third to more, and so on up to the full count.
 
 A round then tries many more candidates in the time full evaluations of a few would take, and
-only promising ones reach full fidelity. Candidates are ranked as the run's selection rule ranks
-them (worst-fold gain over the baseline envelope, then mean gain, then score), so what is promoted
-is what could become champion. Promotion depends only on those figures and candidate ids, so a
+only promising ones reach full fidelity. Promotion depends only on scores and candidate ids, so a
 seeded run promotes the same candidates every time.
 """
 from __future__ import annotations
@@ -23,13 +21,11 @@ def rungs(permutations: int, eta: int = 3, floor: int = 2) -> list[int]:
     return out[::-1]
 
 
-def survivors(n: int, eta: int = 3, least: int = 2) -> int:
-    """How many of n candidates on a rung go on to the next: ceil(n / eta), but at least `least`
-    (so a round's full-fidelity rows come from more than one program)."""
-    return min(n, max(least, math.ceil(n / eta)))
+def survivors(n: int, eta: int = 3) -> int:
+    """How many of n candidates on a rung go on to the next: ceil(n / eta)."""
+    return math.ceil(n / eta)
 
 
-def promote(ranks: dict[str, tuple[float, ...]], eta: int = 3) -> list[str]:
-    """The ids that go on to the next rung: the best `survivors` by their rank tuples (higher is
-    better, compared in order), ties by id."""
-    return sorted(ranks, key=lambda cid: (tuple(-x for x in ranks[cid]), cid))[:survivors(len(ranks), eta)]
+def promote(scores: dict[str, float], eta: int = 3) -> list[str]:
+    """The ids that go on to the next rung: the best `survivors` by score, ties by id."""
+    return sorted(scores, key=lambda cid: (-scores[cid], cid))[:survivors(len(scores), eta)]
