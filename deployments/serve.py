@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import datetime
 import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -84,19 +85,24 @@ def schedule(name: str, spec: dict):
     return Schedule(**fields)
 
 
-def load_flow(entrypoint: str):
-    """The flow an entrypoint names (`flows/discover.py:discover_flow`), imported as the installed
-    module (`autotts.flows.discover`) rather than as a second copy under its folder's name."""
+def load_flow(entrypoint: str, project: Path = CHECKOUT):
+    """The flow an entrypoint names. One of ours (`flows/discover.py:discover_flow`) is imported as
+    the installed module (`autotts.flows.discover`), not as a second copy under its folder's name;
+    any other is imported from the folder of the prefect.yaml that declares it (`project`)."""
     path, name = entrypoint.split(":")
-    module = importlib.import_module("autotts." + path.removesuffix(".py").replace("/", "."))
-    return getattr(module, name)
+    module_name = path.removesuffix(".py").replace("/", ".")
+    if importlib.util.find_spec("autotts." + module_name.partition(".")[0]) is not None:
+        return getattr(importlib.import_module("autotts." + module_name), name)
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))
+    return getattr(importlib.import_module(module_name), name)
 
 
 def build(prefect_file: Path, only: list[str] | None = None) -> list:
     """`RunnerDeployment`s for the declared deployments, with all their settings."""
     deployments = []
     for d in declared_deployments(prefect_file, only):
-        flow = load_flow(d["entrypoint"])
+        flow = load_flow(d["entrypoint"], prefect_file.parent)
         deployments.append(flow.to_deployment(
             name=d["name"], description=d.get("description"), parameters=d.get("parameters") or {},
             schedules=[schedule(d["name"], s) for s in d.get("schedules") or []], tags=d.get("tags"),

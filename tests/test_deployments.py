@@ -165,17 +165,29 @@ def test_nightly_discovery_on_a_process_pool_builds_on_the_previous_night(server
 
 
 def test_every_deployment_in_prefect_yaml_passes_its_flow_valid_parameters():
-    import importlib
-
     import yaml
+
+    from deployments.serve import load_flow
 
     deployments = yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
     assert {d["name"] for d in deployments} >= {"ingest", "evaluate", "collect", "nightly-discovery"}
     for deployment in deployments:
-        path, _, name = deployment["entrypoint"].partition(":")
-        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+        flow = load_flow(deployment["entrypoint"])
+        assert flow.fn.__module__.startswith("autotts.flows.")  # the installed module, not a second copy
         flow.validate_parameters(deployment.get("parameters") or {})  # raises on unknown or mistyped ones
         assert deployment["parameters"].get("warehouse") == "{{ $AUTOTTS_WAREHOUSE }}"
+
+
+def test_serve_imports_a_users_own_entrypoint_from_its_prefect_yaml_folder(tmp_path, monkeypatch):
+    from deployments.serve import load_flow
+
+    (tmp_path / "my_nightly_flows").mkdir()
+    (tmp_path / "my_nightly_flows" / "__init__.py").write_text("")
+    (tmp_path / "my_nightly_flows" / "report.py").write_text(
+        "from prefect import flow\n\n@flow\ndef weekly(n: int = 1):\n    return n\n")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    flow = load_flow("my_nightly_flows/report.py:weekly", tmp_path)
+    assert flow.name == "weekly" and flow.fn.__module__ == "my_nightly_flows.report"
 
 
 def test_serve_finds_prefect_yaml_outside_the_checkout_and_keeps_schedule_fields(tmp_path, monkeypatch):

@@ -72,3 +72,20 @@ def test_a_wheel_ships_the_prompt_doc_and_no_script_or_test_helpers(tmp_path, sy
     assert cli.returncode == 0, cli.stderr[-2000:]
     curve = json.loads(cli.stdout)
     assert curve["synthetic"] and curve["answer_mode"] == "math" and {p["beta"] for p in curve["points"]} == {0.0, 1.0}
+
+
+def test_an_uninstalled_checkout_resolves_the_namespace_from_itself(tmp_path):
+    """A second checkout on PYTHONPATH (a worktree, the GPU check script) takes every `autotts.*`
+    module from itself, never from the editable install of another, and offers only the mapped
+    folders (as a wheel would)."""
+    other = tmp_path / "other-checkout"
+    shutil.copytree(ROOT, other, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*cache"))
+    probe = ("import json, importlib.util, autotts.flows.discover, autotts.warehouse.db; "
+             "print(json.dumps([autotts.flows.discover.__file__, autotts.warehouse.db.__file__, "
+             "importlib.util.find_spec('autotts.replay_core') is None, importlib.util.find_spec('autotts.tests') is None]))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(other)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    flows, db, no_replay_core, no_tests = json.loads(done.stdout)
+    assert flows.startswith(str(other)) and db.startswith(str(other)) and no_replay_core and no_tests
