@@ -54,10 +54,10 @@ def test_nights_compound_while_an_analyst_holds_the_snapshot_open(warehouse, pre
     assert run_sql(second["snapshot"], "SELECT count(*) AS n FROM runs").to_pylist() == [{"n": 2}]
 
     # night 2 starts from night 1's best programs, island by island, re-evaluated on its own data
-    night1 = run_sql(warehouse, f"SELECT controller_id, island, score FROM candidates WHERE run_id = '{first['run_id']}' "
-                                "AND status = 'evaluated'").to_pylist()
+    night1 = run_sql(warehouse, f"SELECT controller_id, island, score, round FROM candidates WHERE run_id = "
+                                f"'{first['run_id']}' AND status = 'evaluated'").to_pylist()
     best_per_island = {}
-    for c in sorted(night1, key=lambda c: -c["score"]):
+    for c in sorted(night1, key=lambda c: (-c["score"], c["round"], c["controller_id"])):  # ties as the database breaks them
         best_per_island.setdefault(c["island"], []).append(c["controller_id"])
     # ... and night 1's champion and runner-up (chosen by worst-fold gain), whatever their scores
     chosen = run_sql(warehouse, f"SELECT controller_id, runner_up FROM run_champions WHERE run_id = '{first['run_id']}'")
