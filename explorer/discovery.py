@@ -106,12 +106,11 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
         trace_betas = (betas[0], betas[-1]) if traces and settings.trace_feedback else ()
         result = evaluate_candidate(bank, program.source, todo, permutations, limits, trace_betas=trace_betas) \
             if todo or trace_betas else CandidateResult()
-        if result.ok:
-            ROWS.add(bank_path, program.source, result.results, permutations)
-            result.results.update(known)
         if not result.ok:
             program.status, program.error = "failed", result.error
         else:
+            ROWS.add(bank_path, program.source, result.results, permutations)
+            result.results.update(known)
             curve = summarize(bank, result.results, bootstrap=200)
             program.score, program.gain, folds = scoring.score(curve)
             program.fold_gains = {f"{bench}/{model}": gain for (bench, model), (_, gain) in folds.items()}

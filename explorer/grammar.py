@@ -357,6 +357,12 @@ def row_index(beta: float, n: int) -> int:
     return min(n - 1, max(0, int(beta * (n - 1) + 0.5)))
 
 
+def row_key(row: dict[str, float]) -> str:
+    """A configuration row's identity: equal knobs give equal keys whatever their order (rows met in
+    different programs of one family are the same operating point)."""
+    return json.dumps(row, sort_keys=True)
+
+
 MODULE = '''"""{title}
 {notes}
 Components (offline explorer, grammar v2):

@@ -22,13 +22,12 @@ after their vote had settled. Round 0 proposes the seed programs, which mimic th
 """
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
-from autotts.explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render, row_index
+from autotts.explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render, row_index, row_key
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
@@ -233,7 +232,7 @@ class _Folds:
             for point in self.curves.get(program.controller_id, []):
                 by_row.setdefault(row_index(point.beta, len(genome.rows)), []).append(point)
             for i, points in by_row.items():
-                key = json.dumps(genome.rows[i], sort_keys=True)
+                key = row_key(genome.rows[i])
                 row = Measured(genome.rows[i], sum(p.tokens for p in points) / len(points), tuple(points),
                                min(p.permutations for p in points))
                 if key not in rows or row.permutations > rows[key].permutations:

@@ -19,7 +19,7 @@ import json
 import threading
 from collections import OrderedDict
 
-from autotts.explorer.grammar import genome_of, render, row_index
+from autotts.explorer.grammar import genome_of, render, row_index, row_key
 from replay_core.evaluate import EpisodeResults
 
 
@@ -71,5 +71,5 @@ def _row_keys(bank_key: str, source: str, betas: list[float], permutations: int)
     if genome is None or render(genome) != source:
         return {}
     components = json.dumps(genome.components, sort_keys=True)
-    return {beta: (bank_key, permutations, components, json.dumps(genome.rows[row_index(beta, len(genome.rows))],
-                                                                  sort_keys=True)) for beta in betas}
+    return {beta: (bank_key, permutations, components, row_key(genome.rows[row_index(beta, len(genome.rows))]))
+            for beta in betas}
