@@ -8,6 +8,8 @@ search split's log-spaced budget range, per (benchmark, model).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from replay_core.metrics import Point, Scoring, accuracy_at_budget, budget_grid
@@ -26,6 +28,41 @@ def _leaders(baselines: Curves, key: tuple[str, str], grid: np.ndarray) -> tuple
     table = np.array([accuracy_at_budget(*_group(baselines[n], key), grid) for n in names])
     best = table.argmax(axis=0)
     return table.max(axis=0), [names[i] for i in best]
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One budget where a candidate is below the baseline envelope, and the baseline point holding it."""
+
+    group: tuple[str, str]   # (benchmark, model)
+    budget: float            # tokens per question
+    gap: float               # candidate's accuracy minus the envelope's (negative)
+    baseline: str            # the baseline that holds the envelope there
+    beta: float              # the beta of its point that does
+
+
+def _holder(points: list[Point], key: tuple[str, str], budget: float) -> Point:
+    """The point of a curve that gives its accuracy at `budget`: the most accurate affordable one."""
+    affordable = [p for p in points if (p.benchmark, p.model) == key and p.tokens <= budget]
+    return max(affordable, key=lambda p: (p.accuracy, -p.tokens))
+
+
+def losses(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Loss]:
+    """Every budget of every group where the candidate is below the best baseline, largest loss first."""
+    if not candidate or not baselines:
+        return []
+    scoring = Scoring.from_points([p for pts in baselines.values() for p in pts])
+    out = []
+    for key, (low, high) in sorted(scoring.ranges.items()):
+        tokens, accuracy = _group(candidate, key)
+        if not len(tokens):
+            continue
+        grid = budget_grid(low, high, budgets)
+        envelope, leaders = _leaders(baselines, key, grid)
+        gap = accuracy_at_budget(tokens, accuracy, grid) - envelope
+        out += [Loss(key, float(t), float(g), name, _holder(baselines[name], key, t).beta)
+                for t, g, name in zip(grid, gap, leaders) if g < -1e-9]
+    return sorted(out, key=lambda loss: (loss.gap, loss.group, loss.budget))
 
 
 def frontier_text(baselines: Curves, budgets: int = 8) -> str:

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from autotts.explorer.parsing import parse_python
+from replay_core.baselines import first_finish, self_consistency
 
 SLOTS = ("width", "depth", "probe", "vote", "prune", "stop")
 
@@ -350,6 +351,35 @@ def frontier_rows(genome: Genome, curves: list[list[list[float]]]) -> Genome:
     matched budgets are unchanged, and a row that only one model needs stays in."""
     keep = sorted({i for curve in curves for i in frontier_indices(curve)}, key=lambda i: sum(c[i][1] for c in curves))
     return Genome(dict(genome.components), tuple(genome.rows[i] for i in keep)).normalized()
+
+
+# Knob values that hold a program's own stopping, pruning and weighting back, so that the universal
+# knobs alone decide when it answers: the most patient stop, the least pruning, a plain vote.
+PATIENT = {"min_votes": 32, "threshold": 0.999, "share": 1.0, "stable": 12, "patience": 12, "conf_margin": 0.5,
+           "overlong": 3.0, "probe_weight": 0.05}
+PLAIN_VOTE = {"gamma": 0.0, "conf_weight": 0.0}
+
+
+def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) -> dict[str, float] | None:
+    """A configuration row of this program that behaves like a baseline's operating point, for the
+    baselines the universal knobs express whatever the components: SC@k (k branches read to the end)
+    and first-k-to-finish (its width of branches chunk by chunk, answering once k have ended). The
+    program's own stop, pruning and probe votes are held back (PATIENT), and with `plain_vote` its
+    vote weighting too, so the row is the baseline's mechanism inside this program (a program that
+    prunes by deviation or deepens the leader keeps doing so: there the row is a variant of it);
+    search then moves it like any row. None for a baseline the universal knobs cannot express (those need a component)."""
+    if baseline == "sc":
+        k = self_consistency.make_controller(beta).k
+        knobs = {"width": k, "max_width": k, "k_max": k, "to_end": 1, "chunks": 1}
+    elif baseline == "first-k":
+        controller = first_finish.make_controller(beta)
+        knobs = {"width": controller.width, "max_width": controller.width, "k_max": controller.k, "to_end": 0,
+                 "chunks": controller.step_chunks}
+    else:
+        return None
+    names = genome.params()
+    held = {n: v for n, v in {**PATIENT, **(PLAIN_VOTE if plain_vote else {})}.items() if n in names}
+    return {**genome.rows[-1], **held, **knobs, "max_rounds": PARAMS["max_rounds"].high}
 
 
 def row_index(beta: float, n: int) -> int:

@@ -13,7 +13,10 @@ of tournament-selected parents by one of five operators:
   the best configuration at every budget, and a row that only one model needs stays in. *merge*
   assembles from every measured program of the same components (each row is an operating point
   of its own, so rows measured in different programs of one family combine), at the highest
-  fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones;
+  fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
+  Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets,
+  a free slot gets that baseline's operating point written in the parent's own components
+  (`grammar.imitation_row`), the comparison an LLM explorer reads in its prompt turned into a row;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -27,7 +30,9 @@ import re
 from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
-from autotts.explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, genome_of, ladder, perturb, render, row_index, row_key
+from autotts.explorer.comparison import Curves, losses
+from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, imitation_row, ladder, perturb, render,
+                                      row_index, row_key)
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
@@ -129,7 +134,10 @@ class OfflineExplorer:
                 measured = folds.measured([(parent, genome)] + family)
                 lineage += tuple(other.controller_id for other, _ in family)
                 operator = "merge"
-            child = self._refit(rng, genome, folds.assemble(measured, keep=len(genome.rows) - max(2, len(genome.rows) // 4)))
+            chosen = folds.assemble(measured, keep=len(genome.rows) - max(2, len(genome.rows) // 4))
+            copies = folds.imitations(rng, parent, genome) if rng.random() < 0.5 else []
+            child = self._refit(rng, genome, chosen, copies)
+            operator += "+imitate" if copies else ""
         else:
             child, operator = self._tune(rng, genome), "tune"
         if context.trace_feedback and parent.feedback:
@@ -154,9 +162,12 @@ class OfflineExplorer:
         return Genome(components, rows).normalized()
 
     @staticmethod
-    def _refit(rng: random.Random, genome: Genome, chosen: list["Measured"]) -> Genome:
-        """A new table: the chosen rows in cost order, the free slots filled with variations of them."""
+    def _refit(rng: random.Random, genome: Genome, chosen: list["Measured"],
+               copies: list[tuple[float, dict]] = ()) -> Genome:
+        """A new table: the chosen rows and the baseline copies (tokens, row) in cost order, the free
+        slots filled with variations of the chosen rows."""
         table: list[tuple[float, dict]] = [(m.tokens, dict(m.row)) for m in chosen]
+        table += [(tokens, row) for tokens, row in copies[:len(genome.rows) - len(table)] if all(row != r for _, r in table)]
         names = genome.params()
         while len(table) < len(genome.rows):
             tokens, row = rng.choice(table[:len(chosen)])
@@ -216,11 +227,32 @@ class _Folds:
 
     scoring: Scoring
     curves: dict[str, list[Point]]
+    baselines: Curves
 
     @staticmethod
     def of(context: DiscoveryContext) -> "_Folds":
         baselines, candidates = context.search_curves()
-        return _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), candidates)
+        return _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), candidates, baselines)
+
+    def imitations(self, rng: random.Random, program: Program, genome: Genome, n: int = 2) -> list[tuple[float, dict]]:
+        """Rows that copy the baseline points a program loses to most, largest loss first (one per
+        baseline point), each with the budget where it loses: the curve comparison turned into
+        code, as an LLM explorer reads it from its prompt. Only baselines the universal knobs
+        express can be copied (`grammar.imitation_row`); half the copies also drop the vote weighting."""
+        points = self.curves.get(program.controller_id, [])
+        top = max((p.permutations for p in points), default=0)
+        out: list[tuple[float, dict]] = []
+        seen: set[tuple[str, float]] = set()
+        for loss in losses([p for p in points if p.permutations == top], self.baselines):
+            if (loss.baseline, loss.beta) in seen:
+                continue
+            seen.add((loss.baseline, loss.beta))
+            row = imitation_row(genome, loss.baseline, loss.beta, plain_vote=rng.random() < 0.5)
+            if row is not None:
+                out.append((loss.budget, row))
+            if len(out) == n:
+                break
+        return out
 
     def measured(self, programs: list[tuple[Program, Genome]]) -> list["Measured"]:
         """Every distinct row of these programs with its per-fold points, at the highest fidelity

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from autotts.explorer.base import DiscoveryContext
-from autotts.explorer.grammar import BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, ladder, render, row_index
+from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, imitation_row, ladder,
+                                      render, row_index)
 from autotts.explorer.halving import promote, rungs
 from autotts.explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
 from autotts.explorer.programs_db import Program
@@ -173,7 +174,7 @@ def test_assembly_keeps_a_row_only_one_model_needs_and_stops_when_no_row_helps()
         _point(2 / 3, "small", 900, 0.30), _point(2 / 3, "large", 900, 0.30),
         _point(1.0, "small", 2000, 0.60), _point(1.0, "large", 2000, 0.60)],
         "q": [_point(b, m, 50, 0.9, permutations=2) for b in (0.0, 1 / 3, 2 / 3, 1.0) for m in ("small", "large")]}
-    folds = _Folds(Scoring.from_points(baseline), curves)
+    folds = _Folds(Scoring.from_points(baseline), curves, {"sc": baseline})
     assert len(folds.measured([(low_fidelity, other)])) == 4
     measured = folds.measured([(program, genome), (low_fidelity, other)])
     assert [m.permutations for m in measured] == [20] * 4  # the lucky two-permutation rows are left out
@@ -182,6 +183,50 @@ def test_assembly_keeps_a_row_only_one_model_needs_and_stops_when_no_row_helps()
                                                                  for i in (0, 1)}
     assert folds.assemble(measured, keep=4) == chosen
     assert len(folds.assemble(measured, keep=1)) == 1
+
+
+NEUTRAL_SEEDS = [i for i, (components, _) in enumerate(SEEDS)  # pruning by deviation and leader-first
+                 if components["prune"] != "deviation" and components["depth"] != "leader-first"]  # depth keep acting
+
+
+@pytest.mark.parametrize("seed", NEUTRAL_SEEDS, ids=lambda i: "/".join(SEEDS[i][0].values()))
+@pytest.mark.parametrize("baseline,beta", [("first-k", 0.6), ("sc", 0.5)])
+def test_a_baseline_copied_into_a_program_replays_as_the_baseline(seed, baseline, beta, synthetic_bank, tmp_path):
+    """An imitation row with a plain vote makes any program stop where the baseline's operating point
+    does, token for token, and answer as it does (SC@k exactly; first-k but where more than k
+    branches end in the same round): the copy is the baseline's mechanism inside the program."""
+    from replay_core.baselines import BASELINES
+
+    genome = seed_genome(seed, 3)
+    row = imitation_row(genome, baseline, beta, plain_vote=True)
+    module = tmp_path / "copy.py"
+    module.write_text(render(Genome(genome.components, (row,))))
+    questions, seeds = np.arange(synthetic_bank.n_questions), np.arange(3)
+    copy = run_batch(synthetic_bank, load_module_factory(module), 0.0, questions, seeds)
+    original = run_batch(synthetic_bank, BASELINES[baseline].make_controller, beta, questions, seeds)
+    assert np.array_equal(copy.tokens, original.tokens)
+    if baseline == "sc":
+        assert np.array_equal(copy.correct, original.correct)
+    else:  # first-k votes over exactly the k shortest; the program over every branch that ended by then
+        assert (copy.correct != original.correct).mean() <= 0.02
+
+
+def test_a_refit_copies_the_baseline_point_a_parent_loses_to_most():
+    """Where the parent is below the envelope, its largest loss names a baseline point; the copy of
+    that point is a row of the parent's own program (a baseline no universal knob expresses is not copied)."""
+    genome = seed_genome(7, 4)
+    baselines = {"first-k": [_point(0.8, m, 700, 0.5) for m in ("small", "large")],
+                 "asc": [_point(b, m, t, a) for m in ("small", "large") for b, t, a in ((0.0, 100, 0.2), (1.0, 900, 0.45))]}
+    program = Program("p", 0, 0, render(genome), status="evaluated", permutations=20)
+    curves = {"p": [_point(b, m, t, 0.3) for b, t in ((0.0, 100), (1 / 3, 300), (2 / 3, 600), (1.0, 1000))
+                    for m in ("small", "large")]}
+    folds = _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), curves, baselines)
+    copies = folds.imitations(random.Random(0), program, genome)
+    assert len(copies) == 1
+    budget, row = copies[0]
+    assert 700 <= budget <= 900
+    assert row in (imitation_row(genome, "first-k", 0.8, plain_vote=True), imitation_row(genome, "first-k", 0.8, plain_vote=False))
+    assert set(row) == set(genome.params())
 
 
 def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
