@@ -1,16 +1,16 @@
 """Discovered: the built-in controller found by AutoTTS discovery (offline explorer).
 
-Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, -1.7B and -4B; reference answer semantics): `python bench/real_discovery.py --rounds 12 --candidates 8 --permutations 20 --betas 11 --seed 0`, seed 0, run b0b55e48d48f, candidate 3742d274f9aed635 (round 3), chosen by the selection rule of docs/discovery.md (best worst-fold gain at full fidelity). Its 11 rows are the candidate's own search-split frontier on at least one model, cheapest first.
+Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, -1.7B and -4B; reference answer semantics): `python bench/real_discovery.py --rounds 12 --candidates 8 --permutations 20 --betas 11 --seed 0`, seed 0, run 53e2d0b4f6b3, candidate 2108518d104e0277 (round 11), chosen by the selection rule of docs/discovery.md (best worst-fold gain at full fidelity). Its 10 rows are the candidate's own search-split frontier on at least one model, cheapest first.
 
-Measured on this code with 20 permutations: search-split gain over the envelope of the hand-made baselines at matched budgets aime24/Qwen3-0.6B +1.0, aime24/Qwen3-1.7B +1.8, aime24/Qwen3-4B +0.9 points; held out aime25/Qwen3-0.6B +1.5, hmmt25/Qwen3-0.6B -0.3, aime25/Qwen3-1.7B +1.4, hmmt25/Qwen3-1.7B +0.6, aime25/Qwen3-4B +0.5, hmmt25/Qwen3-4B +0.4 points; held out (AIME25, HMMT25): matches or beats the published AutoTTS controller at its beta=0.5 and beta=1.0 budgets on 1 of 6 cells, and reaches SC@64's accuracy with at most 25 % of its tokens and no more sequential tokens on 3 of 6 cells.
+Measured on this code with 20 permutations: search-split gain over the envelope of the hand-made baselines at matched budgets aime24/Qwen3-0.6B +1.1, aime24/Qwen3-1.7B +1.5, aime24/Qwen3-4B +1.2 points; held out aime25/Qwen3-0.6B +1.4, hmmt25/Qwen3-0.6B -0.1, aime25/Qwen3-1.7B +1.3, hmmt25/Qwen3-1.7B +1.6, aime25/Qwen3-4B +0.1, hmmt25/Qwen3-4B +0.1 points; held out (AIME25, HMMT25): matches or beats the published AutoTTS controller at its beta=0.5 and beta=1.0 budgets on 1 of 6 cells, and reaches SC@64's accuracy with at most 25 % of its tokens and no more sequential tokens on 3 of 6 cells.
 
 Components (offline explorer, grammar v2):
-  width  staged: when every branch has ended and the vote is unsure, open a stage of `grow`
+  width  refill: while the vote is unsure, open branches to keep `grow` running (after the opening `width`)
   depth  uniform: every running branch generates `chunks` chunks a round
   probe  none: never probe; only finished branches vote
   vote   length: shorter finished traces weigh more: (shortest length / own length) ** gamma
-  prune  none: never prune
-  stop   posterior: answer once a Beta posterior puts the leader ahead with probability `threshold` (Adaptive-Consistency)
+  prune  overlong: once a branch finished, stop branches `overlong` times longer than the shortest finisher
+  stop   share: answer once the leader holds `share` of the votes and at least `min_votes`
 
 beta -> row round(beta * (len(rows) - 1)) of GENOME["rows"]: one configuration per beta step,
 cheapest first, searched row by row on the search split's accuracy-cost frontier.
@@ -20,7 +20,7 @@ import numpy as np
 from replay_core import DEFAULT_VOTE, FULL
 from replay_core.votes import class_counts, leading_class, win_probability
 
-GENOME = {"components": {"width": "staged", "depth": "uniform", "probe": "none", "vote": "length", "prune": "none", "stop": "posterior"}, "rows": [{"width": 1.0, "max_width": 4.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 1.0, "grow": 2.0, "gamma": 0.6, "threshold": 0.6, "min_votes": 1.0}, {"width": 2.0, "max_width": 5.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 2.0, "gamma": 0.69, "threshold": 0.635, "min_votes": 1.0}, {"width": 3.0, "max_width": 7.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 4.0, "gamma": 0.87, "threshold": 0.705, "min_votes": 1.0}, {"width": 4.0, "max_width": 5.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 3.0, "gamma": 0.78, "threshold": 0.67, "min_votes": 1.0}, {"width": 2.0, "max_width": 4.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "to_end": 1.0, "grow": 6.0, "gamma": 1.05, "threshold": 0.775, "min_votes": 2.0}, {"width": 2.0, "max_width": 5.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "to_end": 1.0, "grow": 7.0, "gamma": 1.14, "threshold": 0.81, "min_votes": 2.0}, {"width": 4.0, "max_width": 9.0, "chunks": 1.0, "k_max": 45.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 5.0, "gamma": 0.96, "threshold": 0.74, "min_votes": 2.0}, {"width": 5.0, "max_width": 12.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 9.0, "gamma": 1.23, "threshold": 0.845, "min_votes": 2.0}, {"width": 7.0, "max_width": 21.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 11.0, "gamma": 1.32, "threshold": 0.88, "min_votes": 2.0}, {"width": 11.0, "max_width": 37.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 13.0, "gamma": 1.41, "threshold": 0.915, "min_votes": 3.0}, {"width": 13.0, "max_width": 49.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 16.0, "gamma": 1.5, "threshold": 0.95, "min_votes": 3.0}]}
+GENOME = {"components": {"width": "refill", "depth": "uniform", "probe": "none", "vote": "length", "prune": "overlong", "stop": "share"}, "rows": [{"width": 1.0, "max_width": 8.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 1.0, "grow": 1.0, "gamma": 1.0, "overlong": 2.0, "share": 0.444, "min_votes": 1.0}, {"width": 2.0, "max_width": 10.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 1.0, "gamma": 0.95, "overlong": 2.05, "share": 0.357, "min_votes": 1.0}, {"width": 3.0, "max_width": 15.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 2.0, "gamma": 0.85, "overlong": 2.15, "share": 0.519, "min_votes": 1.0}, {"width": 4.0, "max_width": 34.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 2.0, "gamma": 0.65, "overlong": 2.35, "share": 0.682, "min_votes": 1.0}, {"width": 5.0, "max_width": 34.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 3.0, "gamma": 0.65, "overlong": 2.35, "share": 0.675, "min_votes": 1.0}, {"width": 3.0, "max_width": 18.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 2.0, "gamma": 0.8, "overlong": 2.2, "share": 0.544, "min_votes": 2.0}, {"width": 5.0, "max_width": 28.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 2.0, "gamma": 1.14, "overlong": 2.3, "share": 0.482, "min_votes": 2.0}, {"width": 7.0, "max_width": 52.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 3.0, "gamma": 1.32, "overlong": 2.45, "share": 0.725, "min_votes": 3.0}, {"width": 8.0, "max_width": 64.0, "chunks": 1.0, "k_max": 64.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 4.0, "gamma": 0.5, "overlong": 2.5, "share": 0.75, "min_votes": 3.0}, {"width": 64.0, "max_width": 64.0, "chunks": 1.0, "k_max": 3.0, "max_rounds": 200.0, "to_end": 0.0, "grow": 4.0, "gamma": 0.0, "overlong": 3.0, "share": 1.0, "min_votes": 32.0}]}
 INTEGER = ["chunks", "grow", "k_max", "max_rounds", "max_width", "min_votes", "to_end", "width"]
 
 
@@ -34,7 +34,7 @@ def make_controller(beta):
 
 
 def widen(c, obs, sure, keep, can_grow):
-    return np.where(~keep.any(1) & can_grow, np.where(sure, 1, c.grow), 0)
+    return np.where(can_grow & ~sure, np.maximum(c.grow - keep.sum(1), 0), 0) + (~keep.any(1) & can_grow)
 
 
 def chunks_for(c, obs, leader, probes):
@@ -56,11 +56,13 @@ def vote_weights(c, obs, finals):
 
 
 def prune_mask(c, obs, ep, leader, probes):
-    return np.zeros(obs.active.shape, bool)
+    ended = obs.done & (obs.final >= 0)
+    shortest = np.where(ended, obs.branch_tokens, np.inf).min(1, keepdims=True)
+    return obs.active & (obs.branch_tokens > c.overlong * shortest)
 
 
 def confident(c, obs, ep, top, second, total, streak, finished):
-    return (win_probability(top, second) > c.threshold) & (top >= c.min_votes)
+    return (top >= c.share * np.maximum(total, 1e-9)) & (top >= c.min_votes)
 
 
 class Controller:
