@@ -47,21 +47,25 @@ def _holder(points: list[Point], key: tuple[str, str], budget: float) -> Point:
     return max(affordable, key=lambda p: (p.accuracy, -p.tokens))
 
 
+def _gaps(candidate: list[Point], baselines: Curves, budgets: int):
+    """Per group the candidate has points in: (group, budgets, its gap to the envelope at each,
+    the baseline holding the envelope at each, the candidate's tokens)."""
+    scoring = Scoring.from_points([p for pts in baselines.values() for p in pts])
+    for key, (low, high) in sorted(scoring.ranges.items()):
+        tokens, accuracy = _group(candidate, key)
+        if len(tokens):
+            grid = budget_grid(low, high, budgets)
+            envelope, leaders = _leaders(baselines, key, grid)
+            yield key, grid, accuracy_at_budget(tokens, accuracy, grid) - envelope, leaders, tokens
+
+
 def losses(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Loss]:
     """Every budget of every group where the candidate is below the best baseline, largest loss first."""
     if not candidate or not baselines:
         return []
-    scoring = Scoring.from_points([p for pts in baselines.values() for p in pts])
-    out = []
-    for key, (low, high) in sorted(scoring.ranges.items()):
-        tokens, accuracy = _group(candidate, key)
-        if not len(tokens):
-            continue
-        grid = budget_grid(low, high, budgets)
-        envelope, leaders = _leaders(baselines, key, grid)
-        gap = accuracy_at_budget(tokens, accuracy, grid) - envelope
-        out += [Loss(key, float(t), float(g), name, _holder(baselines[name], key, t).beta)
-                for t, g, name in zip(grid, gap, leaders) if g < -1e-9]
+    out = [Loss(key, float(t), float(g), name, _holder(baselines[name], key, t).beta)
+           for key, grid, gap, leaders, _ in _gaps(candidate, baselines, budgets)
+           for t, g, name in zip(grid, gap, leaders) if g < -1e-9]
     return sorted(out, key=lambda loss: (loss.gap, loss.group, loss.budget))
 
 
@@ -84,15 +88,8 @@ def losses_text(candidate: list[Point], baselines: Curves, budgets: int = 8) -> 
     to which baseline, and where it is ahead; one line per group."""
     if not candidate or not baselines:
         return ""
-    scoring = Scoring.from_points([p for pts in baselines.values() for p in pts])
     lines = []
-    for key, (low, high) in sorted(scoring.ranges.items()):
-        tokens, accuracy = _group(candidate, key)
-        if not len(tokens):
-            continue
-        grid = budget_grid(low, high, budgets)
-        envelope, leaders = _leaders(baselines, key, grid)
-        gap = accuracy_at_budget(tokens, accuracy, grid) - envelope
+    for key, grid, gap, leaders, tokens in _gaps(candidate, baselines, budgets):
         losing = [f"{t / 1000:.1f}k: {100 * g:+.1f} vs {name}" for t, g, name in zip(grid, gap, leaders) if g < -1e-9]
         ahead = int((gap > 1e-9).sum())
         verdict = "; ".join(losing) if losing else "never below the best baseline"

@@ -229,6 +229,20 @@ def test_a_refit_copies_the_baseline_point_a_parent_loses_to_most():
     assert set(row) == set(genome.params())
 
 
+def test_losses_and_the_prompts_loss_lines_name_the_same_budgets():
+    """The explorer's copies and the LLM prompt read one comparison: the budgets `losses` lists are
+    the ones the prompt's line names, with the same baseline, and the largest loss comes first."""
+    from autotts.explorer.comparison import losses, losses_text
+
+    baselines = {"first-k": [_point(0.8, "m", 700, 0.5)], "sc": [_point(0.0, "m", 100, 0.2), _point(1.0, "m", 900, 0.45)]}
+    candidate = [_point(0.0, "m", 100, 0.3), _point(1.0, "m", 1000, 0.4)]
+    found = losses(candidate, baselines, budgets=8)
+    line = losses_text(candidate, baselines, budgets=8)
+    assert found and f"behind at {len(found)} of 8 budgets" in line
+    assert {loss.baseline for loss in found} == {"first-k"} and line.count("vs first-k") == len(found)
+    assert found[0].gap == min(loss.gap for loss in found) and all(loss.beta == 0.8 for loss in found)
+
+
 def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
     genome = ladder(dict(SEEDS[0][0]), 4)
     small = [[0, 100, 0.5], [1, 300, 0.4], [2, 200, 0.6], [3, 900, 0.6]]  # row 1 dominated here
