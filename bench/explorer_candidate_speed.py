@@ -7,8 +7,8 @@ offline explorer's best program, shipped as the built-in `discovered`, and its g
 evaluated the way discovery does it, `replay_core.candidate.evaluate_candidate` (sandboxed), on
 Qwen3-4B AIME24 with the same beta grid and permutations, one after the other in one process.
 Reported: wall seconds and CPU seconds (this process plus the sandbox and the jail's processes,
-which it reaps as a child subreaper; steadier than wall time on a shared machine), best of --repeat, and the ratios reply 5 / template. Goal of issue
-#17: <= 2x.
+which it reaps as a child subreaper; steadier than wall time on a shared machine), best of
+--repeat, and the ratios reply 5 / template. Goal of issue #17: <= 2x.
 
     python bench/explorer_candidate_speed.py [--betas 11] [--permutations 20] [--repeat 1] [--json]
 """

@@ -9,6 +9,7 @@ search split's log-spaced budget range, per (benchmark, model).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -47,7 +48,8 @@ def _holder(points: list[Point], key: tuple[str, str], budget: float) -> Point:
     return max(affordable, key=lambda p: (p.accuracy, -p.tokens))
 
 
-def _gaps(candidate: list[Point], baselines: Curves, budgets: int):
+def _gaps(candidate: list[Point], baselines: Curves, budgets: int
+          ) -> Iterator[tuple[tuple[str, str], np.ndarray, np.ndarray, list[str], np.ndarray]]:
     """Per group the candidate has points in: (group, budgets, its gap to the envelope at each,
     the baseline holding the envelope at each, the candidate's tokens)."""
     scoring = Scoring.from_points([p for pts in baselines.values() for p in pts])

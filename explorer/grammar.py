@@ -367,7 +367,8 @@ def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) 
     program's own stop, pruning and probe votes are held back (PATIENT), and with `plain_vote` its
     vote weighting too, so the row is the baseline's mechanism inside this program (a program that
     prunes by deviation or deepens the leader keeps doing so: there the row is a variant of it);
-    search then moves it like any row. None for a baseline the universal knobs cannot express (those need a component)."""
+    search then moves it like any row. None for a baseline the universal knobs cannot express
+    (those need a component)."""
     if baseline == "sc":
         k = self_consistency.make_controller(beta).k
         knobs = {"width": k, "max_width": k, "k_max": k, "to_end": 1, "chunks": 1}

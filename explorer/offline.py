@@ -167,7 +167,8 @@ class OfflineExplorer:
         """A new table: the chosen rows and the baseline copies (tokens, row) in cost order, the free
         slots filled with variations of the chosen rows."""
         table: list[tuple[float, dict]] = [(m.tokens, dict(m.row)) for m in chosen]
-        table += [(tokens, row) for tokens, row in copies[:len(genome.rows) - len(table)] if all(row != r for _, r in table)]
+        room = len(genome.rows) - len(table)
+        table += [(tokens, row) for tokens, row in copies[:room] if all(row != r for _, r in table)]
         names = genome.params()
         while len(table) < len(genome.rows):
             tokens, row = rng.choice(table[:len(chosen)])

@@ -225,7 +225,8 @@ def test_a_refit_copies_the_baseline_point_a_parent_loses_to_most():
     assert len(copies) == 1
     budget, row = copies[0]
     assert 700 <= budget <= 900
-    assert row in (imitation_row(genome, "first-k", 0.8, plain_vote=True), imitation_row(genome, "first-k", 0.8, plain_vote=False))
+    assert row in (imitation_row(genome, "first-k", 0.8, plain_vote=True),
+                   imitation_row(genome, "first-k", 0.8, plain_vote=False))
     assert set(row) == set(genome.params())
 
 
