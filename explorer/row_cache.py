@@ -24,52 +24,63 @@ from replay_core.evaluate import EpisodeResults
 
 
 class RowCache:
-    """Episode results per (bank, permutations, components, row), least recently used dropped first
-    once they hold more than `capacity_bytes`."""
+    """Episode results per (bank, components, row) on permutations 0..P-1 for the largest P replayed
+    so far, least recently used dropped first once they hold more than `capacity_bytes`. Every
+    permutation replays alone (a fresh worker per batch, checked), so the first P of a longer run
+    are exactly a run on P, and a run on more permutations only replays the ones not yet known."""
 
     def __init__(self, capacity_bytes: int = 256 << 20):
         self.capacity_bytes = capacity_bytes
         self._bytes = 0
-        self._results: OrderedDict[tuple, EpisodeResults] = OrderedDict()
+        self._results: OrderedDict[tuple, tuple[int, EpisodeResults]] = OrderedDict()
         self._lock = threading.Lock()  # a round evaluates candidates in threads
 
     def split(self, bank_key: str, source: str, betas: list[float], permutations: int
-              ) -> tuple[dict[float, EpisodeResults], list[float]]:
-        """(the betas whose rows are known, with their results; the betas still to replay)."""
-        keys = _row_keys(bank_key, source, betas, permutations)
+              ) -> tuple[dict[float, EpisodeResults], dict[float, int]]:
+        """(per beta, its row's known results on the first `permutations` or fewer permutations;
+        per beta not fully known, the first permutation still to replay: 0 for an unknown row)."""
+        keys = _row_keys(bank_key, source, betas)
         known: dict[float, EpisodeResults] = {}
+        missing: dict[float, int] = {}
         with self._lock:
-            for beta, key in keys.items():
-                if key in self._results:
-                    self._results.move_to_end(key)
-                    known[beta] = self._results[key]
-        return known, [b for b in betas if b not in known]
+            for beta in betas:
+                stored = 0
+                if beta in keys and keys[beta] in self._results:
+                    self._results.move_to_end(keys[beta])
+                    stored, results = self._results[keys[beta]]
+                    known[beta] = results.first(permutations)
+                if stored < permutations:
+                    missing[beta] = stored
+        return known, missing
 
     def add(self, bank_key: str, source: str, results: dict[float, EpisodeResults], permutations: int) -> None:
-        """Remember a successful evaluation's results, row by row."""
-        keys = _row_keys(bank_key, source, list(results), permutations)
+        """Remember a successful evaluation's results on permutations 0..permutations-1, row by row
+        (a row already known on as many permutations keeps its entry)."""
+        keys = _row_keys(bank_key, source, list(results))
         with self._lock:
             for beta, key in keys.items():
-                if key in self._results:
+                if key in self._results and self._results[key][0] >= permutations:
                     self._results.move_to_end(key)
                     continue
                 for array in vars(results[beta]).values():
                     array.setflags(write=False)
-                self._results[key] = results[beta]
+                if key in self._results:
+                    self._bytes -= _nbytes(self._results.pop(key)[1])
+                self._results[key] = (permutations, results[beta])
                 self._bytes += _nbytes(results[beta])
             while self._bytes > self.capacity_bytes and self._results:
-                self._bytes -= _nbytes(self._results.popitem(last=False)[1])
+                self._bytes -= _nbytes(self._results.popitem(last=False)[1][1])
 
 
 def _nbytes(result: EpisodeResults) -> int:
     return sum(array.nbytes for array in vars(result).values())
 
 
-def _row_keys(bank_key: str, source: str, betas: list[float], permutations: int) -> dict[float, tuple]:
+def _row_keys(bank_key: str, source: str, betas: list[float]) -> dict[float, tuple]:
     """Per beta, the key of the row it selects; empty for a source the grammar did not render."""
     genome = genome_of(source)
     if genome is None or render(genome) != source:
         return {}
     components = json.dumps(genome.components, sort_keys=True)
-    return {beta: (bank_key, permutations, components, row_key(genome.rows[row_index(beta, len(genome.rows))]))
+    return {beta: (bank_key, components, row_key(genome.rows[row_index(beta, len(genome.rows))]))
             for beta in betas}

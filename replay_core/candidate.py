@@ -45,8 +45,9 @@ class CandidateResult:
 def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations: int,
                        limits: Limits = Limits(), block: int = 25, trace_betas: tuple[float, ...] = (),
                        trace_permutations: int = 2, require_isolation: bool = False,
-                       on_progress: Callable[[int], None] | None = None) -> CandidateResult:
-    """Replay the candidate in a sandbox on every question x `permutations` seeds for each beta.
+                       on_progress: Callable[[int], None] | None = None, first_seed: int = 0) -> CandidateResult:
+    """Replay the candidate in a sandbox on every question x seeds `first_seed`..`permutations`-1
+    for each beta (seeds before `first_seed` are known already: every permutation replays alone).
 
     Each batch is one permutation of every question, in a fresh worker (`block` is accepted for
     callers written when batches held several permutations; it no longer changes anything).
@@ -58,7 +59,7 @@ def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations
     try:
         with Sandbox(source, limits, require_isolation) as sandbox:
             out.isolation = sandbox.isolation
-            _replay(bank, sandbox, betas, permutations, out, on_progress or (lambda n: None))
+            _replay(bank, sandbox, betas, range(first_seed, permutations), out, on_progress or (lambda n: None))
             for beta in trace_betas:  # execution traces for the explorer (labels used here, never sent)
                 questions = np.arange(bank.n_questions)
                 traces = [t for seed in range(trace_permutations)
@@ -75,17 +76,17 @@ def evaluate_candidate(bank: Bank, source: str, betas: list[float], permutations
     return out
 
 
-def _replay(bank: Bank, sandbox: Sandbox, betas: list[float], permutations: int, out: CandidateResult,
+def _replay(bank: Bank, sandbox: Sandbox, betas: list[float], seeds: range, out: CandidateResult,
             on_progress: Callable[[int], None]) -> None:
     questions = np.arange(bank.n_questions)
     rng = np.random.default_rng(secrets.randbits(64))  # the candidate cannot predict the check's sample
     lanes = max(1, sandbox.limits.lanes)
     for beta in betas:
         parts = []
-        for start in range(0, permutations, lanes):
-            seeds = range(start, min(start + lanes, permutations))
-            parts.append(run_side_by_side(bank, sandbox, beta, [(questions, np.full(len(questions), s)) for s in seeds]))
-            on_progress(len(seeds))
+        for start in range(seeds.start, seeds.stop, lanes):
+            lane_seeds = range(start, min(start + lanes, seeds.stop))
+            parts.append(run_side_by_side(bank, sandbox, beta, [(questions, np.full(len(questions), s)) for s in lane_seeds]))
+            on_progress(len(lane_seeds))
         out.results[beta] = EpisodeResults.concat(parts)
         _check_independence(bank, sandbox, beta, out.results[beta], rng)
 

@@ -44,6 +44,16 @@ class EpisodeResults:
     def __len__(self) -> int:
         return len(self.questions)
 
+    def first(self, permutations: int) -> "EpisodeResults":
+        """The episodes of seeds 0..permutations-1 only: what a run on that many permutations gives,
+        since every permutation replays alone. Per-batch action counts belong to whole runs and are
+        left out of a cut."""
+        if int(self.seeds.max(initial=-1)) < permutations:
+            return self
+        keep = self.seeds < permutations
+        return EpisodeResults(*(getattr(self, f)[keep] for f in EpisodeResults.__dataclass_fields__ if f != "actions"),
+                              actions=np.zeros(0, np.int64))
+
 
 @lru_cache(maxsize=4096)
 def _shuffled(n: int, seed: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from autotts.explorer.programs_db import Program
 from autotts.explorer.row_cache import RowCache
 from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
-from replay_core.evaluate import run_batch
+from replay_core.evaluate import EpisodeResults, run_batch
 from replay_core.metrics import Point, Scoring
 from replay_core.sandbox import Limits
 
@@ -253,8 +253,9 @@ def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
 
 def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthetic_bank):
     """The row cache: a child that keeps three of its parent's four rows replays only the new one,
-    and its results equal those of replaying the whole child; a source the grammar did not render
-    exactly (here, one comment added) never reads from the cache."""
+    and its results equal those of replaying the whole child; on more permutations only the ones not
+    yet known are replayed, and the joined results equal a whole run on them; a source the grammar did
+    not render exactly (here, one comment added) never reads from the cache."""
     parent = seed_genome(1, 4)
     rows = [dict(r) for r in parent.rows]
     rows[2]["min_votes"] = rows[2]["min_votes"] + 1
@@ -263,17 +264,36 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
     cache = RowCache()
     first = evaluate_candidate(synthetic_bank, render(parent), betas, permutations=2, limits=FAST)
     cache.add("bank", render(parent), first.results, 2)
-    known, todo = cache.split("bank", render(child), betas, 2)
-    assert todo == [2 / 3] and sorted(known) == [0.0, 1 / 3, 1.0]
-    assert cache.split("bank", render(child), betas, 6)[1] == betas  # other permutations: nothing known
-    assert cache.split("bank", render(child) + "# edited\n", betas, 2)[1] == betas
+    known, missing = cache.split("bank", render(child), betas, 2)
+    assert missing == {2 / 3: 0} and sorted(known) == [0.0, 1 / 3, 1.0]
+    assert cache.split("bank", render(child) + "# edited\n", betas, 2)[1] == dict.fromkeys(betas, 0)
     assert not known[0.0].tokens.flags.writeable  # shared, so read-only
     tiny = RowCache(capacity_bytes=known[0.0].tokens.nbytes)
     tiny.add("bank", render(parent), first.results, 2)
-    assert tiny.split("bank", render(parent), betas, 2)[1] == betas  # over its byte cap: dropped
-    fresh = evaluate_candidate(synthetic_bank, render(child), todo, permutations=2, limits=FAST).results
-    whole = evaluate_candidate(synthetic_bank, render(child), betas, permutations=2, limits=FAST).results
+    assert tiny.split("bank", render(parent), betas, 2)[1] == dict.fromkeys(betas, 0)  # over its byte cap: dropped
+    fresh = evaluate_candidate(synthetic_bank, render(child), list(missing), permutations=2, limits=FAST).results
+    whole = evaluate_candidate(synthetic_bank, render(child), betas, permutations=5, limits=FAST).results
     for beta in betas:
         got = known.get(beta) or fresh[beta]
-        for name in ("questions", "seeds", "correct", "tokens", "rounds", "seq_tokens", "answers"):
-            assert np.array_equal(getattr(got, name), getattr(whole[beta], name)), (beta, name)
+        _assert_same_episodes(got, whole[beta].first(2), beta)
+
+    # five permutations: the two known are kept and only permutations 2..4 replay
+    prefix, missing = cache.split("bank", render(parent), betas, 5)
+    assert missing == dict.fromkeys(betas, 2)
+    rest = evaluate_candidate(synthetic_bank, render(parent), betas, permutations=5, limits=FAST, first_seed=2).results
+    assert all(set(rest[beta].seeds) == {2, 3, 4} for beta in betas)
+    joined = {beta: EpisodeResults.concat([prefix[beta], rest[beta]]) for beta in betas}
+    cache.add("bank", render(parent), joined, 5)
+    again, missing = cache.split("bank", render(parent), betas, 2)
+    assert missing == {}
+    for beta in betas:  # the first two of five are the two-permutation run
+        _assert_same_episodes(again[beta], first.results[beta], beta)
+    for beta in (0.0, 1.0):  # rows the child shares with the parent
+        _assert_same_episodes(joined[beta], whole[beta], beta)
+
+
+def _assert_same_episodes(got, want, beta) -> None:
+    for name in ("questions", "seeds", "correct", "tokens", "rounds", "seq_tokens", "answers"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)), (beta, name)
+
+
