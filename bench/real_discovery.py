@@ -52,9 +52,9 @@ def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
     return {"run_id": run_id, "rounds": rounds}, sum(r["seconds"] for r in rounds)
 
 
-def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tuple[str, int, str]:
+def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tuple[str, int, str, str]:
     """(champion id, its frontier rows, the champion as a module with those rows and a provenance
-    docstring whose `{scores}` is still to fill in)."""
+    docstring whose `{scores}` is still to fill in, the sentence giving the scores it was chosen by)."""
     from autotts.explorer.discovery import standings
     from autotts.explorer.grammar import frontier_rows, genome_of, render
     from autotts.warehouse.discovery_store import DiscoveryStore
@@ -65,13 +65,16 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
     for p in sorted(store.search_curves()[1][champion.controller_id], key=lambda p: p.beta):
         folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])
     genome = frontier_rows(genome_of(champion.source), list(folds.values()))
+    chosen = (f"Chosen by its search-split gains at the search's own fidelity ({champion.permutations} permutations, "
+              "the baselines on the same): " + ", ".join(f"{fold} {100 * gain:+.2f}" for fold, gain
+                                                           in sorted(champion.fold_gains.items())) + " points.")
     notes = (f"Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, "
              f"-1.7B and -4B; reference answer semantics): `{command}`, seed {seed}, run {run_id}, candidate "
              f"{champion.controller_id} (round {champion.round}), chosen by the selection rule of docs/discovery.md "
              f"(best worst-fold gain at full fidelity). Its {len(genome.rows)} rows are the candidate's own "
-             "search-split frontier on at least one model, cheapest first.\n\n{scores}")
+             f"search-split frontier on at least one model, cheapest first. {chosen}\n\n{{scores}}")
     title = "Discovered: the built-in controller found by AutoTTS discovery (offline explorer)."
-    return champion.controller_id, len(genome.rows), render(genome, title=title, notes=notes)
+    return champion.controller_id, len(genome.rows), render(genome, title=title, notes=notes), chosen
 
 
 def measure(source: str, rows: int, permutations: int) -> tuple[dict[str, float], dict[str, float], list[HeldOutCell]]:
@@ -106,13 +109,13 @@ def scores_text(gains: dict[str, float], held_gains: dict[str, float], cells: li
             f"of its tokens and no more sequential tokens on {cheap} of {len(cells)} cells.")
 
 
-def markdown(summary: dict, seconds: float, command: str, champion: str, gains: dict[str, float],
+def markdown(summary: dict, seconds: float, command: str, champion: str, chosen: str, gains: dict[str, float],
              held_gains: dict[str, float], cells: list[HeldOutCell], permutations: int) -> str:
     rounds = summary["rounds"]
     lines = [f"Produced by `{command}`: discovery run `{summary['run_id']}`, {len(rounds)} rounds in "
              f"{seconds / 60:.1f} min on this machine; champion `{champion}`, shipped as the built-in controller "
              f"`discovered` (replay_core/baselines/discovered.py). Every figure below is measured on the shipped code "
-             f"with {permutations} permutations and the reference answer semantics.", "",
+             f"with {permutations} permutations and the reference answer semantics. {chosen}", "",
              "### Gain over the envelope of the hand-made baselines at matched budgets", "",
              "Mean accuracy gain over the best of SC, ASC, ESC, Parallel-Probe and first-k at each budget, over "
              "their budget range (our replays, same permutations). The search split chose the controller; the "
@@ -171,13 +174,13 @@ def main() -> int:
     else:
         run_id, seconds = discover(warehouse, args)
         summary, _ = stored(warehouse, run_id)  # every round with its seconds and promotions
-    champion, rows, source = shipped_source(warehouse, summary["run_id"], command, args.seed)
+    champion, rows, source, chosen = shipped_source(warehouse, summary["run_id"], command, args.seed)
     gains, held_gains, cells = measure(source.replace("{scores}", ""), rows, args.final_permutations)
     source = source.replace("{scores}", scores_text(gains, held_gains, cells, args.final_permutations))
     if args.ship:
         SHIPPED.write_text(source)
         print(f"wrote {SHIPPED}")
-    text = markdown(summary, seconds, command, champion, gains, held_gains, cells, args.final_permutations)
+    text = markdown(summary, seconds, command, champion, chosen, gains, held_gains, cells, args.final_permutations)
     if args.out:
         replace_section(Path(args.out), SECTION, text)
     print(text)
