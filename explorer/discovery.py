@@ -20,8 +20,8 @@ from autotts.explorer.halving import promote, rungs
 from autotts.explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
 from autotts.explorer.row_cache import RowCache
 from replay_core.baselines import BASELINES
-from replay_core.candidate import CandidateResult, evaluate_candidate
-from replay_core.evaluate import EpisodeResults, evaluate
+from replay_core.candidate import evaluate_candidate
+from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
 from replay_core.sandbox import Limits
 from autotts.trajectories.bank_cache import load_snapshot
@@ -81,7 +81,7 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
               progress: Progress = lambda *_: None) -> dict:
     """Propose K candidates, evaluate them in sandboxes by successive halving (few permutations for
     all, more for the promising), score, and record everything. A grammar row that another program
-    already replayed on these permutations is not replayed again (autotts.explorer.row_cache). Proposals are
+    already replayed is replayed only on the permutations not yet known (autotts.explorer.row_cache). Proposals are
     stored before evaluation and outcomes as they finish, so a killed round resumes without losing
     or repeating work. `budget_usd`: dollars the explorer may still spend; `progress` hears of each
     candidate."""
@@ -102,17 +102,11 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
     groups = bank.source_banks()
 
     def run(program: Program, permutations: int, traces: bool) -> Program:
-        known, missing = ROWS.split(bank_path, program.source, betas, permutations)
         trace_betas = (betas[0], betas[-1]) if traces and settings.trace_feedback else ()
-        result = _replay_missing(bank, program.source, missing, permutations, limits, trace_betas)
+        result = ROWS.evaluate(bank, bank_path, program.source, betas, permutations, limits, trace_betas)
         if not result.ok:
             program.status, program.error = "failed", result.error
         else:
-            for beta, prefix in known.items():
-                if beta in result.results:
-                    result.results[beta] = EpisodeResults.concat([prefix, result.results[beta]])
-            ROWS.add(bank_path, program.source, result.results, permutations)
-            result.results = {**known, **result.results}
             curve = summarize(bank, result.results, bootstrap=200)
             program.score, program.gain, folds = scoring.score(curve)
             program.fold_gains = {f"{bench}/{model}": gain for (bench, model), (_, gain) in folds.items()}
@@ -148,25 +142,6 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
             "promoted": sum((p.permutations or 0) == settings.permutations for p in round_programs),
             "cost_usd": usage.cost_usd if usage else 0.0, "rejected": usage.rejected if usage else [],
             "tool_calls": usage.tool_calls if usage else 0, "stopped": usage.stopped if usage else ""}
-
-
-def _replay_missing(bank, source: str, missing: dict[float, int], permutations: int, limits: Limits,
-                    trace_betas: tuple[float, ...]) -> CandidateResult:
-    """Replay, in the sandbox, each beta's permutations from the first one its row's cache entry
-    lacks (one evaluation per starting permutation), plus the execution traces asked for."""
-    starts: dict[int, list[float]] = {}
-    for beta, first in missing.items():
-        starts.setdefault(first, []).append(beta)
-    calls = sorted(starts.items()) or ([(0, [])] if trace_betas else [])
-    out = CandidateResult()
-    for i, (first, betas) in enumerate(calls):
-        part = evaluate_candidate(bank, source, betas, permutations, limits, first_seed=first,
-                                  trace_betas=trace_betas if i == 0 else ())
-        if not part.ok:
-            return part
-        out.results.update(part.results)
-        out.diagnoses += part.diagnoses
-    return out
 
 
 def mean_curve(points: list[Point]) -> list[list[float]]:

@@ -20,7 +20,10 @@ import threading
 from collections import OrderedDict
 
 from autotts.explorer.grammar import genome_of, render, row_index, row_key
+from replay_core.bank import Bank
+from replay_core.candidate import CandidateResult, evaluate_candidate
 from replay_core.evaluate import EpisodeResults
+from replay_core.sandbox import Limits
 
 
 class RowCache:
@@ -52,6 +55,30 @@ class RowCache:
                 if stored < permutations:
                     missing[beta] = stored
         return known, missing
+
+    def evaluate(self, bank: Bank, bank_key: str, source: str, betas: list[float], permutations: int,
+                 limits: Limits, trace_betas: tuple[float, ...] = ()) -> CandidateResult:
+        """`evaluate_candidate` on every beta, replaying in the sandbox only the permutations each
+        beta's row lacks (one evaluation per first missing permutation; each has the full `limits`)
+        and the execution traces asked for; the results, known and new joined in permutation order,
+        enter the cache."""
+        known, missing = self.split(bank_key, source, betas, permutations)
+        starts: dict[int, list[float]] = {}
+        for beta, first in missing.items():
+            starts.setdefault(first, []).append(beta)
+        out = CandidateResult()
+        for i, (first, todo) in enumerate(sorted(starts.items()) or ([(0, [])] if trace_betas else [])):
+            part = evaluate_candidate(bank, source, todo, permutations, limits, first_seed=first,
+                                      trace_betas=trace_betas if i == 0 else ())
+            if not part.ok:
+                return part
+            out.isolation = part.isolation
+            out.diagnoses += part.diagnoses
+            for beta, results in part.results.items():
+                out.results[beta] = EpisodeResults.concat([known[beta], results]) if beta in known else results
+        self.add(bank_key, source, out.results, permutations)
+        out.results = {beta: out.results.get(beta, known.get(beta)) for beta in betas}
+        return out
 
     def add(self, bank_key: str, source: str, results: dict[float, EpisodeResults], permutations: int) -> None:
         """Remember a successful evaluation's results on permutations 0..permutations-1, row by row

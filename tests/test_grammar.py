@@ -13,10 +13,11 @@ from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, frontier_r
 from autotts.explorer.halving import promote, rungs
 from autotts.explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
 from autotts.explorer.programs_db import Program
+from autotts.explorer import row_cache
 from autotts.explorer.row_cache import RowCache
 from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
-from replay_core.evaluate import EpisodeResults, run_batch
+from replay_core.evaluate import run_batch
 from replay_core.metrics import Point, Scoring
 from replay_core.sandbox import Limits
 
@@ -251,7 +252,7 @@ def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
     assert frontier_rows(genome, [small, large]).rows == (genome.rows[0], genome.rows[2], genome.rows[1])
 
 
-def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthetic_bank):
+def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthetic_bank, monkeypatch):
     """The row cache: a child that keeps three of its parent's four rows replays only the new one,
     and its results equal those of replaying the whole child; on more permutations only the ones not
     yet known are replayed, and the joined results equal a whole run on them; a source the grammar did
@@ -277,19 +278,21 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
         got = known.get(beta) or fresh[beta]
         _assert_same_episodes(got, whole[beta].first(2), beta)
 
-    # five permutations: the two known are kept and only permutations 2..4 replay
-    prefix, missing = cache.split("bank", render(parent), betas, 5)
-    assert missing == dict.fromkeys(betas, 2)
-    rest = evaluate_candidate(synthetic_bank, render(parent), betas, permutations=5, limits=FAST, first_seed=2).results
-    assert all(set(rest[beta].seeds) == {2, 3, 4} for beta in betas)
-    joined = {beta: EpisodeResults.concat([prefix[beta], rest[beta]]) for beta in betas}
-    cache.add("bank", render(parent), joined, 5)
+    # five permutations through the cache: the child's new row replays from 0, the rows it shares with
+    # its parent only from 2 (the two known are kept), and the joined results equal a whole run
+    starts = []
+    replay = row_cache.evaluate_candidate
+    monkeypatch.setattr(row_cache, "evaluate_candidate",
+                        lambda *args, **kw: starts.append(kw["first_seed"]) or replay(*args, **kw))
+    joined = cache.evaluate(synthetic_bank, "bank", render(child), betas, 5, FAST)
+    assert joined.ok and starts == [0, 2]
+    for beta in betas:
+        _assert_same_episodes(joined.results[beta], whole[beta], beta)
     again, missing = cache.split("bank", render(parent), betas, 2)
-    assert missing == {}
-    for beta in betas:  # the first two of five are the two-permutation run
+    assert missing == {}  # the first two of five are the two-permutation run
+    for beta in betas:
         _assert_same_episodes(again[beta], first.results[beta], beta)
-    for beta in (0.0, 1.0):  # rows the child shares with the parent
-        _assert_same_episodes(joined[beta], whole[beta], beta)
+    assert cache.split("bank", render(parent), betas, 5)[1] == {2 / 3: 2}  # the parent's own row: known on 2
 
 
 def _assert_same_episodes(got, want, beta) -> None:
