@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRIGGER = """
 import json, sys
 from prefect.deployments import run_deployment
-run = run_deployment(sys.argv[1], timeout=400, parameters=json.loads(sys.argv[2]))
+run = run_deployment(sys.argv[1], timeout=400, poll_interval=1, parameters=json.loads(sys.argv[2]))
 print(run.state.type.value)
 """
 NIGHT = {"search_benchmarks": ["synthetic-aime"], "holdout_benchmarks": [], "rounds": 1, "candidates": 3,

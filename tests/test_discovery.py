@@ -122,11 +122,18 @@ if __name__ == "__main__":
 """
 
 
-def test_a_killed_discovery_resumes_without_loss_or_duplicates(warehouse, tmp_path, prefect_harness):
+def _flow_subprocess_env() -> dict[str, str]:
+    """The session's test API for a flow run in a child process: an ephemeral server of its own
+    would migrate a fresh database first (10-20 s) and test nothing this file is about."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+
+
+def test_a_killed_discovery_resumes_without_loss_or_duplicates(warehouse, prefect_harness):
     from autotts.flows.discover import discover_flow
 
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-killable")}
-    env.pop("PREFECT_API_URL", None)
+    env = _flow_subprocess_env()
     proc = subprocess.Popen([sys.executable, "-c", KILLABLE, warehouse, str(ROOT)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 240
@@ -176,9 +183,8 @@ def test_offline_proposals_are_unique(warehouse):
     assert len({p.source for p in proposals}) == 12 and usage.cost_usd == 0
 
 
-def test_concurrent_readers_neither_block_a_run_nor_see_a_half_written_round(warehouse, tmp_path):
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-reader")}
-    env.pop("PREFECT_API_URL", None)
+def test_concurrent_readers_neither_block_a_run_nor_see_a_half_written_round(warehouse, prefect_harness):
+    env = _flow_subprocess_env()
     proc = subprocess.Popen([sys.executable, "-c", KILLABLE, warehouse, str(ROOT)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     reads = 0
@@ -189,6 +195,7 @@ def test_concurrent_readers_neither_block_a_run_nor_see_a_half_written_round(war
                             wait_s=60).to_pylist()[0]
             assert state["half_written"] == 0
             reads += 1
+            time.sleep(0.05)  # a reader polling, not a core spinning against the run it watches
         assert proc.wait(timeout=300) == 0
     finally:
         if proc.poll() is None:
