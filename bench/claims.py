@@ -3,8 +3,8 @@
 
 Search split (AIME24 of each model): mean accuracy gain over the envelope of every built-in
 baseline at matched budgets, over the baselines' budget range. Held out (AIME25 and HMMT25 of each
-model): accuracy at the published AutoTTS controller's beta=0.5 and beta=1.0 budgets against its
-published accuracy; the fewest tokens at which the curve reaches SC@64's accuracy (our replay of
+model), and for comparison on the search split too: accuracy at the published AutoTTS controller's
+beta=0.5 and beta=1.0 budgets against its published accuracy; the fewest tokens at which the curve reaches SC@64's accuracy (our replay of
 SC@64, which reproduces the published row), as a share of SC@64's tokens, and the sequential
 tokens (latency) there against SC@64's. All with the reference answer semantics.
 """
@@ -38,7 +38,7 @@ def envelope_gains(bank: Bank, points: list[Point], permutations: int) -> dict[s
 
 
 @dataclass(frozen=True)
-class HeldOutCell:
+class PublishedCell:
     model: str
     benchmark: str
     published: dict[str, tuple[float, float]]  # "0.5"/"1.0" -> (accuracy %, tokens)
@@ -56,8 +56,10 @@ class HeldOutCell:
         return self.reach_share <= 0.25 and self.reach_seq_tokens <= self.sc64[2]
 
 
-def heldout_cells(bank: Bank, points: list[Point], permutations: int) -> list[HeldOutCell]:
-    """One cell per held-out (model, benchmark) group of `points`."""
+def published_cells(bank: Bank, points: list[Point], permutations: int) -> list[PublishedCell]:
+    """One cell per (model, benchmark) group of `points` that the published table has: held out,
+    the targets; on the search split, how the published controller stands on the questions ours was
+    chosen on."""
     published = published_table()
     sc = curve(bank, BASELINES["sc"].make_controller, [1.0], permutations)  # beta=1: SC@64
     cells = []
@@ -70,7 +72,7 @@ def heldout_cells(bank: Bank, points: list[Point], permutations: int) -> list[He
         sc64 = next(p for p in sc if (p.benchmark, p.model) == (bench, model))
         reach = [p for p in mine if p.accuracy >= sc64.accuracy - 1e-12]
         first = reach[0] if reach else None
-        cells.append(HeldOutCell(model, bench, pub, ours, (100 * sc64.accuracy, sc64.tokens, sc64.seq_tokens),
+        cells.append(PublishedCell(model, bench, pub, ours, (100 * sc64.accuracy, sc64.tokens, sc64.seq_tokens),
                                  first.tokens / sc64.tokens if first else float("inf"),
                                  first.seq_tokens if first else float("inf")))
     return cells

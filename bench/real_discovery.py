@@ -26,7 +26,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import numpy as np  # noqa: E402
 
 from bench._shared import BENCHMARKS, MODELS, ROOT, have_stores, replace_section, store  # noqa: E402
-from bench.claims import HeldOutCell, curve, envelope_gains, heldout_cells  # noqa: E402
+from bench.claims import PublishedCell, curve, envelope_gains, published_cells  # noqa: E402
 
 SHIPPED = ROOT / "replay_core" / "baselines" / "discovered.py"
 SECTION = "discovery"
@@ -77,9 +77,10 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
     return champion.controller_id, len(genome.rows), render(genome, title=title, notes=notes), chosen
 
 
-def measure(source: str, rows: int, permutations: int) -> tuple[dict[str, float], dict[str, float], list[HeldOutCell]]:
+def measure(source: str, rows: int, permutations: int) -> tuple[dict[str, float], dict[str, float],
+                                                                list[PublishedCell], list[PublishedCell]]:
     """The shipped code's gains over the baseline envelope on the search split and held out, and its
-    held-out cells against the published rows; its betas hit every row once."""
+    held-out and search-split cells against the published rows; its betas hit every row once."""
     from replay_core.controller import load_module_factory
     from autotts.trajectories.banking import load_bank
 
@@ -90,14 +91,16 @@ def measure(source: str, rows: int, permutations: int) -> tuple[dict[str, float]
         betas = [float(b) for b in np.linspace(0, 1, rows)] if rows > 1 else [0.5]
         search = load_bank([str(store(m, "aime24")) for m in MODELS], mode="exact")
         held = load_bank([str(store(m, b)) for m in MODELS for b in ("aime25", "hmmt25")], mode="exact")
-        gains = envelope_gains(search, curve(search, factory, betas, permutations), permutations)
+        search_points = curve(search, factory, betas, permutations)
+        gains = envelope_gains(search, search_points, permutations)
         held_points = curve(held, factory, betas, permutations)
         held_gains = envelope_gains(held, held_points, permutations)
-        cells = heldout_cells(held, held_points, permutations)
-    return gains, held_gains, cells
+        cells = published_cells(held, held_points, permutations)
+        search_cells = published_cells(search, search_points, permutations)
+    return gains, held_gains, cells, search_cells
 
 
-def scores_text(gains: dict[str, float], held_gains: dict[str, float], cells: list[HeldOutCell],
+def scores_text(gains: dict[str, float], held_gains: dict[str, float], cells: list[PublishedCell],
                 permutations: int) -> str:
     matched = sum(c.matches_published for c in cells)
     cheap = sum(c.reaches_sc64_cheaply for c in cells)
@@ -109,8 +112,24 @@ def scores_text(gains: dict[str, float], held_gains: dict[str, float], cells: li
             f"of its tokens and no more sequential tokens on {cheap} of {len(cells)} cells.")
 
 
+def cells_table(cells: list[PublishedCell]) -> list[str]:
+    """Markdown rows: ours at the published controller's budgets, and where we reach SC@64."""
+    lines = ["| model | benchmark | published AutoTTS β=0.5 | ours at that budget | published β=1.0 | ours at that budget "
+             "| SC@64 (acc, tokens, seq) | ours reaches SC@64 acc with | seq tokens there |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in cells:
+        reach = f"{100 * c.reach_share:.0f} % of its tokens" if np.isfinite(c.reach_share) else "never"
+        seq = f"{c.reach_seq_tokens / 1000:.1f}k" if np.isfinite(c.reach_seq_tokens) else "–"
+        lines.append(f"| {c.model} | {c.benchmark} | {c.published['0.5'][0]:.1f} % @ {c.published['0.5'][1] / 1000:.0f}k "
+                     f"| {c.ours_at_published['0.5']:.1f} % | {c.published['1.0'][0]:.1f} % @ "
+                     f"{c.published['1.0'][1] / 1000:.0f}k | {c.ours_at_published['1.0']:.1f} % "
+                     f"| {c.sc64[0]:.1f} %, {c.sc64[1] / 1000:.0f}k, {c.sc64[2] / 1000:.1f}k | {reach} | {seq} |")
+    return lines
+
+
 def markdown(summary: dict, seconds: float, command: str, champion: str, chosen: str, gains: dict[str, float],
-             held_gains: dict[str, float], cells: list[HeldOutCell], permutations: int) -> str:
+             held_gains: dict[str, float], cells: list[PublishedCell], search_cells: list[PublishedCell],
+             permutations: int) -> str:
     rounds = summary["rounds"]
     lines = [f"Produced by `{command}`: discovery run `{summary['run_id']}`, {len(rounds)} rounds in "
              f"{seconds / 60:.1f} min on this machine; champion `{champion}`, shipped as the built-in controller "
@@ -126,23 +145,20 @@ def markdown(summary: dict, seconds: float, command: str, champion: str, chosen:
     search_mean, held_mean = np.mean(list(gains.values())), np.mean(list(held_gains.values()))
     lines += ["", f"Search-to-held-out gap: {100 * search_mean:+.2f} points on the search split against "
               f"{100 * held_mean:+.2f} held out (mean over groups)."]
-    lines += ["", "### Held out (AIME25, HMMT25)", "",
-              "| model | benchmark | published AutoTTS β=0.5 | ours at that budget | published β=1.0 | ours at that budget "
-              "| SC@64 (acc, tokens, seq) | ours reaches SC@64 acc with | seq tokens there |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for c in cells:
-        reach = f"{100 * c.reach_share:.0f} % of its tokens" if np.isfinite(c.reach_share) else "never"
-        seq = f"{c.reach_seq_tokens / 1000:.1f}k" if np.isfinite(c.reach_seq_tokens) else "–"
-        lines.append(f"| {c.model} | {c.benchmark} | {c.published['0.5'][0]:.1f} % @ {c.published['0.5'][1] / 1000:.0f}k "
-                     f"| {c.ours_at_published['0.5']:.1f} % | {c.published['1.0'][0]:.1f} % @ "
-                     f"{c.published['1.0'][1] / 1000:.0f}k | {c.ours_at_published['1.0']:.1f} % "
-                     f"| {c.sc64[0]:.1f} %, {c.sc64[1] / 1000:.0f}k, {c.sc64[2] / 1000:.1f}k | {reach} | {seq} |")
+    lines += ["", "### Held out (AIME25, HMMT25)", "", *cells_table(cells)]
     matched = sum(c.matches_published for c in cells)
     cheap = sum(c.reaches_sc64_cheaply for c in cells)
     lines += ["", f"- Matches or beats the published AutoTTS controller at both of its budgets: **{matched} of "
               f"{len(cells)}** cells (target ≥ 5).",
               f"- Reaches SC@64's accuracy with ≤ 25 % of its tokens and no more sequential tokens: **{cheap} of "
-              f"{len(cells)}** cells (target ≥ 4).", "", "### Discovery rounds", "",
+              f"{len(cells)}** cells (target ≥ 4).", "",
+              "### The search split (AIME24) against the published controller", "",
+              "Not a target: the same comparison on the questions ours was chosen on. Where the published controller "
+              "is above ours here too, the held-out gap is not only a question of generalising.", "",
+              *cells_table(search_cells), "",
+              f"- Matches or beats the published AutoTTS controller at both of its budgets on its search split: "
+              f"{sum(c.matches_published for c in search_cells)} of {len(search_cells)}.", "",
+              "### Discovery rounds", "",
               "| round | candidates | failures | promoted to full fidelity | best score so far | seconds |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {r['round']} | {r['evaluated']} | {r['failures']} | {r['promoted']} | {r['best_score'] or 0:.4f} "
@@ -175,12 +191,13 @@ def main() -> int:
         run_id, seconds = discover(warehouse, args)
         summary, _ = stored(warehouse, run_id)  # every round with its seconds and promotions
     champion, rows, source, chosen = shipped_source(warehouse, summary["run_id"], command, args.seed)
-    gains, held_gains, cells = measure(source.replace("{scores}", ""), rows, args.final_permutations)
+    gains, held_gains, cells, search_cells = measure(source.replace("{scores}", ""), rows, args.final_permutations)
     source = source.replace("{scores}", scores_text(gains, held_gains, cells, args.final_permutations))
     if args.ship:
         SHIPPED.write_text(source)
         print(f"wrote {SHIPPED}")
-    text = markdown(summary, seconds, command, champion, chosen, gains, held_gains, cells, args.final_permutations)
+    text = markdown(summary, seconds, command, champion, chosen, gains, held_gains, cells, search_cells,
+                    args.final_permutations)
     if args.out:
         replace_section(Path(args.out), SECTION, text)
     print(text)

@@ -23,7 +23,7 @@ def test_discovered_is_a_built_in_with_its_provenance():
 @pytest.mark.skipif(not have_stores(), reason="the real AutoTTS stores are not in ../shared/data/autotts-replay")
 def test_discovered_reproduces_its_stated_held_out_figures():
     from bench._shared import MODELS, store
-    from bench.claims import curve, heldout_cells
+    from bench.claims import curve, published_cells
     from autotts.trajectories.banking import load_bank
 
     stated = re.search(r"with (\d+) permutations.*?on (\d+) of (\d+) cells, and reaches SC@64's accuracy with at "
@@ -33,7 +33,7 @@ def test_discovered_reproduces_its_stated_held_out_figures():
     held = load_bank([str(store(m, b)) for m in MODELS for b in ("aime25", "hmmt25")], mode="exact")
     rows = len(discovered.GENOME["rows"])
     betas = [float(b) for b in np.linspace(0, 1, rows)]
-    measured = heldout_cells(held, curve(held, discovered.make_controller, betas, permutations), permutations)
+    measured = published_cells(held, curve(held, discovered.make_controller, betas, permutations), permutations)
     assert len(measured) == cells
     assert sum(c.matches_published for c in measured) == matched
     assert sum(c.reaches_sc64_cheaply for c in measured) == cheap
