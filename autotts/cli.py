@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from autotts import __version__, logs
 from autotts.arguments import Parser
 from autotts.commands import banks, discover, evaluate, live, warehouse
 from autotts.commands._shared import console
-from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, report
+from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, report
 
 # The order `autotts --help` lists the command groups in: first steps, then discovery, then storage.
 GROUPS = (evaluate, discover, banks, warehouse, live)
@@ -33,18 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     verbose = getattr(args, "verbose", False)
     console.quiet = getattr(args, "quiet", False)
     logs.configure(verbose)  # before any flow imports Prefect
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = args.func(args)
         sys.stdout.flush()
         return code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except BrokenPipeError:  # `autotts ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except Exception as err:  # noqa: BLE001 - every error ends here: one line, or a bug report
         return report(err, verbose)
+
+
+def _terminate(signum: int, frame) -> None:
+    raise Terminated()
 
 
 if __name__ == "__main__":
