@@ -4,6 +4,9 @@ of docs/results.md, and (with --ship) the champion written as the built-in `disc
 
     python bench/real_discovery.py --rounds 12 --candidates 8 --seed 0 --ship --out docs/results.md
 
+`--warehouse W --carry-over N` runs a second night on a warehouse that holds earlier runs: it
+starts from their champions and best N programs per island, as nightly discovery does.
+
 Answers use the reference compatibility setting (string answers, ERR votes) so that our numbers and
 the published ones are computed the same way. The shipped controller keeps only the rows on its
 own search-split frontier of at least one model (cost rises with beta; its curves at matched
@@ -27,6 +30,7 @@ import numpy as np  # noqa: E402
 
 from bench._shared import BENCHMARKS, MODELS, ROOT, have_stores, replace_section, store  # noqa: E402
 from bench.claims import PublishedCell, curve, envelope_gains, published_cells  # noqa: E402
+from autotts.errors import unwind_on_sigterm  # noqa: E402
 
 SHIPPED = ROOT / "replay_core" / "baselines" / "discovered.py"
 SECTION = "discovery"
@@ -40,7 +44,8 @@ def discover(warehouse: str, args: argparse.Namespace) -> tuple[str, float]:
     started = time.monotonic()
     # no held-out step in the flow: `measure` checks the shipped code on AIME25 and HMMT25 in full
     summary = discover_flow(warehouse, search_benchmarks=["aime24"], rounds=args.rounds, candidates=args.candidates,
-                            permutations=args.permutations, betas=args.betas, holdout_top=1, seed=args.seed)
+                            permutations=args.permutations, betas=args.betas, holdout_top=1, seed=args.seed,
+                            carry_over=args.carry_over)
     return summary["run_id"], time.monotonic() - started
 
 
@@ -57,10 +62,13 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
     docstring whose `{scores}` is still to fill in, the sentence giving the scores it was chosen by)."""
     from autotts.explorer.discovery import standings
     from autotts.explorer.grammar import frontier_rows, genome_of, render
+    from autotts.explorer.programs_db import CARRIED_ROUND, ProgramsDatabase
     from autotts.warehouse.discovery_store import DiscoveryStore
 
     store = DiscoveryStore(warehouse, run_id)
     champion = standings(store, 1)[0][0]
+    earlier = sorted({p.carried_from for p in ProgramsDatabase.load(store).of_round(CARRIED_ROUND)} - {None})
+    continued = f", continuing from the best programs of run {', '.join(earlier)} (carried over)" if earlier else ""
     folds: dict[tuple[str, str], list[list[float]]] = {}
     for p in sorted(store.search_curves()[1][champion.controller_id], key=lambda p: p.beta):
         folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])
@@ -69,7 +77,7 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
               "the baselines on the same): " + ", ".join(f"{fold} {100 * gain:+.2f}" for fold, gain
                                                            in sorted(champion.fold_gains.items())) + " points.")
     notes = (f"Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, "
-             f"-1.7B and -4B; reference answer semantics): `{command}`, seed {seed}, run {run_id}, candidate "
+             f"-1.7B and -4B; reference answer semantics): `{command}`, seed {seed}, run {run_id}{continued}, candidate "
              f"{champion.controller_id} (round {champion.round}), chosen by the selection rule of docs/discovery.md "
              f"(best worst-fold gain at full fidelity). Its {len(genome.rows)} rows are the candidate's own "
              f"search-split frontier on at least one model, cheapest first. {chosen}\n\n{{scores}}")
@@ -174,17 +182,21 @@ def main() -> int:
     parser.add_argument("--betas", type=int, default=11)
     parser.add_argument("--final-permutations", type=int, default=100, help="for the shipped controller's figures")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--carry-over", type=int, default=0, metavar="N",
+                        help="start from the N best programs per island of earlier runs in --warehouse (a second night)")
     parser.add_argument("--warehouse", default=None, help="default: a temporary file")
     parser.add_argument("--run", metavar="RUN_ID", help="ship and measure this run already in --warehouse (no discovery)")
     parser.add_argument("--ship", action="store_true", help=f"write the champion to {SHIPPED.relative_to(ROOT)}")
     parser.add_argument("--out", default=None, help="replace the discovery section of this Markdown file")
     args = parser.parse_args()
+    unwind_on_sigterm()  # killed with SIGTERM, the run's temporary Prefect server is stopped too
     if not have_stores():
         print("skipped: the real stores are not in ../shared/data/autotts-replay")
         return 0
     warehouse = args.warehouse or str(Path(tempfile.mkdtemp()) / "real.duckdb")
     command = (f"python bench/real_discovery.py --rounds {args.rounds} --candidates {args.candidates} "
-               f"--permutations {args.permutations} --betas {args.betas} --seed {args.seed}")
+               f"--permutations {args.permutations} --betas {args.betas} --seed {args.seed}"
+               + (f" --carry-over {args.carry_over}" if args.carry_over else ""))
     if args.run:
         summary, seconds = stored(warehouse, args.run)
     else:
