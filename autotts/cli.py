@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 from autotts import __version__, logs
 from autotts.arguments import Parser
 from autotts.commands import banks, discover, evaluate, live, warehouse
 from autotts.commands._shared import console
-from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, report
+from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, report, unwind_on_sigterm
 
 # The order `autotts --help` lists the command groups in: first steps, then discovery, then storage.
 GROUPS = (evaluate, discover, banks, warehouse, live)
@@ -34,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     verbose = getattr(args, "verbose", False)
     console.quiet = getattr(args, "quiet", False)
     logs.configure(verbose)  # before any flow imports Prefect
-    signal.signal(signal.SIGTERM, _terminate)
+    unwind_on_sigterm()
     try:
         code = args.func(args)
         sys.stdout.flush()
@@ -48,10 +47,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except Exception as err:  # noqa: BLE001 - every error ends here: one line, or a bug report
         return report(err, verbose)
-
-
-def _terminate(signum: int, frame) -> None:
-    raise Terminated()
 
 
 if __name__ == "__main__":

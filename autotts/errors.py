@@ -6,6 +6,7 @@ documented exit code; a traceback is shown only with `--verbose`, or for an unex
 """
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 
@@ -25,6 +26,15 @@ EXIT_TERMINATED = 143   # SIGTERM (a scheduler's stop, `timeout`, `kill`), as a 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, unwound like Ctrl-C: the run is marked failed (resumable) and the temporary Prefect
     server a flow started is stopped at exit instead of being left running without its parent."""
+
+
+def unwind_on_sigterm() -> None:
+    """Turn this process's SIGTERM into `Terminated`, raised in the main thread."""
+    def terminate(signum: int, frame) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
+
 
 BUG_HINT = "this is a bug in autotts: please report it with the traceback above (rerun with --verbose for more)"
 
