@@ -4,9 +4,10 @@
 Search split (AIME24 of each model): mean accuracy gain over the envelope of every built-in
 baseline at matched budgets, over the baselines' budget range. Held out (AIME25 and HMMT25 of each
 model), and for comparison on the search split too: accuracy at the published AutoTTS controller's
-beta=0.5 and beta=1.0 budgets against its published accuracy; the fewest tokens at which the curve reaches SC@64's accuracy (our replay of
-SC@64, which reproduces the published row), as a share of SC@64's tokens, and the sequential
-tokens (latency) there against SC@64's. All with the reference answer semantics.
+beta=0.5 and beta=1.0 budgets against its published accuracy; the fewest tokens at which the curve
+reaches SC@64's accuracy (our replay of SC@64, which reproduces the published row), as a share of
+SC@64's tokens, and the sequential tokens (latency) there against SC@64's. All with the reference
+answer semantics.
 """
 from __future__ import annotations
 
