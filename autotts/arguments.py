@@ -37,7 +37,7 @@ COMMON_HELP = {"--json": "print JSON (for scripts) instead of tables", "--wareho
                "--seed": "random seed"}
 
 EXIT_CODES = ("exit codes: 0 success; 1 the run failed (doctor: errors found); 2 bad input, nothing changed; "
-              "3 a bug in autotts; 130 interrupted; 143 terminated; 141 stdout closed early")
+              "3 a bug in autotts; 130 interrupted; 141 stdout closed early")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

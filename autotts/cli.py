@@ -9,7 +9,7 @@ from autotts import __version__, logs
 from autotts.arguments import Parser
 from autotts.commands import banks, discover, evaluate, live, warehouse
 from autotts.commands._shared import console
-from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, report, unwind_on_sigterm
+from autotts.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, report
 
 # The order `autotts --help` lists the command groups in: first steps, then discovery, then storage.
 GROUPS = (evaluate, discover, banks, warehouse, live)
@@ -33,15 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     verbose = getattr(args, "verbose", False)
     console.quiet = getattr(args, "quiet", False)
     logs.configure(verbose)  # before any flow imports Prefect
-    unwind_on_sigterm()
     try:
         code = args.func(args)
         sys.stdout.flush()
         return code
-    except KeyboardInterrupt as stop:
-        terminated = isinstance(stop, Terminated)
-        print("terminated" if terminated else "interrupted", file=sys.stderr)
-        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `autotts ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE

@@ -6,7 +6,6 @@ documented exit code; a traceback is shown only with `--verbose`, or for an unex
 """
 from __future__ import annotations
 
-import signal
 import sys
 import traceback
 
@@ -20,21 +19,6 @@ EXIT_BAD_INPUT = 2    # bad arguments, files, warehouse, controller or configura
 EXIT_BUG = 3          # an unexpected exception: a bug in autotts
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (`autotts ... | head`), as a shell reports SIGPIPE
 EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143   # SIGTERM (a scheduler's stop, `timeout`, `kill`), as a shell reports it
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, unwound like Ctrl-C: the run is marked failed (resumable) and the temporary Prefect
-    server a flow started is stopped at exit instead of being left running without its parent."""
-
-
-def unwind_on_sigterm() -> None:
-    """Turn this process's SIGTERM into `Terminated`, raised in the main thread."""
-    def terminate(signum: int, frame) -> None:
-        raise Terminated()
-
-    signal.signal(signal.SIGTERM, terminate)
-
 
 BUG_HINT = "this is a bug in autotts: please report it with the traceback above (rerun with --verbose for more)"
 

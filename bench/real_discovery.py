@@ -30,7 +30,6 @@ import numpy as np  # noqa: E402
 
 from bench._shared import BENCHMARKS, MODELS, ROOT, have_stores, replace_section, store  # noqa: E402
 from bench.claims import PublishedCell, curve, envelope_gains, published_cells  # noqa: E402
-from autotts.errors import unwind_on_sigterm  # noqa: E402
 
 SHIPPED = ROOT / "replay_core" / "baselines" / "discovered.py"
 SECTION = "discovery"
@@ -189,7 +188,6 @@ def main() -> int:
     parser.add_argument("--ship", action="store_true", help=f"write the champion to {SHIPPED.relative_to(ROOT)}")
     parser.add_argument("--out", default=None, help="replace the discovery section of this Markdown file")
     args = parser.parse_args()
-    unwind_on_sigterm()  # killed with SIGTERM, the run's temporary Prefect server is stopped too
     if not have_stores():
         print("skipped: the real stores are not in ../shared/data/autotts-replay")
         return 0
