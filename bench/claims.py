@@ -58,9 +58,9 @@ class PublishedCell:
 
 
 def published_cells(bank: Bank, points: list[Point], permutations: int) -> list[PublishedCell]:
-    """One cell per (model, benchmark) group of `points` that the published table has: held out,
-    the targets; on the search split, how the published controller stands on the questions ours was
-    chosen on."""
+    """One cell per (model, benchmark) group of `points` (each must have published AutoTTS rows):
+    held out, the targets; on the search split, how the published controller stands on the
+    questions ours was chosen on."""
     published = published_table()
     sc = curve(bank, BASELINES["sc"].make_controller, [1.0], permutations)  # beta=1: SC@64
     cells = []
@@ -74,6 +74,6 @@ def published_cells(bank: Bank, points: list[Point], permutations: int) -> list[
         reach = [p for p in mine if p.accuracy >= sc64.accuracy - 1e-12]
         first = reach[0] if reach else None
         cells.append(PublishedCell(model, bench, pub, ours, (100 * sc64.accuracy, sc64.tokens, sc64.seq_tokens),
-                                 first.tokens / sc64.tokens if first else float("inf"),
-                                 first.seq_tokens if first else float("inf")))
+                                   first.tokens / sc64.tokens if first else float("inf"),
+                                   first.seq_tokens if first else float("inf")))
     return cells

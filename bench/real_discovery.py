@@ -67,7 +67,8 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
     store = DiscoveryStore(warehouse, run_id)
     champion = standings(store, 1)[0][0]
     earlier = sorted({p.carried_from for p in ProgramsDatabase.load(store).of_round(CARRIED_ROUND)} - {None})
-    continued = f", continuing from the best programs of run {', '.join(earlier)} (carried over)" if earlier else ""
+    continued = (f", continuing from the best programs of run{'s' if len(earlier) > 1 else ''} {', '.join(earlier)} "
+                 "(carried over)") if earlier else ""
     folds: dict[tuple[str, str], list[list[float]]] = {}
     for p in sorted(store.search_curves()[1][champion.controller_id], key=lambda p: p.beta):
         folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])
@@ -163,7 +164,7 @@ def markdown(summary: dict, seconds: float, command: str, champion: str, chosen:
               "Not a target: the same comparison on the questions ours was chosen on. Where the published controller "
               "is above ours here too, the held-out gap is not only a question of generalising.", "",
               *cells_table(search_cells), "",
-              f"- Matches or beats the published AutoTTS controller at both of its budgets on its search split: "
+              f"- Matches or beats the published AutoTTS controller at both of its budgets on our search split (AIME24): "
               f"{sum(c.matches_published for c in search_cells)} of {len(search_cells)}.", "",
               "### Discovery rounds", "",
               "| round | candidates | failures | promoted to full fidelity | best score so far | seconds |",
@@ -188,6 +189,8 @@ def main() -> int:
     parser.add_argument("--ship", action="store_true", help=f"write the champion to {SHIPPED.relative_to(ROOT)}")
     parser.add_argument("--out", default=None, help="replace the discovery section of this Markdown file")
     args = parser.parse_args()
+    if args.carry_over and (args.run or not args.warehouse):
+        parser.error("--carry-over continues the runs in --warehouse, and starts a run: give --warehouse, not --run")
     if not have_stores():
         print("skipped: the real stores are not in ../shared/data/autotts-replay")
         return 0
