@@ -26,12 +26,14 @@ def _isolated_state(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def prefect_harness(_isolated_state):
-    """One temporary Prefect API for every test that runs flows."""
+def prefect_harness(_isolated_state) -> str:
+    """One temporary Prefect API for every test that runs flows; its URL, for flows that child
+    processes run (an ephemeral server of their own would first migrate a fresh database, 10-20 s)."""
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=60):
-        yield
+        yield PREFECT_API_URL.value()
 
 
 @pytest.fixture(scope="session")

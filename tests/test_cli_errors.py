@@ -86,10 +86,8 @@ def test_bad_input_is_one_line_and_changes_nothing(scene, case):
 
 def test_a_rejected_ingest_is_one_line_without_prefect_noise(scene, prefect_harness):
     """This one runs the ingest flow (the file is read inside it), against the test API."""
-    from prefect.settings import PREFECT_API_URL
-
     before = fingerprint(scene)
-    result = autotts(["ingest", "bad.jsonl", "--warehouse", "w.duckdb"], scene, PREFECT_API_URL=PREFECT_API_URL.value())
+    result = autotts(["ingest", "bad.jsonl", "--warehouse", "w.duckdb"], scene, PREFECT_API_URL=prefect_harness)
     lines = result.stderr.splitlines()
     assert result.returncode == BAD_INPUT
     assert len(lines) == 1 and lines[0].startswith("error: bad.jsonl, row 1, field 'finished'"), result.stderr

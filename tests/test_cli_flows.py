@@ -15,11 +15,9 @@ from tests.test_cli_errors import autotts
 @pytest.fixture(scope="module")
 def session(tmp_path_factory, synthetic_file, prefect_harness):
     """ingest -> evaluate --warehouse -> discover --json on the SYNTHETIC test bank."""
-    from prefect.settings import PREFECT_API_URL
-
     folder = tmp_path_factory.mktemp("cli-flows")
     shutil.copy(synthetic_file, folder / "bank.parquet")
-    api = {"PREFECT_API_URL": PREFECT_API_URL.value(), "AUTOTTS_LOG_FILE": str(folder / "autotts.log")}
+    api = {"PREFECT_API_URL": prefect_harness, "AUTOTTS_LOG_FILE": str(folder / "autotts.log")}
     runs = {
         "ingest": autotts(["ingest", "bank.parquet", "--warehouse", "w.duckdb"], folder, **api),
         "evaluate": autotts(["evaluate", "--warehouse", "w.duckdb", "--controller", "sc", "--betas", "2",
@@ -113,14 +111,12 @@ def test_the_evaluate_flow_reports_progress_the_terminal_draws(tmp_path, synthet
     assert "files ingested" in screen.getvalue() and "2/2" in screen.getvalue()
 
 
-def test_a_controller_that_fails_inside_a_flow_is_a_failed_run(session):
+def test_a_controller_that_fails_inside_a_flow_is_a_failed_run(session, prefect_harness):
     """Exit 1, not 2: the run started, and the warehouse records the failed curve."""
-    from prefect.settings import PREFECT_API_URL
-
     folder, _ = session
     (folder / "raises.py").write_text("def make_controller(beta):\n    raise RuntimeError('boom')\n")
     result = autotts(["evaluate", "--warehouse", "w.duckdb", "--controller", "raises.py", "--trusted", "--betas", "2",
-                      "--permutations", "2", "--workers", "1"], folder, PREFECT_API_URL=PREFECT_API_URL.value(),
+                      "--permutations", "2", "--workers", "1"], folder, PREFECT_API_URL=prefect_harness,
                      AUTOTTS_LOG_FILE=str(folder / "autotts.log"))
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert result.returncode == 1, result.stderr

@@ -122,18 +122,10 @@ if __name__ == "__main__":
 """
 
 
-def _flow_subprocess_env() -> dict[str, str]:
-    """The session's test API for a flow run in a child process: an ephemeral server of its own
-    would migrate a fresh database first (10-20 s) and test nothing this file is about."""
-    from prefect.settings import PREFECT_API_URL
-
-    return {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
-
-
 def test_a_killed_discovery_resumes_without_loss_or_duplicates(warehouse, prefect_harness):
     from autotts.flows.discover import discover_flow
 
-    env = _flow_subprocess_env()
+    env = {**os.environ, "PREFECT_API_URL": prefect_harness}
     proc = subprocess.Popen([sys.executable, "-c", KILLABLE, warehouse, str(ROOT)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 240
@@ -184,7 +176,7 @@ def test_offline_proposals_are_unique(warehouse):
 
 
 def test_concurrent_readers_neither_block_a_run_nor_see_a_half_written_round(warehouse, prefect_harness):
-    env = _flow_subprocess_env()
+    env = {**os.environ, "PREFECT_API_URL": prefect_harness}
     proc = subprocess.Popen([sys.executable, "-c", KILLABLE, warehouse, str(ROOT)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     reads = 0
