@@ -32,12 +32,12 @@ def _leaders(baselines: Curves, key: tuple[str, str], grid: np.ndarray) -> tuple
 
 
 @dataclass(frozen=True)
-class Loss:
-    """One budget where a candidate is below the baseline envelope, and the baseline point holding it."""
+class Gap:
+    """A candidate against the baseline envelope at one budget, and the baseline point holding it there."""
 
     group: tuple[str, str]   # (benchmark, model)
     budget: float            # tokens per question
-    gap: float               # candidate's accuracy minus the envelope's (negative)
+    gap: float               # candidate's accuracy minus the envelope's (negative: a loss)
     baseline: str            # the baseline that holds the envelope there
     beta: float              # the beta of its point that does
 
@@ -61,14 +61,20 @@ def _gaps(candidate: list[Point], baselines: Curves, budgets: int
             yield key, grid, accuracy_at_budget(tokens, accuracy, grid) - envelope, leaders, tokens
 
 
-def losses(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Loss]:
-    """Every budget of every group where the candidate is below the best baseline, largest loss first."""
+def weakest_budgets(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Gap]:
+    """Every budget of every group, the candidate's largest loss (or smallest lead) first: where a
+    change would raise its standing most, whether or not it is behind anywhere."""
     if not candidate or not baselines:
         return []
-    out = [Loss(key, float(t), float(g), name, _holder(baselines[name], key, t).beta)
+    out = [Gap(key, float(t), float(g), name, _holder(baselines[name], key, t).beta)
            for key, grid, gap, leaders, _ in _gaps(candidate, baselines, budgets)
-           for t, g, name in zip(grid, gap, leaders) if g < -1e-9]
-    return sorted(out, key=lambda loss: (loss.gap, loss.group, loss.budget))
+           for t, g, name in zip(grid, gap, leaders)]
+    return sorted(out, key=lambda gap: (gap.gap, gap.group, gap.budget))
+
+
+def losses(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Gap]:
+    """Every budget of every group where the candidate is below the best baseline, largest loss first."""
+    return [gap for gap in weakest_budgets(candidate, baselines, budgets) if gap.gap < -1e-9]
 
 
 def frontier_text(baselines: Curves, budgets: int = 8) -> str:

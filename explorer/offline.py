@@ -14,6 +14,8 @@ of tournament-selected parents by one of five operators:
   assembles from every measured program of the same components (each row is an operating point
   of its own, so rows measured in different programs of one family combine), at the highest
   fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
+  The free slots vary the rows that hold the new curve where its worst fold leads the baseline
+  envelope least (or trails it most): the search climbs where the selection rule is decided.
   Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets,
   a free slot gets that baseline's operating point written in the parent's own components
   (`grammar.imitation_row`), the comparison an LLM explorer reads in its prompt turned into a row;
@@ -30,7 +32,7 @@ import re
 from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
-from autotts.explorer.comparison import Curves, losses
+from autotts.explorer.comparison import Curves, losses, weakest_budgets
 from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, imitation_row, ladder, perturb, render,
                                       row_index, row_key)
 from autotts.explorer.programs_db import Program
@@ -136,7 +138,7 @@ class OfflineExplorer:
                 operator = "merge"
             chosen = folds.assemble(measured, keep=len(genome.rows) - max(2, len(genome.rows) // 4))
             copies = folds.imitations(rng, parent, genome) if rng.random() < 0.5 else []
-            child = self._refit(rng, genome, chosen, copies)
+            child = self._refit(rng, genome, chosen, copies, folds.weak_spots(chosen))
             operator += "+imitate" if copies else ""
         else:
             child, operator = self._tune(rng, genome), "tune"
@@ -163,15 +165,16 @@ class OfflineExplorer:
 
     @staticmethod
     def _refit(rng: random.Random, genome: Genome, chosen: list["Measured"],
-               copies: list[tuple[float, dict]] = ()) -> Genome:
+               copies: list[tuple[float, dict]] = (), vary: list["Measured"] = ()) -> Genome:
         """A new table: the chosen rows and the baseline copies (tokens, row) in cost order, the free
-        slots filled with variations of the chosen rows."""
+        slots filled with variations of the rows in `vary` (of any chosen row where it is empty)."""
         table: list[tuple[float, dict]] = [(m.tokens, dict(m.row)) for m in chosen]
         room = len(genome.rows) - len(table)
         table += [(tokens, row) for tokens, row in copies[:room] if all(row != r for _, r in table)]
         names = genome.params()
+        sources = [(m.tokens, m.row) for m in vary] or table[:len(chosen)]
         while len(table) < len(genome.rows):
-            tokens, row = rng.choice(table[:len(chosen)])
+            tokens, row = rng.choice(sources)
             row = dict(row)
             for name in rng.sample(names, rng.randint(1, 2)):
                 row[name] = perturb(row[name], name, rng)
@@ -254,6 +257,26 @@ class _Folds:
             if len(out) == n:
                 break
         return out
+
+    def weak_spots(self, chosen: list["Measured"], budgets: int = 2) -> list["Measured"]:
+        """The rows to vary: on the fold where these rows' curve gains least over the baseline
+        envelope, at each of its `budgets` weakest budgets, the row holding the curve there and the
+        cheapest more accurate row beyond it (a better row there, or that one made cheaper, raises
+        the worst fold where it is lowest). Empty where no fold was measured."""
+        points = [p for m in chosen for p in m.points]
+        _, _, per_fold = self.scoring.score(points)
+        if not per_fold:
+            return []
+        worst = min(per_fold, key=lambda key: (per_fold[key][1], key))
+        on_worst = [(m, p) for m in chosen for p in m.points if (p.benchmark, p.model) == worst]
+        spots: list[Measured] = []
+        for gap in [g for g in weakest_budgets([p for _, p in on_worst], self.baselines) if g.group == worst][:budgets]:
+            affordable = [(p.accuracy, -p.tokens, i) for i, (_, p) in enumerate(on_worst) if p.tokens <= gap.budget]
+            floor = max(affordable)[0] if affordable else -1.0
+            holder = [on_worst[max(affordable)[2]][0]] if affordable else []
+            beyond = [(p.tokens, i) for i, (_, p) in enumerate(on_worst) if p.tokens > gap.budget and p.accuracy > floor]
+            spots += holder + ([on_worst[min(beyond)[1]][0]] if beyond else [])
+        return [m for i, m in enumerate(spots) if all(m is not other for other in spots[:i])]
 
     def measured(self, programs: list[tuple[Program, Genome]]) -> list["Measured"]:
         """Every distinct row of these programs with its per-fold points, at the highest fidelity

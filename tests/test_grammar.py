@@ -11,7 +11,7 @@ from autotts.explorer.base import DiscoveryContext
 from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, imitation_row, ladder,
                                       render, row_index)
 from autotts.explorer.halving import promote, rungs
-from autotts.explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
+from autotts.explorer.offline import SEEDS, Measured, OfflineExplorer, _Folds, seed_genome
 from autotts.explorer.programs_db import Program
 from autotts.explorer import row_cache
 from autotts.explorer.row_cache import RowCache
@@ -184,6 +184,26 @@ def test_assembly_keeps_a_row_only_one_model_needs_and_stops_when_no_row_helps()
                                                                  for i in (0, 1)}
     assert folds.assemble(measured, keep=4) == chosen
     assert len(folds.assemble(measured, keep=1)) == 1
+
+
+
+def test_a_refit_varies_the_rows_where_the_worst_fold_leads_least():
+    """The free slots of a refit vary the rows that decide the worst fold where it is weakest: on
+    the fold with the smaller gain, the row holding the curve at its weakest budgets and the next,
+    more accurate row; not the rows the other fold's weakest budget would name."""
+    baselines = {"sc": [_point(b, m, t, a) for m in ("small", "large") for b, t, a in ((0.0, 100, 0.2), (1.0, 1000, 0.6))]}
+    folds = _Folds(Scoring.from_points(baselines["sc"]), {}, baselines)
+    cheap, middle, dear = ({"id": i} for i in range(3))
+    chosen = [Measured(row, t, (_point(0, "small", t, a_small), _point(0, "large", t, a_large)), 20)
+              for row, t, a_small, a_large in ((cheap, 100, 0.5, 0.25), (middle, 300, 0.7, 0.32), (dear, 900, 0.8, 0.75))]
+    spots = folds.weak_spots(chosen)
+    assert [m.row for m in spots] == [cheap, middle]
+    assert [m.row for m in folds.weak_spots([chosen[0], chosen[2]])] == [cheap, dear]
+    genome = ladder(dict(SEEDS[0][0]), 5)
+    rows = [Measured(r, 100.0 * (i + 1), (), 20) for i, r in enumerate(genome.rows[:3])]
+    child = OfflineExplorer._refit(random.Random(0), genome, rows, vary=[rows[2]])
+    varied = [r for r in child.rows if r not in genome.rows[:3]]
+    assert len(varied) == 2 and all(sum(r[n] != genome.rows[2][n] for n in r) <= 2 for r in varied)
 
 
 NEUTRAL_SEEDS = [i for i, (components, _) in enumerate(SEEDS)  # pruning by deviation and leader-first
