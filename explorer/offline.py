@@ -258,9 +258,9 @@ class _Folds:
                 break
         return out
 
-    def weak_spots(self, chosen: list["Measured"], budgets: int = 2) -> list["Measured"]:
+    def weak_spots(self, chosen: list["Measured"], weakest: int = 2) -> list["Measured"]:
         """The rows to vary: on the fold where these rows' curve gains least over the baseline
-        envelope, at each of its `budgets` weakest budgets, the row holding the curve there and the
+        envelope, at each of its `weakest` budgets of least gain, the row holding the curve there and the
         cheapest more accurate row beyond it (a better row there, or that one made cheaper, raises
         the worst fold where it is lowest). Empty where no fold was measured."""
         points = [p for m in chosen for p in m.points]
@@ -270,7 +270,8 @@ class _Folds:
         worst = min(per_fold, key=lambda key: (per_fold[key][1], key))
         on_worst = [(m, p) for m in chosen for p in m.points if (p.benchmark, p.model) == worst]
         spots: list[Measured] = []
-        for gap in [g for g in weakest_budgets([p for _, p in on_worst], self.baselines) if g.group == worst][:budgets]:
+        gaps = [g for g in weakest_budgets([p for _, p in on_worst], self.baselines) if g.group == worst]
+        for gap in gaps[:weakest]:
             affordable = [(p.accuracy, -p.tokens, i) for i, (_, p) in enumerate(on_worst) if p.tokens <= gap.budget]
             floor = max(affordable)[0] if affordable else -1.0
             holder = [on_worst[max(affordable)[2]][0]] if affordable else []
