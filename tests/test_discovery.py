@@ -45,6 +45,14 @@ def test_offline_discovery_records_rounds_candidates_and_holdout(warehouse, pref
     assert "sc" in holdout and any(name.startswith("candidate-") for name in holdout)
     board = run_sql(warehouse, "SELECT DISTINCT benchmark FROM leaderboard").column("benchmark").to_pylist()
     assert "synthetic-math" in board
+    # bench/row_union.py: every measured row pooled per fold bounds each candidate's own gain from above
+    from bench.row_union import pooled_gains
+
+    full = run_sql(warehouse, "SELECT fold_gains FROM candidates WHERE permutations = 3").column("fold_gains").to_pylist()
+    _, folds = pooled_gains(warehouse, None, permutations=3)
+    assert folds and {(b, m) for b, m, *_ in folds} == {tuple(k.split("/")) for k in json.loads(full[0])}
+    for benchmark, model, _, pooled, _ in folds:
+        assert pooled >= max(100 * json.loads(g)[f"{benchmark}/{model}"] for g in full) - 1e-9
 
 
 def _message(text: str, input_tokens: int = 1200, output_tokens: int = 400) -> dict:
