@@ -24,10 +24,12 @@ def _group(points: list[Point], key: tuple[str, str]) -> tuple[np.ndarray, np.nd
 
 
 def _leaders(baselines: Curves, key: tuple[str, str], grid: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """The baseline envelope at each budget of `grid`, and the baseline that holds it there."""
+    """The baseline envelope at each budget of `grid`, and the baseline that holds it there (one
+    with a point it can afford, even where the envelope is 0)."""
     names = sorted(baselines)
     table = np.array([accuracy_at_budget(*_group(baselines[n], key), grid) for n in names])
-    best = table.argmax(axis=0)
+    cheapest = np.array([np.asarray(_group(baselines[n], key)[0], float).min(initial=np.inf) for n in names])
+    best = np.where(grid[None, :] >= cheapest[:, None], table, -np.inf).argmax(axis=0)
     return table.max(axis=0), [names[i] for i in best]
 
 

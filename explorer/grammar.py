@@ -207,13 +207,13 @@ def confident(c, obs, ep, top, second, total, streak, finished):
 def confident(c, obs, ep, top, second, total, streak, finished):
     return (win_probability(top, second) > c.threshold) & (top >= c.min_votes)
 '''),
-    _c("stop", "share-or-posterior", "answer once the leader holds `share` of at least `min_votes` votes, or a Beta "
-       "posterior puts it ahead with probability `threshold`: a share rule that relaxes as votes accumulate, so a "
-       "split question stops once its leader is clear, as in Adaptive-Consistency", ("share", "min_votes", "threshold"),
-       '''
+    _c("stop", "share-or-posterior", "answer once the leader has at least `min_votes` votes and holds `share` of them "
+       "or a Beta posterior puts it ahead with probability `threshold`: a share rule that relaxes as votes "
+       "accumulate, so a split question stops once its leader is clear, as in Adaptive-Consistency",
+       ("share", "min_votes", "threshold"), '''
 def confident(c, obs, ep, top, second, total, streak, finished):
-    by_share = (top >= c.share * np.maximum(total, 1e-9)) & (top >= c.min_votes)
-    return by_share | (win_probability(top, second) > c.threshold)
+    ahead = (top >= c.share * np.maximum(total, 1e-9)) | (win_probability(top, second) > c.threshold)
+    return ahead & (top >= c.min_votes)
 '''),
     _c("stop", "streak", "answer once the same leader has led `stable` rounds with at least `min_votes`",
        ("stable", "min_votes"), '''

@@ -211,7 +211,7 @@ NEUTRAL_SEEDS = [i for i, (components, _) in enumerate(SEEDS)  # pruning by devi
 
 
 @pytest.mark.parametrize("seed", NEUTRAL_SEEDS, ids=lambda i: "/".join(SEEDS[i][0].values()))
-@pytest.mark.parametrize("baseline,beta", [("first-k", 0.6), ("sc", 0.5)])
+@pytest.mark.parametrize("baseline,beta", [("first-k", 0.6), ("first-k", 0.9), ("sc", 0.5)])
 def test_a_baseline_copied_into_a_program_replays_as_the_baseline(seed, baseline, beta, synthetic_bank, tmp_path):
     """An imitation row with a plain vote makes any program stop where the baseline's operating point
     does, token for token, and answer as it does (SC@k exactly; first-k but where more than k
@@ -264,6 +264,21 @@ def test_losses_and_the_prompts_loss_lines_name_the_same_budgets():
     assert {loss.baseline for loss in found} == {"first-k"} and line.count("vs first-k") == len(found)
     assert found[0].gap == min(loss.gap for loss in found) and all(loss.beta == 0.8 for loss in found)
 
+
+
+def test_weakest_budgets_name_an_affordable_baseline_where_the_envelope_is_zero():
+    """Where every affordable baseline point scores 0, the budget is still ranked and named after
+    a baseline that has a point there (not one that cannot afford any)."""
+    from autotts.explorer.comparison import losses, weakest_budgets
+
+    baselines = {"asc": [_point(0.0, "m", 200, 0.3), _point(1.0, "m", 1000, 0.6)],
+                 "sc": [_point(0.0, "m", 100, 0.0), _point(1.0, "m", 900, 0.5)]}
+    candidate = [_point(0.0, "m", 100, 0.1), _point(1.0, "m", 800, 0.7)]
+    gaps = weakest_budgets(candidate, baselines, budgets=16)
+    assert len(gaps) == 16 and gaps[0].gap == min(g.gap for g in gaps)
+    cheapest = min(gaps, key=lambda g: g.budget)
+    assert cheapest.budget < 200 and cheapest.baseline == "sc" and cheapest.beta == 0.0
+    assert [g for g in gaps if g.gap < -1e-9] == losses(candidate, baselines, budgets=16)
 
 def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
     genome = ladder(dict(SEEDS[0][0]), 4)
