@@ -50,7 +50,7 @@ def test_offline_discovery_records_rounds_candidates_and_holdout(warehouse, pref
 
     full = run_sql(warehouse, "SELECT fold_gains FROM candidates WHERE permutations = 3").column("fold_gains").to_pylist()
     _, folds = pooled_gains(warehouse, None, permutations=3)
-    assert folds and {(b, m) for b, m, *_ in folds} == {tuple(k.split("/")) for k in json.loads(full[0])}
+    assert folds and {(b, m) for b, m, *_ in folds} == {tuple(k.split("/", 1)) for k in json.loads(full[0])}
     for benchmark, model, _, pooled, _ in folds:
         assert pooled >= max(100 * json.loads(g)[f"{benchmark}/{model}"] for g in full) - 1e-9
 
