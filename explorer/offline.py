@@ -14,8 +14,6 @@ of tournament-selected parents by one of five operators:
   assembles from every measured program of the same components (each row is an operating point
   of its own, so rows measured in different programs of one family combine), at the highest
   fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
-  The free slots vary the rows that hold the new curve where its worst fold leads the baseline
-  envelope least (or trails it most): the search climbs where the selection rule is decided.
   Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets,
   a free slot gets that baseline's operating point written in the parent's own components
   (`grammar.imitation_row`), the comparison an LLM explorer reads in its prompt turned into a row;
@@ -32,7 +30,7 @@ import re
 from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
-from autotts.explorer.comparison import Curves, losses, weakest_budgets
+from autotts.explorer.comparison import Curves, losses
 from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, imitation_row, ladder, perturb, render,
                                       row_index, row_key)
 from autotts.explorer.programs_db import Program
@@ -50,10 +48,9 @@ SEEDS: tuple[tuple[dict[str, str], dict[str, tuple[float, float]]], ...] = (
     ({"width": "refill", "depth": "uniform", "probe": "none", "vote": "length", "prune": "overlong", "stop": "share"},
      {"width": (2, 8), "grow": (1, 4), "max_width": (8, 64), "share": (0.5, 0.75), "min_votes": (1, 3),
       "gamma": (1.0, 0.5), "overlong": (2.0, 2.5), "k_max": (64, 64)}),
-    ({"width": "refill", "depth": "uniform", "probe": "none", "vote": "length", "prune": "overlong",
-      "stop": "share-or-posterior"},
-     {"width": (1, 8), "grow": (1, 4), "max_width": (8, 64), "share": (0.6, 0.75), "min_votes": (2, 4),
-      "threshold": (0.9, 0.99), "gamma": (1.0, 0.5), "overlong": (2.0, 2.5), "k_max": (64, 64)}),
+    ({"width": "fixed", "depth": "uniform", "probe": "none", "vote": "plain", "prune": "overlong", "stop": "share"},
+     {"width": (2, 48), "max_width": (2, 48), "share": (0.6, 0.7), "min_votes": (1, 6), "overlong": (1.5, 2.5),
+      "k_max": (2, 24)}),
     ({"width": "fixed", "depth": "uniform", "probe": "none", "vote": "length", "prune": "none", "stop": "share"},
      {"width": (2, 48), "max_width": (2, 48), "gamma": (1.0, 0.5), "share": (0.5, 0.6), "min_votes": (1, 8),
       "k_max": (2, 24)}),
@@ -139,7 +136,7 @@ class OfflineExplorer:
                 operator = "merge"
             chosen = folds.assemble(measured, keep=len(genome.rows) - max(2, len(genome.rows) // 4))
             copies = folds.imitations(rng, parent, genome) if rng.random() < 0.5 else []
-            child = self._refit(rng, genome, chosen, copies, folds.weak_spots(chosen))
+            child = self._refit(rng, genome, chosen, copies)
             operator += "+imitate" if copies else ""
         else:
             child, operator = self._tune(rng, genome), "tune"
@@ -166,16 +163,15 @@ class OfflineExplorer:
 
     @staticmethod
     def _refit(rng: random.Random, genome: Genome, chosen: list["Measured"],
-               copies: list[tuple[float, dict]] = (), vary: list["Measured"] = ()) -> Genome:
+               copies: list[tuple[float, dict]] = ()) -> Genome:
         """A new table: the chosen rows and the baseline copies (tokens, row) in cost order, the free
-        slots filled with variations of the rows in `vary` (of any chosen row where it is empty)."""
+        slots filled with variations of the chosen rows."""
         table: list[tuple[float, dict]] = [(m.tokens, dict(m.row)) for m in chosen]
         room = len(genome.rows) - len(table)
         table += [(tokens, row) for tokens, row in copies[:room] if all(row != r for _, r in table)]
         names = genome.params()
-        sources = [(m.tokens, m.row) for m in vary] or table[:len(chosen)]
         while len(table) < len(genome.rows):
-            tokens, row = rng.choice(sources)
+            tokens, row = rng.choice(table[:len(chosen)])
             row = dict(row)
             for name in rng.sample(names, rng.randint(1, 2)):
                 row[name] = perturb(row[name], name, rng)
@@ -258,27 +254,6 @@ class _Folds:
             if len(out) == n:
                 break
         return out
-
-    def weak_spots(self, chosen: list["Measured"], weakest: int = 2) -> list["Measured"]:
-        """The rows to vary: on the fold where these rows' curve gains least over the baseline
-        envelope, at each of its `weakest` budgets of least gain, the row holding the curve there and the
-        cheapest more accurate row beyond it (a better row there, or that one made cheaper, raises
-        the worst fold where it is lowest). Empty where no fold was measured."""
-        points = [p for m in chosen for p in m.points]
-        _, _, per_fold = self.scoring.score(points)
-        if not per_fold:
-            return []
-        worst = min(per_fold, key=lambda key: (per_fold[key][1], key))
-        on_worst = [(m, p) for m in chosen for p in m.points if (p.benchmark, p.model) == worst]
-        spots: list[Measured] = []
-        gaps = [g for g in weakest_budgets([p for _, p in on_worst], self.baselines) if g.group == worst]
-        for gap in gaps[:weakest]:
-            affordable = [(p.accuracy, -p.tokens, i) for i, (_, p) in enumerate(on_worst) if p.tokens <= gap.budget]
-            floor = max(affordable)[0] if affordable else -1.0
-            holder = [on_worst[max(affordable)[2]][0]] if affordable else []
-            beyond = [(p.tokens, i) for i, (_, p) in enumerate(on_worst) if p.tokens > gap.budget and p.accuracy > floor]
-            spots += holder + ([on_worst[min(beyond)[1]][0]] if beyond else [])
-        return [m for i, m in enumerate(spots) if all(m is not other for other in spots[:i])]
 
     def measured(self, programs: list[tuple[Program, Genome]]) -> list["Measured"]:
         """Every distinct row of these programs with its per-fold points, at the highest fidelity

@@ -11,7 +11,7 @@ from autotts.explorer.base import DiscoveryContext
 from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, imitation_row, ladder,
                                       render, row_index)
 from autotts.explorer.halving import promote, rungs
-from autotts.explorer.offline import SEEDS, Measured, OfflineExplorer, _Folds, seed_genome
+from autotts.explorer.offline import SEEDS, OfflineExplorer, _Folds, seed_genome
 from autotts.explorer.programs_db import Program
 from autotts.explorer import row_cache
 from autotts.explorer.row_cache import RowCache
@@ -186,39 +186,25 @@ def test_assembly_keeps_a_row_only_one_model_needs_and_stops_when_no_row_helps()
     assert len(folds.assemble(measured, keep=1)) == 1
 
 
-
-def test_a_refit_varies_the_rows_where_the_worst_fold_leads_least():
-    """The free slots of a refit vary the rows that decide the worst fold where it is weakest: on
-    the fold with the smaller gain, the row holding the curve at its weakest budgets and the next,
-    more accurate row; not the rows the other fold's weakest budget would name."""
-    baselines = {"sc": [_point(b, m, t, a) for m in ("small", "large") for b, t, a in ((0.0, 100, 0.2), (1.0, 1000, 0.6))]}
-    folds = _Folds(Scoring.from_points(baselines["sc"]), {}, baselines)
-    cheap, middle, dear = ({"id": i} for i in range(3))
-    chosen = [Measured(row, t, (_point(0, "small", t, a_small), _point(0, "large", t, a_large)), 20)
-              for row, t, a_small, a_large in ((cheap, 100, 0.5, 0.25), (middle, 300, 0.7, 0.32), (dear, 900, 0.8, 0.75))]
-    spots = folds.weak_spots(chosen)
-    assert [m.row for m in spots] == [cheap, middle]
-    assert [m.row for m in folds.weak_spots([chosen[0], chosen[2]])] == [cheap, dear]
-    genome = ladder(dict(SEEDS[0][0]), 5)
-    rows = [Measured(r, 100.0 * (i + 1), (), 20) for i, r in enumerate(genome.rows[:3])]
-    child = OfflineExplorer._refit(random.Random(0), genome, rows, vary=[rows[2]])
-    varied = [r for r in child.rows if r not in genome.rows[:3]]
-    assert len(varied) == 2 and all(sum(r[n] != genome.rows[2][n] for n in r) <= 2 for r in varied)
-
-
 NEUTRAL_SEEDS = [i for i, (components, _) in enumerate(SEEDS)  # pruning by deviation and leader-first
                  if components["prune"] != "deviation" and components["depth"] != "leader-first"]  # depth keep acting
 
 
-@pytest.mark.parametrize("seed", NEUTRAL_SEEDS, ids=lambda i: "/".join(SEEDS[i][0].values()))
+# every seed whose own mechanisms stay quiet, and seed 2 with each other stop (PATIENT must hold every stop back)
+COPY_HOSTS = [(i, SEEDS[i][0]["stop"]) for i in NEUTRAL_SEEDS] + [(2, stop) for stop in sorted(BY_SLOT["stop"])
+                                                                   if stop != SEEDS[2][0]["stop"]]
+
+
+@pytest.mark.parametrize("seed,stop", COPY_HOSTS, ids=lambda x: str(x))
 @pytest.mark.parametrize("baseline,beta", [("first-k", 0.6), ("first-k", 0.9), ("sc", 0.5)])
-def test_a_baseline_copied_into_a_program_replays_as_the_baseline(seed, baseline, beta, synthetic_bank, tmp_path):
+def test_a_baseline_copied_into_a_program_replays_as_the_baseline(seed, stop, baseline, beta, synthetic_bank, tmp_path):
     """An imitation row with a plain vote makes any program stop where the baseline's operating point
     does, token for token, and answer as it does (SC@k exactly; first-k but where more than k
     branches end in the same round): the copy is the baseline's mechanism inside the program."""
     from replay_core.baselines import BASELINES
 
-    genome = seed_genome(seed, 3)
+    own = stop == SEEDS[seed][0]["stop"]
+    genome = seed_genome(seed, 3) if own else ladder(dict(SEEDS[seed][0], stop=stop), 3)
     row = imitation_row(genome, baseline, beta, plain_vote=True)
     module = tmp_path / "copy.py"
     module.write_text(render(Genome(genome.components, (row,))))
@@ -265,7 +251,6 @@ def test_losses_and_the_prompts_loss_lines_name_the_same_budgets():
     assert found[0].gap == min(loss.gap for loss in found) and all(loss.beta == 0.8 for loss in found)
 
 
-
 def test_weakest_budgets_name_an_affordable_baseline_where_the_envelope_is_zero():
     """Where every affordable baseline point scores 0, the budget is still ranked and named after
     a baseline that has a point there (not one that cannot afford any)."""
@@ -279,6 +264,7 @@ def test_weakest_budgets_name_an_affordable_baseline_where_the_envelope_is_zero(
     cheapest = min(gaps, key=lambda g: g.budget)
     assert cheapest.budget < 200 and cheapest.baseline == "sc" and cheapest.beta == 0.0
     assert [g for g in gaps if g.gap < -1e-9] == losses(candidate, baselines, budgets=16)
+
 
 def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
     genome = ladder(dict(SEEDS[0][0]), 4)
