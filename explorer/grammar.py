@@ -98,12 +98,12 @@ def widen(c, obs, sure, keep, can_grow):
 '''),
     _c("width", "unsure", "open `grow` more branches every round the vote is unsure", ("grow",), '''
 def widen(c, obs, sure, keep, can_grow):
-    return np.where(can_grow & ~sure, c.grow, 0) + (~keep.any(1) & can_grow)
+    return np.maximum(np.where(can_grow & ~sure, c.grow, 0), ~keep.any(1) & can_grow)
 '''),
     _c("width", "refill", "while the vote is unsure, open branches to keep `grow` running (after the opening `width`)",
        ("grow",), '''
 def widen(c, obs, sure, keep, can_grow):
-    return np.where(can_grow & ~sure, np.maximum(c.grow - keep.sum(1), 0), 0) + (~keep.any(1) & can_grow)
+    return np.maximum(np.where(can_grow & ~sure, c.grow - keep.sum(1), 0), ~keep.any(1) & can_grow)
 '''),
     _c("width", "staged", "when every branch has ended and the vote is unsure, open a stage of `grow`", ("grow",), '''
 def widen(c, obs, sure, keep, can_grow):

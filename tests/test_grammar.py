@@ -157,6 +157,24 @@ def test_reading_to_the_end_costs_exactly_a_trajectory_and_chunking_never_less(s
     assert (tokens[0] >= tokens[1]).all()
 
 
+
+@pytest.mark.parametrize("width", ["refill", "unsure"])
+def test_an_unsure_vote_opens_grow_branches_not_one_more(width, synthetic_bank, tmp_path):
+    """With `grow` 1 and every branch read to its end, an unsure program opens one trajectory a
+    round, as Adaptive-Consistency does, exactly as `staged` widening does (one extra branch a
+    round, as the nothing-running fallback once added, costs more)."""
+    questions, seeds = np.arange(synthetic_bank.n_questions), np.arange(3)
+    tokens = {}
+    for name in (width, "staged"):
+        components = {"width": name, "depth": "uniform", "probe": "none", "vote": "plain", "prune": "none",
+                      "stop": "share"}
+        row = {**ladder(components, 1).rows[0], "width": 1, "max_width": 64, "grow": 1, "to_end": 1, "k_max": 4,
+               "share": 1.0, "min_votes": 32}
+        module = tmp_path / f"{name}.py"
+        module.write_text(render(Genome(components, (row,)).normalized()))
+        tokens[name] = run_batch(synthetic_bank, load_module_factory(module), 0.0, questions, seeds).tokens
+    assert np.array_equal(tokens[width], tokens["staged"])
+
 def _point(beta: float, model: str, tokens: float, accuracy: float, permutations: int = 20) -> Point:
     return Point(beta, "bench", model, accuracy, tokens, 1.0, tokens, accuracy, accuracy, 30, permutations)
 
