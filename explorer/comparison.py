@@ -27,19 +27,20 @@ def _leaders(baselines: Curves, key: tuple[str, str], grid: np.ndarray) -> tuple
     """The baseline envelope at each budget of `grid`, and the baseline that holds it there (one
     with a point it can afford, even where the envelope is 0)."""
     names = sorted(baselines)
-    table = np.array([accuracy_at_budget(*_group(baselines[n], key), grid) for n in names])
-    cheapest = np.array([np.asarray(_group(baselines[n], key)[0], float).min(initial=np.inf) for n in names])
+    curves = [_group(baselines[n], key) for n in names]
+    table = np.array([accuracy_at_budget(tokens, accuracy, grid) for tokens, accuracy in curves])
+    cheapest = np.array([float(tokens.min()) if len(tokens) else np.inf for tokens, _ in curves])
     best = np.where(grid[None, :] >= cheapest[:, None], table, -np.inf).argmax(axis=0)
     return table.max(axis=0), [names[i] for i in best]
 
 
 @dataclass(frozen=True)
-class Gap:
-    """A candidate against the baseline envelope at one budget, and the baseline point holding it there."""
+class Loss:
+    """One budget where a candidate is below the baseline envelope, and the baseline point holding it."""
 
     group: tuple[str, str]   # (benchmark, model)
     budget: float            # tokens per question
-    gap: float               # candidate's accuracy minus the envelope's (negative: a loss)
+    gap: float               # candidate's accuracy minus the envelope's (negative)
     baseline: str            # the baseline that holds the envelope there
     beta: float              # the beta of its point that does
 
@@ -63,20 +64,14 @@ def _gaps(candidate: list[Point], baselines: Curves, budgets: int
             yield key, grid, accuracy_at_budget(tokens, accuracy, grid) - envelope, leaders, tokens
 
 
-def weakest_budgets(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Gap]:
-    """Every budget of every group, the candidate's largest loss (or smallest lead) first: where a
-    change would raise its standing most, whether or not it is behind anywhere."""
+def losses(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Loss]:
+    """Every budget of every group where the candidate is below the best baseline, largest loss first."""
     if not candidate or not baselines:
         return []
-    out = [Gap(key, float(t), float(g), name, _holder(baselines[name], key, t).beta)
+    out = [Loss(key, float(t), float(g), name, _holder(baselines[name], key, t).beta)
            for key, grid, gap, leaders, _ in _gaps(candidate, baselines, budgets)
-           for t, g, name in zip(grid, gap, leaders)]
-    return sorted(out, key=lambda gap: (gap.gap, gap.group, gap.budget))
-
-
-def losses(candidate: list[Point], baselines: Curves, budgets: int = 16) -> list[Gap]:
-    """Every budget of every group where the candidate is below the best baseline, largest loss first."""
-    return [gap for gap in weakest_budgets(candidate, baselines, budgets) if gap.gap < -1e-9]
+           for t, g, name in zip(grid, gap, leaders) if g < -1e-9]
+    return sorted(out, key=lambda loss: (loss.gap, loss.group, loss.budget))
 
 
 def frontier_text(baselines: Curves, budgets: int = 8) -> str:

@@ -157,7 +157,6 @@ def test_reading_to_the_end_costs_exactly_a_trajectory_and_chunking_never_less(s
     assert (tokens[0] >= tokens[1]).all()
 
 
-
 @pytest.mark.parametrize("width", ["refill", "unsure"])
 def test_an_unsure_vote_opens_grow_branches_not_one_more(width, synthetic_bank, tmp_path):
     """With `grow` 1 and every branch read to its end, an unsure program opens one trajectory a
@@ -174,6 +173,7 @@ def test_an_unsure_vote_opens_grow_branches_not_one_more(width, synthetic_bank, 
         module.write_text(render(Genome(components, (row,)).normalized()))
         tokens[name] = run_batch(synthetic_bank, load_module_factory(module), 0.0, questions, seeds).tokens
     assert np.array_equal(tokens[width], tokens["staged"])
+
 
 def _point(beta: float, model: str, tokens: float, accuracy: float, permutations: int = 20) -> Point:
     return Point(beta, "bench", model, accuracy, tokens, 1.0, tokens, accuracy, accuracy, 30, permutations)
@@ -269,19 +269,15 @@ def test_losses_and_the_prompts_loss_lines_name_the_same_budgets():
     assert found[0].gap == min(loss.gap for loss in found) and all(loss.beta == 0.8 for loss in found)
 
 
-def test_weakest_budgets_name_an_affordable_baseline_where_the_envelope_is_zero():
-    """Where every affordable baseline point scores 0, the budget is still ranked and named after
-    a baseline that has a point there (not one that cannot afford any)."""
-    from autotts.explorer.comparison import losses, weakest_budgets
+def test_the_frontier_names_a_baseline_that_can_afford_the_budget_even_where_the_envelope_is_zero():
+    """Where every affordable baseline point scores 0, the budget's leader (what the prompt's frontier
+    and loss lines name) is a baseline with a point there, not the first name of a tie at 0."""
+    from autotts.explorer.comparison import _leaders
 
     baselines = {"asc": [_point(0.0, "m", 200, 0.3), _point(1.0, "m", 1000, 0.6)],
                  "sc": [_point(0.0, "m", 100, 0.0), _point(1.0, "m", 900, 0.5)]}
-    candidate = [_point(0.0, "m", 100, 0.1), _point(1.0, "m", 800, 0.7)]
-    gaps = weakest_budgets(candidate, baselines, budgets=16)
-    assert len(gaps) == 16 and gaps[0].gap == min(g.gap for g in gaps)
-    cheapest = min(gaps, key=lambda g: g.budget)
-    assert cheapest.budget < 200 and cheapest.baseline == "sc" and cheapest.beta == 0.0
-    assert [g for g in gaps if g.gap < -1e-9] == losses(candidate, baselines, budgets=16)
+    envelope, leaders = _leaders(baselines, ("bench", "m"), np.array([150.0, 250.0]))
+    assert list(envelope) == [0.0, 0.3] and leaders == ["sc", "asc"]
 
 
 def test_shipping_keeps_the_rows_on_any_models_frontier_cheapest_first():
