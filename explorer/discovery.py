@@ -122,16 +122,20 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
     final: dict[str, list[Point]] = {}
     plan = rungs(settings.permutations, settings.eta) if settings.halving else [settings.permutations]
     contenders = [p for p in db.of_round(rnd) if p.status != "failed"]
+    first = True
     for level, permutations in enumerate(plan):
-        if level:
+        if len(contenders) > 1 and not first:
             scored = {p.controller_id: p.score or 0.0 for p in contenders if p.status == "evaluated"}
             promoted = set(promote(scored, settings.eta))
             _write_curves(store, groups, scoring, db, final, keep=promoted)
             contenders = [p for p in contenders if p.controller_id in promoted]
+        if len(contenders) == 1 and level < len(plan) - 1:
+            continue  # a lone contender goes on whatever it scores: straight to the top rung
         todo = [p for p in contenders if (p.permutations or 0) < permutations]
         progress("candidates", 0, len(todo))
         with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
-            list(pool.map(lambda p: run(p, permutations, traces=level == 0), todo))
+            list(pool.map(lambda p: run(p, permutations, traces=first), todo))
+        first = False
     _write_curves(store, groups, scoring, db, final, keep=set())
     round_programs = db.of_round(rnd)
     failures = sum(p.status == "failed" for p in round_programs)

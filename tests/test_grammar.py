@@ -118,22 +118,30 @@ def test_successive_halving_rungs_and_promotion():
         rungs(0)
 
 
-def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file, prefect_harness):
+def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file, prefect_harness, monkeypatch):
+    """Two runs of one seed promote the same candidates; a lone survivor skips the rungs between
+    (rungs of 2, 6 and 20: three candidates on 2, the best third straight on to 20)."""
+    from autotts.explorer.discovery import ROWS
     from autotts.flows.discover import discover_flow
     from autotts.flows.ingest import ingest_flow
     from autotts.warehouse.db import connect
 
+    replayed = []
+    evaluate = ROWS.evaluate
+    monkeypatch.setattr(ROWS, "evaluate", lambda bank, key, source, betas, permutations, *rest:
+                        replayed.append(permutations) or evaluate(bank, key, source, betas, permutations, *rest))
     outcomes = []
     for name in ("a", "b"):
         warehouse = str(tmp_path / f"{name}.duckdb")
         ingest_flow(paths=[str(synthetic_file)], warehouse=warehouse)
-        discover_flow(warehouse, rounds=1, candidates=3, betas=3, permutations=6, parallel=2, seed=3)
+        discover_flow(warehouse, rounds=1, candidates=3, betas=3, permutations=20, parallel=2, seed=3)
         with connect(warehouse, read_only=True) as con:
             outcomes.append(con.execute("SELECT controller_id, status, permutations, score FROM candidates "
                                         "ORDER BY controller_id").fetchall())
     assert outcomes[0] == outcomes[1]
     fidelity = [row[2] for row in outcomes[0] if row[1] == "evaluated"]
-    assert sorted(fidelity) == [2, 2, 6]  # all three on 2 permutations, the best third promoted to 6
+    assert sorted(fidelity) == [2, 2, 20]
+    assert sorted(replayed) == [2] * 6 + [20] * 2  # never on 6: a lone contender goes on whatever it scores
 
 
 def test_reading_to_the_end_costs_exactly_a_trajectory_and_chunking_never_less(synthetic_bank, tmp_path):
