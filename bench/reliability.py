@@ -117,10 +117,12 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - used, "erro
 
 def round_plan(candidates: int, permutations: int) -> list[tuple[int, int]]:
     """(evaluations, permutations) of one discovery round under successive halving, as
-    explorer/discovery.py runs it: every candidate on the cheapest rung, a third promoted each time."""
-    plan, alive = [], candidates
-    for rung in rungs(permutations):
-        plan.append((alive, rung))
+    explorer/discovery.py runs it: every candidate on the cheapest rung, a third promoted each time,
+    a lone contender straight to the top rung."""
+    plan, alive, ladder = [], candidates, rungs(permutations)
+    for rung in ladder:
+        if alive > 1 or rung == ladder[-1]:
+            plan.append((alive, rung))
         alive = survivors(alive)
     return plan
 
