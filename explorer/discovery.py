@@ -101,9 +101,9 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
     limits = Limits(round_seconds=settings.round_seconds, total_seconds=settings.total_seconds)
     groups = bank.source_banks()
 
-    def run(program: Program, permutations: int, traces: bool) -> Program:
+    def run(program: Program, permutations: int, traces: bool, side_by_side: int) -> Program:
         trace_betas = (betas[0], betas[-1]) if traces and settings.trace_feedback else ()
-        result = ROWS.evaluate(bank, bank_path, program.source, betas, permutations, limits, trace_betas)
+        result = ROWS.evaluate(bank, bank_path, program.source, betas, permutations, limits, trace_betas, side_by_side)
         if not result.ok:
             program.status, program.error = "failed", result.error
         else:
@@ -133,8 +133,9 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
             continue  # a lone contender goes on whatever it scores: straight to the top rung
         todo = [p for p in contenders if (p.permutations or 0) < permutations]
         progress("candidates", 0, len(todo))
+        side_by_side = max(1, settings.parallel // max(1, len(todo)))  # a lone candidate takes every slot
         with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
-            list(pool.map(lambda p: run(p, permutations, traces=first), todo))
+            list(pool.map(lambda p: run(p, permutations, traces=first, side_by_side=side_by_side), todo))
         first = False
     _write_curves(store, groups, scoring, db, final, keep=set())
     round_programs = db.of_round(rnd)

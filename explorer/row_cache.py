@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
 from autotts.explorer.grammar import genome_of, render, row_index, row_key
 from replay_core.bank import Bank
@@ -57,19 +58,29 @@ class RowCache:
         return known, missing
 
     def evaluate(self, bank: Bank, bank_key: str, source: str, betas: list[float], permutations: int,
-                 limits: Limits, trace_betas: tuple[float, ...] = ()) -> CandidateResult:
+                 limits: Limits, trace_betas: tuple[float, ...] = (), side_by_side: int = 1) -> CandidateResult:
         """`evaluate_candidate` on every beta, replaying in the sandbox only the permutations each
         beta's row lacks (one evaluation per first missing permutation; each has the full `limits`)
         and the execution traces asked for; the results, known and new joined in permutation order,
-        enter the cache."""
+        enter the cache.
+
+        With `side_by_side` > 1 the betas of each evaluation are dealt out to that many sandboxes run
+        at once (each with the full `limits`): one sandbox alternates between its environment and
+        its workers and leaves a core idle, so a candidate replayed alone fills the machine this
+        way. Every beta replays the same episodes either way, so the results do not change."""
         known, missing = self.split(bank_key, source, betas, permutations)
         starts: dict[int, list[float]] = {}
         for beta, first in missing.items():
             starts.setdefault(first, []).append(beta)
+        jobs = [(first, todo[i::side_by_side]) for first, todo in sorted(starts.items()) for i in range(side_by_side)]
+        jobs = [(first, todo) for first, todo in jobs if todo] or ([(0, [])] if trace_betas else [])
+        with ThreadPoolExecutor(max_workers=max(1, side_by_side)) as pool:
+            parts = list(pool.map(lambda i: evaluate_candidate(bank, source, jobs[i][1], permutations, limits,
+                                                               first_seed=jobs[i][0],
+                                                               trace_betas=trace_betas if i == 0 else ()),
+                                  range(len(jobs))))
         out = CandidateResult()
-        for i, (first, todo) in enumerate(sorted(starts.items()) or ([(0, [])] if trace_betas else [])):
-            part = evaluate_candidate(bank, source, todo, permutations, limits, first_seed=first,
-                                      trace_betas=trace_betas if i == 0 else ())
+        for part in parts:
             if not part.ok:
                 return part
             out.isolation = part.isolation

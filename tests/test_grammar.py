@@ -338,6 +338,23 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
     assert cache.split("bank", render(parent), betas, 5)[1] == {2 / 3: 2}  # the parent's own row: known on 2
 
 
+def test_a_candidate_replayed_in_sandboxes_side_by_side_gives_the_same_results(synthetic_bank, monkeypatch):
+    """A lone candidate's betas dealt out to two sandboxes at once replay the same episodes, and its
+    execution traces are the same, as in one sandbox."""
+    source, betas = render(seed_genome(1, 4)), [0.0, 1 / 3, 2 / 3, 1.0]
+    dealt = []
+    replay = row_cache.evaluate_candidate
+    monkeypatch.setattr(row_cache, "evaluate_candidate",
+                        lambda bank, source, todo, *args, **kw: dealt.append(list(todo)) or replay(bank, source, todo,
+                                                                                                   *args, **kw))
+    split = RowCache().evaluate(synthetic_bank, "bank", source, betas, 3, FAST, (0.0,), side_by_side=2)
+    assert split.ok and sorted(dealt) == [[0.0, 2 / 3], [1 / 3, 1.0]]
+    whole = replay(synthetic_bank, source, betas, 3, FAST, trace_betas=(0.0,))
+    for beta in betas:
+        _assert_same_episodes(split.results[beta], whole.results[beta], beta)
+    assert split.diagnoses == whole.diagnoses
+
+
 def _assert_same_episodes(got, want, beta) -> None:
     for name in ("questions", "seeds", "correct", "tokens", "rounds", "seq_tokens", "answers"):
         assert np.array_equal(getattr(got, name), getattr(want, name)), (beta, name)
