@@ -100,12 +100,15 @@ def cpu():
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 wall, used = time.perf_counter(), cpu()
+limits = Limits(round_seconds=60, total_seconds=3600)
 if sys.argv[7] == "in-process":
     evaluate(bank, load_module_factory(sys.argv[6]), grid, permutations=permutations, workers=1)
     error = None
+elif sys.argv[7] == "side-by-side":  # as discovery replays a lone candidate: its betas dealt out to two jails
+    from autotts.explorer.row_cache import RowCache
+    error = RowCache().evaluate(bank, "bench", open(sys.argv[6]).read(), grid, permutations, limits, (), 2).error
 else:
-    error = evaluate_candidate(bank, open(sys.argv[6]).read(), grid, permutations,
-                               Limits(round_seconds=60, total_seconds=3600)).error
+    error = evaluate_candidate(bank, open(sys.argv[6]).read(), grid, permutations, limits).error
 while True:  # collect every process the jail left to us, so that its CPU time is counted
     try:
         os.wait()
@@ -113,6 +116,9 @@ while True:  # collect every process the jail left to us, so that its CPU time i
         break
 print(json.dumps({"wall": time.perf_counter() - wall, "cpu": cpu() - used, "error": error}))
 """
+
+
+SIDE_BY_SIDE = "this sandbox, two jails"
 
 
 def round_plan(candidates: int, permutations: int) -> list[tuple[int, int]]:
@@ -133,9 +139,10 @@ def overhead(before: str, betas: int, plan: list[tuple[int, int]], repeat: int
     jails included) of the offline explorer's first seed program (a grammar-rendered candidate, as
     discovery's first round proposes), at each rung of `plan`: in-process replay (no sandbox), the
     sandbox at git revision `before` (with today's `replay_core.votes`, which the candidate
-    imports), and this tree's. Interleaved, `repeat` times each, each in a fresh process."""
+    imports), this tree's, and this tree's with the betas dealt out to two jails side by side (as
+    discovery replays a lone candidate). Interleaved, `repeat` times each, each in a fresh process."""
     stores = [str(store(m, "aime24")) for m in MODELS] if have_stores() else []
-    labels = ("in-process", f"sandbox at {before}", "this sandbox")
+    labels = ("in-process", f"sandbox at {before}", "this sandbox", SIDE_BY_SIDE)
     runs: dict[str, dict[int, list[dict]]] = {label: {p: [] for _, p in plan} for label in labels}
     with tempfile.TemporaryDirectory() as folder:
         old = Path(folder) / "before"
@@ -145,35 +152,38 @@ def overhead(before: str, betas: int, plan: list[tuple[int, int]], repeat: int
         shutil.copy(ROOT / "replay_core" / "votes.py", old / "replay_core" / "votes.py")
         candidate = Path(folder) / "candidate.py"
         candidate.write_text(render(seed_genome(0, betas)))
-        trees = dict(zip(labels, (ROOT, old, ROOT)))
+        trees = dict(zip(labels, (ROOT, old, ROOT, ROOT)))
         for _ in range(repeat):
             for _, permutations in plan:
                 for label, tree in trees.items():
                     out = subprocess.run([sys.executable, "-c", MEASURE, str(tree), str(ROOT), json.dumps(stores),
                                           str(betas), str(permutations), str(candidate),
-                                          "in-process" if label == "in-process" else "sandbox"],
+                                          {"in-process": "in-process", SIDE_BY_SIDE: "side-by-side"}.get(label, "sandbox")],
                                          capture_output=True, text=True, check=True)
                     runs[label][permutations].append(json.loads(out.stdout.strip().splitlines()[-1]))
     return runs
 
 
 def report_overhead(runs: dict[str, dict[int, list[dict]]], plan: list[tuple[int, int]], betas: int, repeat: int) -> None:
-    """Per evaluation at each rung, and one round (the plan's evaluations summed), against in-process replay."""
+    """Per evaluation at each rung, and one round (the plan's evaluations summed), against in-process
+    replay; the side-by-side round is discovery's: one jail per candidate, two for a lone one."""
     median = {label: {p: {m: statistics.median(r[m] for r in rows) for m in ("wall", "cpu")} for p, rows in by.items()}
               for label, by in runs.items()}
     rounds = {label: {m: sum(n * by[p][m] for n, p in plan) for m in ("wall", "cpu")} for label, by in median.items()}
+    rounds[SIDE_BY_SIDE] = {m: sum(n * median[SIDE_BY_SIDE if n == 1 else "this sandbox"][p][m] for n, p in plan)
+                            for m in ("wall", "cpu")}
     errors = {r["error"] for by in runs.values() for rows in by.values() for r in rows} - {None}
     data = "real stores: 3 models x AIME24, 90 questions" if have_stores() else "SYNTHETIC 90 questions"
     print(f"candidate evaluation (offline seed program 0, {betas} betas; {data}), median of {repeat}, "
           f"load average {os.getloadavg()[0]:.1f}:" + (f" ERRORS {errors}" if errors else ""))
     for label, by in median.items():
         cells = "   ".join(f"P={p}: wall {m['wall']:6.2f} s cpu {m['cpu']:6.2f} s" for p, m in by.items())
-        print(f"  {label:<22} {cells}")
+        print(f"  {label:<24} {cells}")
     base = rounds["in-process"]
     shape = " + ".join(f"{n} x P={p}" for n, p in plan)
     print(f"one discovery round ({shape}), replay only, against in-process replay:")
     for label, m in rounds.items():
-        print(f"  {label:<22} wall {m['wall']:7.2f} s ({m['wall'] / base['wall'] - 1:+.0%})   "
+        print(f"  {label:<24} wall {m['wall']:7.2f} s ({m['wall'] / base['wall'] - 1:+.0%})   "
               f"cpu {m['cpu']:7.2f} s ({m['cpu'] / base['cpu'] - 1:+.0%})")
 
 
