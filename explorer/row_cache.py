@@ -64,10 +64,13 @@ class RowCache:
         and the execution traces asked for; the results, known and new joined in permutation order,
         enter the cache.
 
-        With `side_by_side` > 1 the betas of each evaluation are dealt out to that many sandboxes run
-        at once (each with the full `limits`): one sandbox alternates between its environment and
-        its workers and leaves a core idle, so a candidate replayed alone fills the machine this
-        way. Every beta replays the same episodes either way, so the results do not change."""
+        With `side_by_side` > 1 the betas of each evaluation are dealt out to up to that many
+        sandboxes run at once: one sandbox alternates between its environment and its workers and
+        leaves a core idle, so a candidate replayed alone fills the machine this way. Every beta
+        replays the same episodes either way, so the results do not change; but each sandbox has
+        the full `limits`, so a candidate close to its CPU or time limit may pass dealt out where
+        it would fail in one sandbox (as it may when its rows start at several permutations)."""
+        side_by_side = max(1, side_by_side)
         known, missing = self.split(bank_key, source, betas, permutations)
         starts: dict[int, list[float]] = {}
         for beta, first in missing.items():
