@@ -27,7 +27,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from bench._shared import MODELS, have_stores, store, unprivileged_user  # noqa: E402
 from autotts.explorer.grammar import render  # noqa: E402
-from autotts.explorer.halving import rungs, survivors  # noqa: E402
+from autotts.explorer.halving import rungs, skips, survivors  # noqa: E402
 from autotts.explorer.offline import seed_genome  # noqa: E402
 from replay_core.candidate import evaluate_candidate  # noqa: E402
 from replay_core.sandbox import Limits  # noqa: E402
@@ -127,7 +127,7 @@ def round_plan(candidates: int, permutations: int) -> list[tuple[int, int]]:
     a lone contender straight to the top rung."""
     plan, alive, ladder = [], candidates, rungs(permutations)
     for rung in ladder:
-        if alive > 1 or rung == ladder[-1]:
+        if not skips(alive, rung, ladder):
             plan.append((alive, rung))
         alive = survivors(alive)
     return plan

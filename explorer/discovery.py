@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from autotts.explorer.base import DiscoveryContext, Explorer, candidate_id
-from autotts.explorer.halving import promote, rungs
+from autotts.explorer.halving import promote, rungs, skips
 from autotts.explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
 from autotts.explorer.row_cache import RowCache
 from replay_core.baselines import BASELINES
@@ -123,14 +123,14 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
     plan = rungs(settings.permutations, settings.eta) if settings.halving else [settings.permutations]
     contenders = [p for p in db.of_round(rnd) if p.status != "failed"]
     first = True
-    for level, permutations in enumerate(plan):
+    for permutations in plan:
         if len(contenders) > 1 and not first:
             scored = {p.controller_id: p.score or 0.0 for p in contenders if p.status == "evaluated"}
             promoted = set(promote(scored, settings.eta))
             _write_curves(store, groups, scoring, db, final, keep=promoted)
             contenders = [p for p in contenders if p.controller_id in promoted]
-        if len(contenders) == 1 and level < len(plan) - 1:
-            continue  # a lone contender goes on whatever it scores: straight to the top rung
+        if skips(len(contenders), permutations, plan):
+            continue
         todo = [p for p in contenders if (p.permutations or 0) < permutations]
         progress("candidates", 0, len(todo))
         side_by_side = max(1, settings.parallel // max(1, len(todo)))  # a lone candidate takes every slot

@@ -30,3 +30,9 @@ def survivors(n: int, eta: int = 3) -> int:
 def promote(scores: dict[str, float], eta: int = 3) -> list[str]:
     """The ids that go on to the next rung: the best `survivors` by score, ties by id."""
     return sorted(scores, key=lambda cid: (-scores[cid], cid))[:survivors(len(scores), eta)]
+
+
+def skips(contenders: int, rung: int, plan: list[int]) -> bool:
+    """Whether a round skips this rung: a lone contender goes on whatever it scores, so it goes
+    straight to the top rung."""
+    return contenders == 1 and rung != plan[-1]

@@ -77,7 +77,7 @@ class RowCache:
             starts.setdefault(first, []).append(beta)
         jobs = [(first, todo[i::side_by_side]) for first, todo in sorted(starts.items()) for i in range(side_by_side)]
         jobs = [(first, todo) for first, todo in jobs if todo] or ([(0, [])] if trace_betas else [])
-        with ThreadPoolExecutor(max_workers=max(1, side_by_side)) as pool:
+        with ThreadPoolExecutor(max_workers=side_by_side) as pool:
             parts = list(pool.map(lambda i: evaluate_candidate(bank, source, jobs[i][1], permutations, limits,
                                                                first_seed=jobs[i][0],
                                                                trace_betas=trace_betas if i == 0 else ()),
