@@ -44,7 +44,7 @@ def discover(warehouse: str, args: argparse.Namespace) -> tuple[str, float]:
     # no held-out step in the flow: `measure` checks the shipped code on AIME25 and HMMT25 in full
     summary = discover_flow(warehouse, search_benchmarks=["aime24"], rounds=args.rounds, candidates=args.candidates,
                             permutations=args.permutations, betas=args.betas, holdout_top=1, seed=args.seed,
-                            carry_over=args.carry_over)
+                            carry_over=args.carry_over, start_from=args.start_from)
     return summary["run_id"], time.monotonic() - started
 
 
@@ -58,7 +58,9 @@ def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
 
 def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tuple[str, int, str, str]:
     """(champion id, its frontier rows, the champion as a module with those rows and a provenance
-    docstring whose `{scores}` is still to fill in, the sentence giving the scores it was chosen by)."""
+    docstring whose `{scores}` is still to fill in, the sentence giving the scores it was chosen by).
+    A champion that is the built-in controller the run started from (`--start-from`) keeps its code
+    and docstring: the run's selection rule found nothing better, so shipping changes nothing."""
     from autotts.explorer.discovery import standings
     from autotts.explorer.grammar import frontier_rows, genome_of, render
     from autotts.explorer.programs_db import CARRIED_ROUND, ProgramsDatabase
@@ -66,16 +68,23 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
 
     store = DiscoveryStore(warehouse, run_id)
     champion = standings(store, 1)[0][0]
-    earlier = sorted({p.carried_from for p in ProgramsDatabase.load(store).of_round(CARRIED_ROUND)} - {None})
+    carried = {p.controller_id: p.carried_from or "" for p in ProgramsDatabase.load(store).of_round(CARRIED_ROUND)}
+    builtins = {cid: origin for cid, origin in carried.items() if origin.startswith("built-in ")}
+    earlier = sorted(set(carried.values()) - set(builtins.values()) - {""})
     continued = (f", continuing from the best programs of run{'s' if len(earlier) > 1 else ''} {', '.join(earlier)} "
                  "(carried over)") if earlier else ""
+    continued += "".join(f", starting from the {origin} controller as it was then (candidate {cid})"
+                         for cid, origin in builtins.items())
+    chosen = (f"Chosen by its search-split gains at the search's own fidelity ({champion.permutations} permutations, "
+              "the baselines on the same): " + ", ".join(f"{fold} {100 * gain:+.2f}" for fold, gain
+                                                           in sorted(champion.fold_gains.items())) + " points.")
+    if champion.controller_id in builtins:  # nothing the night found beat where it started: that code stays
+        return (champion.controller_id, len(genome_of(champion.source).rows), champion.source,
+                f"{chosen} It is the {builtins[champion.controller_id]} controller the run started from, unchanged.")
     folds: dict[tuple[str, str], list[list[float]]] = {}
     for p in sorted(store.search_curves()[1][champion.controller_id], key=lambda p: p.beta):
         folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])
     genome = frontier_rows(genome_of(champion.source), list(folds.values()))
-    chosen = (f"Chosen by its search-split gains at the search's own fidelity ({champion.permutations} permutations, "
-              "the baselines on the same): " + ", ".join(f"{fold} {100 * gain:+.2f}" for fold, gain
-                                                           in sorted(champion.fold_gains.items())) + " points.")
     notes = (f"Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, "
              f"-1.7B and -4B; reference answer semantics): `{command}`, seed {seed}, run {run_id}{continued}, candidate "
              f"{champion.controller_id} (round {champion.round}), chosen by the selection rule of docs/discovery.md "
@@ -184,6 +193,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--carry-over", type=int, default=0, metavar="N",
                         help="start from the N best programs per island of earlier runs in --warehouse (a second night)")
+    parser.add_argument("--start-from", action="append", metavar="NAME",
+                        help="start from this built-in controller (repeatable), e.g. `discovered`: refine what ships")
     parser.add_argument("--warehouse", default=None, help="default: a temporary file")
     parser.add_argument("--run", metavar="RUN_ID", help="ship and measure this run already in --warehouse (no discovery)")
     parser.add_argument("--ship", action="store_true", help=f"write the champion to {SHIPPED.relative_to(ROOT)}")
@@ -197,7 +208,8 @@ def main() -> int:
     warehouse = args.warehouse or str(Path(tempfile.mkdtemp()) / "real.duckdb")
     command = (f"python bench/real_discovery.py --rounds {args.rounds} --candidates {args.candidates} "
                f"--permutations {args.permutations} --betas {args.betas} --seed {args.seed}"
-               + (f" --carry-over {args.carry_over}" if args.carry_over else ""))
+               + (f" --carry-over {args.carry_over}" if args.carry_over else "")
+               + "".join(f" --start-from {name}" for name in args.start_from or []))
     if args.run:
         summary, seconds = stored(warehouse, args.run)
     else:

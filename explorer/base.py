@@ -1,7 +1,6 @@
 """What explorers receive and return."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -9,10 +8,6 @@ from autotts.explorer.conversations import Conversation
 from autotts.explorer.programs_db import ProgramsDatabase
 from replay_core.metrics import Point
 from autotts.warehouse.discovery_store import DiscoveryStore
-
-
-def candidate_id(source: str) -> str:
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

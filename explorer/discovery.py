@@ -15,9 +15,9 @@ from typing import Callable
 
 import numpy as np
 
-from autotts.explorer.base import DiscoveryContext, Explorer, candidate_id
+from autotts.explorer.base import DiscoveryContext, Explorer
 from autotts.explorer.halving import promote, rungs, skips
-from autotts.explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase
+from autotts.explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase, candidate_id
 from autotts.explorer.row_cache import RowCache
 from replay_core.baselines import BASELINES
 from replay_core.candidate import evaluate_candidate

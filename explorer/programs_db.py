@@ -12,8 +12,14 @@ with the same `best` ranking), which it re-evaluates on its own data before its 
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
+
+
+def candidate_id(source: str) -> str:
+    """A program's id: its code's hash, so the same code is one program however it was found."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -29,7 +35,7 @@ class Program:
     gain: float | None = None
     error: str | None = None
     feedback: str | None = None
-    carried_from: str | None = None   # the earlier run this program was carried over from
+    carried_from: str | None = None   # the earlier run it was carried over from, or "built-in NAME"
     permutations: int | None = None         # the fidelity its score was measured at
     curve: list[list[float]] | None = None  # [beta, tokens, accuracy] per beta, averaged over groups
     fold_gains: dict[str, float] | None = None  # gain over the best baseline per "benchmark/model"
@@ -116,6 +122,14 @@ class ProgramsDatabase:
         chosen += [p for island in range(self.islands) for p in earlier.best(per_island, island)]
         return self.propose([Program(p.controller_id, CARRIED_ROUND, p.island, p.source, list(p.parents), p.explorer,
                                      carried_from=p.carried_from) for p in chosen])
+
+    def start_from(self, builtins: dict[str, str]) -> list[Program]:
+        """Propose built-in controllers (name -> module code) for evaluation before round 0, on the
+        islands in turn: a night that refines what ships (`discovered`) instead of starting from the
+        seed programs. The offline explorer evolves those written in its grammar."""
+        return self.propose([Program(candidate_id(source), CARRIED_ROUND, i % self.islands, source, [], "built-in",
+                                     carried_from=f"built-in {name}")
+                             for i, (name, source) in enumerate(builtins.items())])
 
     def propose(self, programs: list[Program]) -> list[Program]:
         """Record proposals before they are evaluated, so a killed round resumes with the same ones."""

@@ -10,10 +10,11 @@ from prefect.artifacts import create_markdown_artifact
 from autotts.explorer.discovery import SearchSettings
 from autotts.explorer.programs_db import CARRIED_ROUND
 from autotts.explorer.registry import make_explorer
+from replay_core.baselines import builtin_sources
 from replay_core.sandbox import require_isolation
 from autotts.explorer.run_setup import SETUP_DEFAULTS
 from autotts.tasks.discover import (baseline_curves, carry_over_programs, close_discovery_run, discovery_round,
-                            holdout_evaluation, open_discovery_run, rounds_left, standings)
+                            holdout_evaluation, open_discovery_run, rounds_left, standings, start_from_builtins)
 from autotts.tasks.evaluate import snapshot_bank
 from autotts.tasks.report import publish_report, publish_warehouse_snapshot
 from autotts.warehouse.discovery_runs import spent_usd
@@ -28,9 +29,9 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
                   model: str | None = None, betas: int | None = None, permutations: int | None = None,
                   holdout_permutations: int | None = None, holdout_top: int | None = None, seed: int | None = None,
                   resume: str | None = None, beta_parameterized: bool | None = None, trace_feedback: bool | None = None,
-                  carry_over: int | None = None, halving: bool | None = None, explorer_options: dict | None = None,
-                  unsafe_no_isolation: bool | None = None, max_cost_usd: float | None = None, parallel: int = 2,
-                  report: str | None = None) -> dict:
+                  carry_over: int | None = None, start_from: list[str] | None = None, halving: bool | None = None,
+                  explorer_options: dict | None = None, unsafe_no_isolation: bool | None = None,
+                  max_cost_usd: float | None = None, parallel: int = 2, report: str | None = None) -> dict:
     """Search for controllers on the search split, then check the best on held-out benchmarks and
     models. Everything is kept in the warehouse.
 
@@ -38,20 +39,25 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     20 permutations, successive halving, a fresh seed, ...) on a new run. `resume=RUN_ID` continues a
     killed or failed run with its stored settings and refuses different ones. `carry_over=N` starts
     the islands from the N best programs per island of earlier runs on the same search split,
-    re-evaluated here. The candidates held out are the run's champions (the warehouse view
-    `candidate_ranking`: among those scored at full fidelity, the best worst-fold gain over the
-    baselines). `explorer_options` (plain data): base_url, max_tokens, prices {model: [in, out]},
-    tool_calls. `max_cost_usd` caps the run's LLM spending: no call is made that could exceed it, and
-    the run stops after the round that reached it, resumable with a higher cap. An LLM explorer needs
-    an OS jail for its candidates unless `unsafe_no_isolation` (kept on the run)."""
+    re-evaluated here; `start_from=[NAME, ...]` starts it from built-in controllers instead of the
+    seed programs (`["discovered"]`: a night that refines what ships). The candidates held out are
+    the run's champions (the warehouse view `candidate_ranking`: among those scored at full
+    fidelity, the best worst-fold gain over the baselines). `explorer_options` (plain data):
+    base_url, max_tokens, prices {model: [in, out]}, tool_calls. `max_cost_usd` caps the run's LLM
+    spending: no call is made that could exceed it, and the run stops after the round that reached
+    it, resumable with a higher cap. An LLM explorer needs an OS jail for its candidates unless
+    `unsafe_no_isolation` (kept on the run)."""
     given = {k: v for k, v in locals().items() if k in SETUP_DEFAULTS}
     if (explorer or "offline") != "offline":  # refused before a run is opened
         require_isolation(bool(unsafe_no_isolation))
+    builtin_sources(start_from or [])  # an unknown name, too
     run_id, setup, new = open_discovery_run(warehouse, resume, given)
     stopped = None
     with failed_on_error(warehouse, run_id):
         if new and setup["carry_over"]:
             carry_over_programs(warehouse, run_id, setup, setup["carry_over"])
+        if new and setup["start_from"]:
+            start_from_builtins(warehouse, run_id, setup["start_from"])
         todo = rounds_left(warehouse, run_id, setup["rounds"])
         grid = tuple(float(b) for b in np.linspace(0, 1, setup["betas"]))
         search_path = snapshot_bank(warehouse, None, setup["search_benchmarks"], setup["search_models"])
@@ -105,7 +111,7 @@ def _summary_markdown(summary: dict) -> str:
     """The run's key numbers for the Prefect UI: rounds, the champion at matched budgets, and who
     led earlier runs of the same search split."""
     lines = [f"### Discovery run {summary['run_id']}", "",
-             f"Seed {summary['seed']}; {summary['carried_over']} programs carried over from earlier runs "
+             f"Seed {summary['seed']}; {summary['carried_over']} programs carried over from earlier runs or built-ins "
              f"(round {CARRIED_ROUND}). Snapshot for queries: `{summary['snapshot']}`.", "",
              "| round | evaluated | failures | best score so far | cost |", "|---|---|---|---|---|"]
     for r in summary["rounds"]:

@@ -11,6 +11,7 @@ from autotts.explorer.base import Explorer
 from autotts.explorer.discovery import SearchSettings
 from autotts.explorer.programs_db import ProgramsDatabase
 from autotts.explorer.run_setup import new_setup, resumed_setup
+from replay_core.baselines import builtin_sources
 from replay_core.metrics import Point
 from autotts.tasks import progress
 from autotts.trajectories.bank_cache import load_snapshot
@@ -63,6 +64,12 @@ def carry_over_programs(warehouse: str, run_id: str, setup: dict, per_island: in
     same_split = {k: setup[k] for k in ("search_benchmarks", "search_models", "beta_parameterized")}
     earlier = earlier_runs(warehouse, run_id, "discover", same_split)
     return len(ProgramsDatabase.load(DiscoveryStore(warehouse, run_id)).carry_over(earlier, per_island))
+
+
+@task(name="start-from-built-ins", task_run_name="start from {names}")
+def start_from_builtins(warehouse: str, run_id: str, names: list[str]) -> int:
+    """Seed this run with built-in controllers (e.g. the shipped `discovered`), evaluated before round 0."""
+    return len(ProgramsDatabase.load(DiscoveryStore(warehouse, run_id)).start_from(builtin_sources(names)))
 
 
 @task(name="rounds-left", task_run_name="rounds left")

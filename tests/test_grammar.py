@@ -73,7 +73,7 @@ def test_beta_selects_the_nearest_row():
 
 
 def test_no_program_is_proposed_twice_across_rounds(tmp_path):
-    from autotts.explorer.base import candidate_id
+    from autotts.explorer.programs_db import candidate_id
     from autotts.explorer.programs_db import Program, ProgramsDatabase
     from autotts.warehouse.db import connect
     from autotts.warehouse.discovery_store import DiscoveryStore

@@ -104,6 +104,41 @@ def test_nights_compound_while_an_analyst_holds_the_snapshot_open(warehouse, pre
     assert "Champion history" in by_key["discovery-summary"].data
 
 
+def test_a_night_can_start_from_the_shipped_controller(warehouse, prefect_harness):
+    """`start_from=["discovered"]`: the shipped controller's code is evaluated before round 0, and
+    round 0 refines it instead of proposing the seed programs; an unknown name opens no run."""
+    from autotts.explorer.programs_db import candidate_id
+    from autotts.flows.discover import discover_flow
+    from replay_core.baselines import BASELINES
+
+    with pytest.raises(ValueError, match="unknown built-in controller nope"):
+        discover_flow(warehouse, start_from=["nope"], **SMALL)
+    assert run_sql(warehouse, "SELECT count(*) AS n FROM runs").to_pylist() == [{"n": 0}]
+
+    night = discover_flow(warehouse, start_from=["discovered"], **{**SMALL, "betas": 11})  # its table has 11 rows
+    shipped = candidate_id(BASELINES["discovered"].source)
+    rows = run_sql(warehouse, f"SELECT controller_id, round, carried_from, status, source, parents FROM candidates "
+                              f"WHERE run_id = '{night['run_id']}'").to_pylist()
+    started = [(r["controller_id"], r["carried_from"], r["status"]) for r in rows if r["round"] == -1]
+    assert started == [(shipped, "built-in discovered", "evaluated")] and night["carried_over"] == 1
+    children = [r for r in rows if r["round"] == 0]
+    assert len(children) == SMALL["candidates"]
+    assert all(shipped in json.loads(r["parents"]) for r in children)  # refinements, not the seed programs
+    assert json.loads(run_sql(warehouse, f"SELECT parameters FROM runs WHERE run_id = '{night['run_id']}'")
+                      .to_pylist()[0]["parameters"])["start_from"] == ["discovered"]  # kept for --resume
+
+    # what `make results --ship` writes: a better child with its provenance, or the shipped code unchanged
+    from bench.real_discovery import shipped_source
+
+    champion, _, source, _ = shipped_source(warehouse, night["run_id"], "cmd", night["seed"])
+    assert (source == BASELINES["discovered"].source) is (champion == shipped)
+    if champion != shipped:
+        assert f"starting from the built-in discovered controller as it was then (candidate {shipped})" in source
+    bare = discover_flow(warehouse, start_from=["discovered"], **{**SMALL, "betas": 11, "rounds": 0})
+    assert shipped_source(warehouse, bare["run_id"], "cmd", bare["seed"])[:3:2] == (shipped,
+                                                                                   BASELINES["discovered"].source)
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     """The real command in its own process: what a user sees on the terminal."""
     return subprocess.run([sys.executable, "-m", "autotts", *args], capture_output=True, text=True, timeout=300,

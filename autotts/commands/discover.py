@@ -77,7 +77,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
                  rounds=args.rounds, candidates=args.candidates, explorer=args.explorer, model=args.explorer_model,
                  betas=args.betas, permutations=args.permutations, holdout_permutations=args.holdout_permutations,
                  beta_parameterized=args.beta_parameterized, trace_feedback=args.trace_feedback, seed=args.seed,
-                 carry_over=args.carry_over, halving=args.halving, unsafe_no_isolation=args.unsafe_no_isolation or None,
+                 carry_over=args.carry_over, start_from=split(args.start_from), halving=args.halving,
+                 unsafe_no_isolation=args.unsafe_no_isolation or None,
                  explorer_options={k: v for k, v in (("base_url", args.explorer_base_url),
                                                      ("prices", dict(args.price) if args.price else None),
                                                      ("tool_calls", args.agent_tool_calls)) if v is not None} or None)
@@ -157,6 +158,9 @@ def register(sub) -> None:
                       help="let an LLM explorer run without an OS jail (resource limits only); recorded on the run")
     disc.add_argument("--carry-over", type=int, metavar="N",
                       help="start from the N best programs per island of earlier runs on the same search split (default 0)")
+    disc.add_argument("--start-from", action="append", metavar="NAME",
+                      help="start from this built-in controller instead of the seed programs, e.g. `discovered` "
+                           "(refine what ships; repeatable)")
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)
 

@@ -35,6 +35,12 @@ class Baseline:
         end = doc.find(". ", start)
         return (doc[start:end + 1] if end >= 0 else doc[start:]) if start >= 0 else ""
 
+    @property
+    def source(self) -> str:
+        """The module's code: a self-contained candidate (it imports only `replay_core`), so a
+        discovery run can start from it (`--start-from`)."""
+        return inspect.getsource(inspect.getmodule(self.make_controller))
+
 
 def _knobs(factory: Callable) -> dict[str, object]:
     params = list(inspect.signature(factory).parameters.values())[1:]
@@ -52,3 +58,11 @@ BASELINES: dict[str, Baseline] = {
         Baseline("discovered", "Discovered (AutoTTS)", discovered.make_controller, {}, hand_made=False),
     )
 }
+
+
+def builtin_sources(names: list[str]) -> dict[str, str]:
+    """name -> module code of built-in controllers; an unknown name is refused in one line."""
+    unknown = [n for n in names if n not in BASELINES]
+    if unknown:
+        raise ValueError(f"unknown built-in controller {', '.join(unknown)} (known: {', '.join(BASELINES)})")
+    return {n: BASELINES[n].source for n in names}
