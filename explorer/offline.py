@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
 from autotts.explorer.comparison import Curves, losses
-from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, imitation_row, ladder, perturb, render,
-                                      row_index, row_key)
+from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, imitation_row, ladder, on_grid,
+                                      perturb, render, row_index, row_key)
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
@@ -86,8 +86,10 @@ class OfflineExplorer:
 
     def propose(self, context: DiscoveryContext, k: int) -> tuple[list[Proposal], Usage]:
         rng = random.Random(context.seed * 1_000_003 + context.round)
-        rows = max(1, len(context.betas)) if context.beta_parameterized else 1
-        parents = [(p, g) for p in context.db.evaluated() if (g := genome_of(p.source)) and len(g.rows) == rows]
+        grid = tuple(context.betas) if context.beta_parameterized and context.betas else (0.5,)
+        rows = len(grid)
+        parents = [(p, g if len(g.rows) == rows else on_grid(g, grid))
+                   for p in context.db.evaluated() if (g := genome_of(p.source))]
         known = {p.source for p in context.db.programs.values()}
         folds = _Folds.of(context) if parents else None
         out: list[Proposal] = []

@@ -144,6 +144,31 @@ def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file
     assert sorted(replayed) == [2] * 6 + [20] * 2  # never on 6: a lone contender goes on whatever it scores
 
 
+def test_a_program_of_another_table_size_is_refined_on_the_runs_grid(synthetic_bank, tmp_path):
+    """A parent with 11 rows (as the shipped `discovered`) in a run of 12 betas: on the run's grid it
+    replays exactly as it did at every beta, and the explorer's children have the run's 12 rows."""
+    from autotts.explorer.grammar import on_grid
+    from autotts.explorer.programs_db import ProgramsDatabase, candidate_id
+
+    eleven = seed_genome(2, 11)
+    grid = tuple(float(b) for b in np.linspace(0, 1, 12))
+    twelve = on_grid(eleven, grid)
+    assert len(twelve.rows) == 12 and len({json.dumps(r, sort_keys=True) for r in twelve.rows}) == 11
+    questions, seeds = np.arange(synthetic_bank.n_questions), np.arange(2)
+    for name, genome in (("eleven", eleven), ("twelve", twelve)):
+        (tmp_path / f"{name}.py").write_text(render(genome))
+    for beta in grid:
+        before, after = (run_batch(synthetic_bank, load_module_factory(tmp_path / f"{name}.py"), beta, questions, seeds)
+                         for name in ("eleven", "twelve"))
+        assert np.array_equal(before.tokens, after.tokens) and np.array_equal(before.answers, after.answers)
+
+    source = render(eleven)
+    parent = Program(candidate_id(source), -1, 0, source, status="evaluated", score=0.5, permutations=3)
+    proposals, _ = OfflineExplorer().propose(DiscoveryContext(ProgramsDatabase([parent]), 0, 3, "", betas=grid), 6)
+    assert len(proposals) == 6
+    assert all(len(genome_of(p.source).rows) == 12 and p.parents[0] == parent.controller_id for p in proposals)
+
+
 def test_reading_to_the_end_costs_exactly_a_trajectory_and_chunking_never_less(synthetic_bank, tmp_path):
     """One branch read to its end in one step is self-consistency@1 to the token. Chunk by chunk it
     never costs less (on the real stores the last chunk is paid in full, so there it costs more)."""
