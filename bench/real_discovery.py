@@ -6,6 +6,8 @@ of docs/results.md, and (with --ship) the champion written as the built-in `disc
 
 `--warehouse W --carry-over N` runs a second night on a warehouse that holds earlier runs: it
 starts from their champions and best N programs per island, as nightly discovery does.
+`--start-from discovered` starts from the shipped controller instead of the seed programs (what
+`make results` does), so the shipped code competes under the run's selection rule.
 
 Answers use the reference compatibility setting (string answers, ERR votes) so that our numbers and
 the published ones are computed the same way. The shipped controller keeps only the rows on its
@@ -48,15 +50,26 @@ def discover(warehouse: str, args: argparse.Namespace) -> tuple[str, float]:
     return summary["run_id"], time.monotonic() - started
 
 
-def stored(warehouse: str, run_id: str) -> tuple[dict, float]:
-    """The summary of a discovery run already in the warehouse, and its rounds' seconds."""
+def stored(warehouse: str, run_id: str) -> tuple[dict, float, str]:
+    """The summary of a discovery run already in the warehouse, its rounds' seconds, and the command
+    that ran it (from its stored set-up, so shipping it later names the flags it really had)."""
     from autotts.warehouse.discovery_runs import round_table
+    from autotts.warehouse.results import stored_run
 
     rounds = round_table(warehouse, run_id)
-    return {"run_id": run_id, "rounds": rounds}, sum(r["seconds"] for r in rounds)
+    return {"run_id": run_id, "rounds": rounds}, sum(r["seconds"] for r in rounds), \
+        command_of(stored_run(warehouse, run_id, "discover")[0])
 
 
-def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tuple[str, int, str, str]:
+def command_of(setup: dict) -> str:
+    """This script's command line for a discovery set-up (the flow's parameter names)."""
+    return (f"python bench/real_discovery.py --rounds {setup['rounds']} --candidates {setup['candidates']} "
+            f"--permutations {setup['permutations']} --betas {setup['betas']} --seed {setup['seed']}"
+            + (f" --carry-over {setup['carry_over']}" if setup.get("carry_over") else "")
+            + "".join(f" --start-from {name}" for name in setup.get("start_from") or []))
+
+
+def shipped_source(warehouse: str, run_id: str, command: str) -> tuple[str, int, str, str]:
     """(champion id, its frontier rows, the champion as a module with those rows and a provenance
     docstring whose `{scores}` is still to fill in, the sentence giving the scores it was chosen by).
     A champion that is the built-in controller the run started from (`--start-from`) keeps its code
@@ -79,6 +92,9 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
               "the baselines on the same): " + ", ".join(f"{fold} {100 * gain:+.2f}" for fold, gain
                                                            in sorted(champion.fold_gains.items())) + " points.")
     if champion.controller_id in builtins:  # nothing the night found beat where it started: that code stays
+        if genome_of(champion.source) is None:
+            raise SystemExit(f"the champion is the {builtins[champion.controller_id]} controller the run started "
+                             "from, which is not a grammar program: nothing to ship as `discovered`")
         return (champion.controller_id, len(genome_of(champion.source).rows), champion.source,
                 f"{chosen} It is the {builtins[champion.controller_id]} controller the run started from, unchanged.")
     folds: dict[tuple[str, str], list[list[float]]] = {}
@@ -86,7 +102,7 @@ def shipped_source(warehouse: str, run_id: str, command: str, seed: int) -> tupl
         folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])
     genome = frontier_rows(genome_of(champion.source), list(folds.values()))
     notes = (f"Found by the project's own discovery on the real AutoTTS stores (search split: AIME24 of Qwen3-0.6B, "
-             f"-1.7B and -4B; reference answer semantics): `{command}`, seed {seed}, run {run_id}{continued}, candidate "
+             f"-1.7B and -4B; reference answer semantics): `{command}`, run {run_id}{continued}, candidate "
              f"{champion.controller_id} (round {champion.round}), chosen by the selection rule of docs/discovery.md "
              f"(best worst-fold gain at full fidelity). Its {len(genome.rows)} rows are the candidate's own "
              f"search-split frontier on at least one model, cheapest first. {chosen}\n\n{{scores}}")
@@ -200,22 +216,20 @@ def main() -> int:
     parser.add_argument("--ship", action="store_true", help=f"write the champion to {SHIPPED.relative_to(ROOT)}")
     parser.add_argument("--out", default=None, help="replace the discovery section of this Markdown file")
     args = parser.parse_args()
-    if args.carry_over and (args.run or not args.warehouse):
-        parser.error("--carry-over continues the runs in --warehouse, and starts a run: give --warehouse, not --run")
+    if args.carry_over and not args.warehouse:
+        parser.error("--carry-over continues the runs in --warehouse: give --warehouse")
+    if args.run and (args.carry_over or args.start_from):
+        parser.error("--carry-over and --start-from start a run; --run ships one that ran with its own settings")
     if not have_stores():
         print("skipped: the real stores are not in ../shared/data/autotts-replay")
         return 0
     warehouse = args.warehouse or str(Path(tempfile.mkdtemp()) / "real.duckdb")
-    command = (f"python bench/real_discovery.py --rounds {args.rounds} --candidates {args.candidates} "
-               f"--permutations {args.permutations} --betas {args.betas} --seed {args.seed}"
-               + (f" --carry-over {args.carry_over}" if args.carry_over else "")
-               + "".join(f" --start-from {name}" for name in args.start_from or []))
     if args.run:
-        summary, seconds = stored(warehouse, args.run)
+        summary, seconds, command = stored(warehouse, args.run)
     else:
         run_id, seconds = discover(warehouse, args)
-        summary, _ = stored(warehouse, run_id)  # every round with its seconds and promotions
-    champion, rows, source, chosen = shipped_source(warehouse, summary["run_id"], command, args.seed)
+        summary, _, command = stored(warehouse, run_id)  # every round with its seconds and promotions
+    champion, rows, source, chosen = shipped_source(warehouse, summary["run_id"], command)
     gains, held_gains, cells, search_cells = measure(source.replace("{scores}", ""), rows, args.final_permutations)
     source = source.replace("{scores}", scores_text(gains, held_gains, cells, args.final_permutations))
     if args.ship:

@@ -176,7 +176,7 @@ def rounds_to_run(store: DiscoveryStore, done: set[int], rounds: int) -> list[in
 
 def standings(store: DiscoveryStore, n: int) -> tuple[list[Program], int]:
     """The run's best `n` programs by its selection rule (`DiscoveryStore.champions`), champion first,
-    and how many programs it carried over from earlier runs."""
+    and how many programs it carried over from earlier runs or started from (round -1)."""
     db = ProgramsDatabase.load(store)
     return [db.programs[cid] for cid in store.champions(n)], len(db.of_round(CARRIED_ROUND))
 

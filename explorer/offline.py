@@ -90,7 +90,7 @@ class OfflineExplorer:
         rows = len(grid)
         parents = [(p, g if len(g.rows) == rows else on_grid(g, grid))
                    for p in context.db.evaluated() if (g := genome_of(p.source))]
-        known = {p.source for p in context.db.programs.values()}
+        known = {p.source for p in context.db.programs.values()} | {render(g) for _, g in parents}
         folds = _Folds.of(context) if parents else None
         out: list[Proposal] = []
         for slot in range(k):

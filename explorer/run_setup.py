@@ -12,7 +12,8 @@ SETUP_DEFAULTS: dict = {
     "search_benchmarks": None, "search_models": None, "holdout_benchmarks": None, "holdout_models": None,
     "rounds": 6, "candidates": 6, "explorer": "offline", "model": None, "betas": 5, "permutations": 20,
     "holdout_permutations": 100, "holdout_top": 2, "seed": None, "beta_parameterized": True,
-    "trace_feedback": True, "carry_over": 0, "start_from": None, "halving": True, "explorer_options": None, "unsafe_no_isolation": False,
+    "trace_feedback": True, "carry_over": 0, "start_from": None, "halving": True, "explorer_options": None,
+    "unsafe_no_isolation": False,
 }
 
 

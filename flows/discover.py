@@ -54,10 +54,10 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
     run_id, setup, new = open_discovery_run(warehouse, resume, given)
     stopped = None
     with failed_on_error(warehouse, run_id):
+        if setup["start_from"]:  # first, so a built-in an earlier run also holds keeps its label; idempotent
+            start_from_builtins(warehouse, run_id, setup["start_from"])
         if new and setup["carry_over"]:
             carry_over_programs(warehouse, run_id, setup, setup["carry_over"])
-        if new and setup["start_from"]:
-            start_from_builtins(warehouse, run_id, setup["start_from"])
         todo = rounds_left(warehouse, run_id, setup["rounds"])
         grid = tuple(float(b) for b in np.linspace(0, 1, setup["betas"]))
         search_path = snapshot_bank(warehouse, None, setup["search_benchmarks"], setup["search_models"])

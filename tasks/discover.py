@@ -81,7 +81,7 @@ def rounds_left(warehouse: str, run_id: str, rounds: int) -> list[int]:
 @task(name="standings", task_run_name="best {n} programs", cache_policy=NO_CACHE)
 def standings(warehouse: str, run_id: str, n: int) -> tuple[list, int]:
     """The run's best `n` programs by its selection rule, champion first, and how many it carried over
-    (never cached: they change as the run goes on)."""
+    or started from (never cached: they change as the run goes on)."""
     return discovery.standings(DiscoveryStore(warehouse, run_id), n)
 
 

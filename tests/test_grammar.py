@@ -73,8 +73,7 @@ def test_beta_selects_the_nearest_row():
 
 
 def test_no_program_is_proposed_twice_across_rounds(tmp_path):
-    from autotts.explorer.programs_db import candidate_id
-    from autotts.explorer.programs_db import Program, ProgramsDatabase
+    from autotts.explorer.programs_db import Program, ProgramsDatabase, candidate_id
     from autotts.warehouse.db import connect
     from autotts.warehouse.discovery_store import DiscoveryStore
     from autotts.warehouse.results import start_run
@@ -144,29 +143,41 @@ def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file
     assert sorted(replayed) == [2] * 6 + [20] * 2  # never on 6: a lone contender goes on whatever it scores
 
 
-def test_a_program_of_another_table_size_is_refined_on_the_runs_grid(synthetic_bank, tmp_path):
-    """A parent with 11 rows (as the shipped `discovered`) in a run of 12 betas: on the run's grid it
-    replays exactly as it did at every beta, and the explorer's children have the run's 12 rows."""
-    from autotts.explorer.grammar import on_grid
+@pytest.mark.parametrize("grid", [tuple(np.linspace(0, 1, 12)), tuple(np.linspace(0, 1, 5)), (0.5,)],
+                         ids=["finer", "coarser", "no-beta"])
+def test_a_program_of_another_table_size_is_refined_on_the_runs_grid(grid, synthetic_bank, tmp_path):
+    """A parent with 11 rows (as the shipped `discovered`) in a run of another grid: on the run's
+    grid it replays exactly as it did at every beta, its measured points belong to the rows that
+    ran them, and the explorer's children have the run's number of rows."""
+    from autotts.explorer.grammar import on_grid, row_key
     from autotts.explorer.programs_db import ProgramsDatabase, candidate_id
 
+    grid = tuple(float(b) for b in grid)
     eleven = seed_genome(2, 11)
-    grid = tuple(float(b) for b in np.linspace(0, 1, 12))
-    twelve = on_grid(eleven, grid)
-    assert len(twelve.rows) == 12 and len({json.dumps(r, sort_keys=True) for r in twelve.rows}) == 11
+    regridded = on_grid(eleven, grid)
+    assert len(regridded.rows) == len(grid)
     questions, seeds = np.arange(synthetic_bank.n_questions), np.arange(2)
-    for name, genome in (("eleven", eleven), ("twelve", twelve)):
+    for name, genome in (("eleven", eleven), ("regridded", regridded)):
         (tmp_path / f"{name}.py").write_text(render(genome))
     for beta in grid:
         before, after = (run_batch(synthetic_bank, load_module_factory(tmp_path / f"{name}.py"), beta, questions, seeds)
-                         for name in ("eleven", "twelve"))
+                         for name in ("eleven", "regridded"))
         assert np.array_equal(before.tokens, after.tokens) and np.array_equal(before.answers, after.answers)
 
     source = render(eleven)
     parent = Program(candidate_id(source), -1, 0, source, status="evaluated", score=0.5, permutations=3)
-    proposals, _ = OfflineExplorer().propose(DiscoveryContext(ProgramsDatabase([parent]), 0, 3, "", betas=grid), 6)
+    ran = {beta: row_index(beta, 11) for beta in grid}  # the row of its own table each beta ran
+    points = [Point(beta, "b", "m", 0.5, 1000.0 * (ran[beta] + 1), 1.0, 1.0, 0.4, 0.6, 30, 3) for beta in grid]
+    folds = _Folds(Scoring.from_points([]), {parent.controller_id: points}, {})
+    measured = folds.measured([(parent, regridded)])
+    assert {row_key(m.row): m.tokens for m in measured} == {row_key(eleven.rows[i]): 1000.0 * (i + 1)
+                                                             for i in set(ran.values())}
+
+    context = DiscoveryContext(ProgramsDatabase([parent]), 0, 3, "", beta_parameterized=len(grid) > 1,
+                               betas=grid if len(grid) > 1 else tuple(np.linspace(0, 1, 11)))
+    proposals, _ = OfflineExplorer().propose(context, 6)
     assert len(proposals) == 6
-    assert all(len(genome_of(p.source).rows) == 12 and p.parents[0] == parent.controller_id for p in proposals)
+    assert all(len(genome_of(p.source).rows) == len(grid) and p.parents[0] == parent.controller_id for p in proposals)
 
 
 def test_reading_to_the_end_costs_exactly_a_trajectory_and_chunking_never_less(synthetic_bank, tmp_path):

@@ -14,6 +14,7 @@ from autotts.progress import flow_progress
 from autotts.explorer.pricing import parse_price
 from autotts.explorer.registry import EXPLORERS
 from autotts.live.engines import positive_int
+from replay_core.baselines import builtin_sources
 from replay_core.metrics import compare_curves
 
 
@@ -82,6 +83,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
                  explorer_options={k: v for k, v in (("base_url", args.explorer_base_url),
                                                      ("prices", dict(args.price) if args.price else None),
                                                      ("tool_calls", args.agent_tool_calls)) if v is not None} or None)
+    builtin_sources(setup["start_from"] or [])  # an unknown name is refused before --bank is ingested
     if args.resume:  # refuse a conflicting flag in one line, before any flow starts
         from autotts.explorer.run_setup import resumed_setup
         from autotts.warehouse.results import stored_run
@@ -159,8 +161,8 @@ def register(sub) -> None:
     disc.add_argument("--carry-over", type=int, metavar="N",
                       help="start from the N best programs per island of earlier runs on the same search split (default 0)")
     disc.add_argument("--start-from", action="append", metavar="NAME",
-                      help="start from this built-in controller instead of the seed programs, e.g. `discovered` "
-                           "(refine what ships; repeatable)")
+                      help="evaluate this built-in controller before round 0 and build on it, e.g. `discovered` to "
+                           "refine what ships (repeatable; the offline explorer refines grammar programs only)")
     disc.add_argument("--json", action="store_true")
     disc.set_defaults(func=cmd_discover)
 
