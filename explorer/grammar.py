@@ -19,7 +19,8 @@ import math
 from dataclasses import dataclass, field
 
 from autotts.explorer.parsing import parse_python
-from replay_core.baselines import first_finish, self_consistency
+from replay_core.baselines import adaptive_consistency, first_finish, self_consistency
+from replay_core.votes import beta_confidence_table
 
 SLOTS = ("width", "depth", "probe", "vote", "prune", "stop")
 
@@ -368,15 +369,20 @@ PATIENT = {"min_votes": 32, "threshold": 0.999, "share": 1.0, "stable": 12, "pat
 PLAIN_VOTE = {"gamma": 0.0, "conf_weight": 0.0}
 
 
+# Stops that hold Adaptive-Consistency's Beta rule, so a row of theirs can be an ASC operating point.
+POSTERIOR_STOPS = ("posterior", "share-or-posterior")
+
+
 def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) -> dict[str, float] | None:
-    """A configuration row of this program that behaves like a baseline's operating point, for the
-    baselines the universal knobs express whatever the components: SC@k (k branches read to the end)
-    and first-k-to-finish (its width of branches chunk by chunk, answering once k have ended). The
-    program's own stop, pruning and probe votes are held back (PATIENT), and with `plain_vote` its
-    vote weighting too, so the row is the baseline's mechanism inside this program (a program that
-    prunes by deviation or deepens the leader keeps doing so: there the row is a variant of it);
-    search then moves it like any row. None for a baseline the universal knobs cannot express
-    (those need a component)."""
+    """A configuration row of this program that behaves like a baseline's operating point: SC@k (k
+    branches read to the end) and first-k-to-finish (its width of branches chunk by chunk, answering
+    once k have ended), which the universal knobs express whatever the components, and
+    Adaptive-Consistency (one branch read to its end per round until the Beta posterior is sure) in
+    a program whose stop holds that posterior (POSTERIOR_STOPS). The program's own stop, pruning
+    and probe votes are held back (PATIENT), and with `plain_vote` its vote weighting too, so the row
+    is the baseline's mechanism inside this program (a program that prunes by deviation or deepens
+    the leader keeps doing so: there the row is a variant of it); search then moves it like any
+    row. None for a baseline this program's components cannot express."""
     if baseline == "sc":
         k = self_consistency.make_controller(beta).k
         knobs = {"width": k, "max_width": k, "k_max": k, "to_end": 1, "chunks": 1}
@@ -384,11 +390,37 @@ def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) 
         controller = first_finish.make_controller(beta)
         knobs = {"width": controller.width, "max_width": controller.width, "k_max": controller.k, "to_end": 0,
                  "chunks": controller.step_chunks}
+    elif baseline == "asc" and genome.components["stop"] in POSTERIOR_STOPS:
+        controller = adaptive_consistency.make_controller(beta)
+        knobs = {"width": 1, "max_width": controller.max_samples, "k_max": controller.max_samples, "to_end": 1,
+                 "chunks": 1, "grow": 1, "threshold": controller.threshold,
+                 "min_votes": unanimous_votes(controller.threshold)}
     else:
         return None
     names = genome.params()
     held = {n: v for n, v in {**PATIENT, **(PLAIN_VOTE if plain_vote else {})}.items() if n in names}
-    return {**genome.rows[-1], **held, **knobs, "max_rounds": PARAMS["max_rounds"].high}
+    return {**genome.rows[-1], **held, **{n: v for n, v in knobs.items() if n in names},
+            "max_rounds": PARAMS["max_rounds"].high}
+
+
+def hosting(genome: Genome, baseline: str) -> Genome:
+    """The program with the least change of components that lets it hold a copy of `baseline`'s
+    operating point: a vote-share stop becomes `share-or-posterior` with the posterior held back
+    (threshold at its highest, 0.999), so that ASC's Beta rule fits in a new row while the old rows
+    stop as before (but where a lopsided vote of ten or more is surer than 0.999 before its share
+    is reached). Any other program is returned as it is."""
+    if baseline != "asc" or genome.components["stop"] != "share":
+        return genome
+    rows = tuple({**row, "threshold": PATIENT["threshold"]} for row in genome.rows)
+    return Genome(dict(genome.components, stop="share-or-posterior"), rows).normalized()
+
+
+def unanimous_votes(threshold: float) -> int:
+    """The fewest votes (at least two, as ASC asks) whose unanimous posterior passes `threshold`. A
+    split vote that passes has at least as many for its leader, so as `min_votes` this leaves ASC's
+    rule unchanged, and it makes a vote-share arm that is held at unanimity (share 1.0) agree too."""
+    table = beta_confidence_table(int(PARAMS["min_votes"].high) + 1)
+    return next((v for v in range(2, len(table)) if table[v, 0] > threshold), int(PARAMS["min_votes"].high))
 
 
 def row_index(beta: float, n: int) -> int:

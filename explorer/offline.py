@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
 from autotts.explorer.comparison import Curves, losses
-from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, imitation_row, ladder, on_grid,
-                                      perturb, render, row_index, row_key)
+from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, hosting, imitation_row, ladder,
+                                      on_grid, perturb, render, row_index, row_key)
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
@@ -137,8 +137,8 @@ class OfflineExplorer:
                 lineage += tuple(other.controller_id for other, _ in family)
                 operator = "merge"
             chosen = folds.assemble(measured, keep=len(genome.rows) - max(2, len(genome.rows) // 4))
-            copies = folds.imitations(rng, parent, genome) if rng.random() < 0.5 else []
-            child = self._refit(rng, genome, chosen, copies)
+            host, copies = folds.imitations(rng, parent, genome) if rng.random() < 0.5 else (genome, [])
+            child = self._refit(rng, host, chosen, copies)
             operator += "+imitate" if copies else ""
         else:
             child, operator = self._tune(rng, genome), "tune"
@@ -168,9 +168,10 @@ class OfflineExplorer:
                copies: list[tuple[float, dict]] = ()) -> Genome:
         """A new table: the chosen rows and the baseline copies (tokens, row) in cost order, the free
         slots filled with variations of the chosen rows."""
-        table: list[tuple[float, dict]] = [(m.tokens, dict(m.row)) for m in chosen]
-        room = len(genome.rows) - len(table)
-        table += [(tokens, row) for tokens, row in copies[:room] if all(row != r for _, r in table)]
+        table: list[tuple[float, dict]] = [(m.tokens, {**genome.rows[0], **m.row}) for m in chosen]  # a hosting
+        room = len(genome.rows) - len(table)                                            # stop's new knob
+        table += [(tokens, {**genome.rows[0], **row}) for tokens, row in copies[:room]
+                  if all({**genome.rows[0], **row} != r for _, r in table)]
         names = genome.params()
         while len(table) < len(genome.rows):
             tokens, row = rng.choice(table[:len(chosen)])
@@ -237,11 +238,14 @@ class _Folds:
         baselines, candidates = context.search_curves()
         return _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), candidates, baselines)
 
-    def imitations(self, rng: random.Random, program: Program, genome: Genome, n: int = 2) -> list[tuple[float, dict]]:
+    def imitations(self, rng: random.Random, program: Program, genome: Genome,
+                   n: int = 2) -> tuple[Genome, list[tuple[float, dict]]]:
         """Rows that copy the baseline points a program loses to most, largest loss first (one per
         baseline point), each with the budget where it loses: the curve comparison turned into
-        code, as an LLM explorer reads it from its prompt. Only baselines the universal knobs
-        express can be copied (`grammar.imitation_row`); half the copies also drop the vote weighting."""
+        code, as an LLM explorer reads it from its prompt. Baselines the program's components
+        cannot express are copied into the least change of them that can (`grammar.hosting`: ASC
+        into a vote-share program needs a posterior arm), returned with the rows; others are
+        skipped (`grammar.imitation_row`). Half the copies also drop the vote weighting."""
         points = self.curves.get(program.controller_id, [])
         top = max((p.permutations for p in points), default=0)
         out: list[tuple[float, dict]] = []
@@ -250,12 +254,14 @@ class _Folds:
             if (loss.baseline, loss.beta) in seen:
                 continue
             seen.add((loss.baseline, loss.beta))
-            row = imitation_row(genome, loss.baseline, loss.beta, plain_vote=rng.random() < 0.5)
+            host = hosting(genome, loss.baseline)
+            row = imitation_row(host, loss.baseline, loss.beta, plain_vote=rng.random() < 0.5)
             if row is not None:
+                genome = host
                 out.append((loss.budget, row))
             if len(out) == n:
                 break
-        return out
+        return genome, out
 
     def measured(self, programs: list[tuple[Program, Genome]]) -> list["Measured"]:
         """Every distinct row of these programs with its per-fold points, at the highest fidelity

@@ -258,45 +258,86 @@ COPY_HOSTS = [(i, SEEDS[i][0]["stop"]) for i in NEUTRAL_SEEDS] + [(2, stop) for 
 
 
 @pytest.mark.parametrize("seed,stop", COPY_HOSTS, ids=lambda x: str(x))
-@pytest.mark.parametrize("baseline,beta", [("first-k", 0.6), ("first-k", 0.9), ("sc", 0.5)])
+@pytest.mark.parametrize("baseline,beta", [("first-k", 0.6), ("first-k", 0.9), ("sc", 0.5), ("asc", 0.0),
+                                           ("asc", 0.5), ("asc", 0.918)])
 def test_a_baseline_copied_into_a_program_replays_as_the_baseline(seed, stop, baseline, beta, synthetic_bank, tmp_path):
     """An imitation row with a plain vote makes any program stop where the baseline's operating point
-    does, token for token, and answer as it does (SC@k exactly; first-k but where more than k
-    branches end in the same round): the copy is the baseline's mechanism inside the program."""
+    does, token for token, and answer as it does (SC@k and ASC exactly; first-k but where more than
+    k branches end in the same round): the copy is the baseline's mechanism inside the program. ASC
+    needs a stop that holds its posterior; other programs get no copy of it."""
+    from autotts.explorer.grammar import POSTERIOR_STOPS
     from replay_core.baselines import BASELINES
 
     own = stop == SEEDS[seed][0]["stop"]
     genome = seed_genome(seed, 3) if own else ladder(dict(SEEDS[seed][0], stop=stop), 3)
     row = imitation_row(genome, baseline, beta, plain_vote=True)
+    if baseline == "asc" and stop not in POSTERIOR_STOPS:
+        assert row is None
+        return
     module = tmp_path / "copy.py"
     module.write_text(render(Genome(genome.components, (row,))))
     questions, seeds = np.arange(synthetic_bank.n_questions), np.arange(3)
     copy = run_batch(synthetic_bank, load_module_factory(module), 0.0, questions, seeds)
     original = run_batch(synthetic_bank, BASELINES[baseline].make_controller, beta, questions, seeds)
     assert np.array_equal(copy.tokens, original.tokens)
-    if baseline == "sc":
+    if baseline in ("sc", "asc"):
         assert np.array_equal(copy.correct, original.correct)
     else:  # first-k votes over exactly the k shortest; the program over every branch that ended by then
         assert (copy.correct != original.correct).mean() <= 0.02
 
 
-def test_a_refit_copies_the_baseline_point_a_parent_loses_to_most():
-    """Where the parent is below the envelope, its largest loss names a baseline point; the copy of
-    that point is a row of the parent's own program (a baseline no universal knob expresses is not copied)."""
-    genome = seed_genome(7, 4)
-    baselines = {"first-k": [_point(0.8, m, 700, 0.5) for m in ("small", "large")],
-                 "asc": [_point(b, m, t, a) for m in ("small", "large") for b, t, a in ((0.0, 100, 0.2), (1.0, 900, 0.45))]}
+@pytest.mark.parametrize("seed", [7, 2, 0], ids=["posterior stop", "vote-share stop", "first-k stop"])
+def test_a_refit_copies_the_baseline_points_a_parent_loses_to_most(seed):
+    """Where the parent is below the envelope, its largest losses name baseline points, largest
+    first; each copy is a row of the parent's own program. ASC goes into a posterior stop as it is,
+    into a vote-share stop through `share-or-posterior` with the old rows' posterior held back, and
+    not into a program whose stop cannot hold its rule."""
+    from autotts.explorer.grammar import hosting
+
+    genome = seed_genome(seed, 4)
+    baselines = {"first-k": [_point(0.8, m, 700, 0.5) for m in ("small", "large")],  # loses 0.2 from 700 on
+                 "asc": [_point(b, m, t, a) for m in ("small", "large")  # 0.12 from 400 to 700
+                         for b, t, a in ((0.0, 100, 0.2), (1.0, 400, 0.42))]}
     program = Program("p", 0, 0, render(genome), status="evaluated", permutations=20)
     curves = {"p": [_point(b, m, t, 0.3) for b, t in ((0.0, 100), (1 / 3, 300), (2 / 3, 600), (1.0, 1000))
                     for m in ("small", "large")]}
     folds = _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), curves, baselines)
-    copies = folds.imitations(random.Random(0), program, genome)
-    assert len(copies) == 1
-    budget, row = copies[0]
-    assert 700 <= budget <= 900
-    assert row in (imitation_row(genome, "first-k", 0.8, plain_vote=True),
-                   imitation_row(genome, "first-k", 0.8, plain_vote=False))
-    assert set(row) == set(genome.params())
+    host, copies = folds.imitations(random.Random(0), program, genome)
+    stop = genome.components["stop"]
+    assert host == hosting(genome, "asc") and (host == genome) is (stop != "share")
+    if stop == "share":
+        assert host.components == {**genome.components, "stop": "share-or-posterior"}
+        assert [{k: v for k, v in r.items() if k != "threshold"} for r in host.rows] == list(genome.rows)
+        assert {r["threshold"] for r in host.rows} == {PARAMS["threshold"].high}
+    (budget, row), *asc = copies
+    assert 700 <= budget <= 900 and row in (imitation_row(genome, "first-k", 0.8, plain_vote=True),
+                                            imitation_row(genome, "first-k", 0.8, plain_vote=False))
+    if stop == "first-k":
+        assert asc == []
+    else:
+        assert 400 <= asc[0][0] < 700 and len(asc) == 1 and asc[0][1] in (imitation_row(host, "asc", 1.0, plain_vote=True),
+                                                               imitation_row(host, "asc", 1.0, plain_vote=False))
+    chosen = folds.measured([(program, genome)])[:2]  # the parent's own rows: without a hosting stop's knob
+    child = OfflineExplorer._refit(random.Random(1), host, chosen, copies)
+    assert child.components == host.components and len(child.rows) == 4
+    kept = [{**host.rows[0], **m.row} for m in chosen] + [{**host.rows[0], **r} for _, r in copies]
+    assert all(Genome(host.components, (r,)).normalized().rows[0] in child.rows for r in kept)
+
+
+def test_a_vote_share_program_hosting_asc_stops_as_before(synthetic_bank, tmp_path):
+    """`hosting` turns a vote-share stop into `share-or-posterior` with the posterior held back: the
+    old rows replay as they did (here token for token; in general up to a lopsided vote surer than
+    0.999 before its share is reached)."""
+    from autotts.explorer.grammar import hosting
+
+    genome = seed_genome(2, 5)
+    questions, seeds = np.arange(synthetic_bank.n_questions), np.arange(3)
+    for name, program in (("share", genome), ("hosting", hosting(genome, "asc"))):
+        (tmp_path / f"{name}.py").write_text(render(program))
+    for beta in np.linspace(0, 1, 5):
+        before, after = (run_batch(synthetic_bank, load_module_factory(tmp_path / f"{name}.py"), beta, questions, seeds)
+                         for name in ("share", "hosting"))
+        assert np.array_equal(before.tokens, after.tokens) and np.array_equal(before.answers, after.answers)
 
 
 def test_losses_and_the_prompts_loss_lines_name_the_same_budgets():
