@@ -16,7 +16,8 @@ of tournament-selected parents by one of five operators:
   fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
   Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets,
   a free slot gets that baseline's operating point written in the parent's own components
-  (`grammar.imitation_row`), the comparison an LLM explorer reads in its prompt turned into a row;
+  (`grammar.imitation_row`; ASC into a vote-share program through the least change of its stop
+  that can hold it, `grammar.hosting`), the comparison an LLM explorer reads in its prompt turned into a row;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -168,10 +169,12 @@ class OfflineExplorer:
                copies: list[tuple[float, dict]] = ()) -> Genome:
         """A new table: the chosen rows and the baseline copies (tokens, row) in cost order, the free
         slots filled with variations of the chosen rows."""
-        table: list[tuple[float, dict]] = [(m.tokens, {**genome.rows[0], **m.row}) for m in chosen]  # a hosting
-        room = len(genome.rows) - len(table)                                            # stop's new knob
-        table += [(tokens, {**genome.rows[0], **row}) for tokens, row in copies[:room]
-                  if all({**genome.rows[0], **row} != r for _, r in table)]
+        fill = genome.rows[0]  # a knob the parent's rows lack (a hosting stop's threshold) takes the host's value
+        table: list[tuple[float, dict]] = [(m.tokens, {**fill, **m.row}) for m in chosen]
+        for tokens, row in copies[:len(genome.rows) - len(table)]:
+            row = {**fill, **row}
+            if all(row != r for _, r in table):
+                table.append((tokens, row))
         names = genome.params()
         while len(table) < len(genome.rows):
             tokens, row = rng.choice(table[:len(chosen)])
