@@ -81,22 +81,23 @@ def shipped_source(warehouse: str, run_id: str, command: str) -> tuple[str, int,
 
     store = DiscoveryStore(warehouse, run_id)
     champion = standings(store, 1)[0][0]
-    carried = {p.controller_id: p.carried_from or "" for p in ProgramsDatabase.load(store).of_round(CARRIED_ROUND)}
-    builtins = {cid: origin for cid, origin in carried.items() if origin.startswith("built-in ")}
-    earlier = sorted(set(carried.values()) - set(builtins.values()) - {""})
+    carried = ProgramsDatabase.load(store).of_round(CARRIED_ROUND)
+    builtins = {p.controller_id: p.built_in for p in carried if p.built_in}
+    earlier = sorted({p.carried_from for p in carried if p.carried_from and not p.built_in})
     continued = (f", continuing from the best programs of run{'s' if len(earlier) > 1 else ''} {', '.join(earlier)} "
                  "(carried over)") if earlier else ""
-    continued += "".join(f", starting from the {origin} controller as it was then (candidate {cid})"
-                         for cid, origin in builtins.items())
+    continued += "".join(f", starting from the built-in {name} controller as it was then (candidate {cid})"
+                         for cid, name in builtins.items())
     chosen = (f"Chosen by its search-split gains at the search's own fidelity ({champion.permutations} permutations, "
               "the baselines on the same): " + ", ".join(f"{fold} {100 * gain:+.2f}" for fold, gain
                                                            in sorted(champion.fold_gains.items())) + " points.")
-    if champion.controller_id in builtins:  # nothing the night found beat where it started: that code stays
-        if genome_of(champion.source) is None:
-            raise SystemExit(f"the champion is the {builtins[champion.controller_id]} controller the run started "
-                             "from, which is not a grammar program: nothing to ship as `discovered`")
-        return (champion.controller_id, len(genome_of(champion.source).rows), champion.source,
-                f"{chosen} It is the {builtins[champion.controller_id]} controller the run started from, unchanged.")
+    if champion.built_in:  # nothing the night found beat where it started: that code stays
+        started = genome_of(champion.source)
+        if started is None:
+            raise SystemExit(f"the champion is the built-in {champion.built_in} controller the run started from, "
+                             "which is not a grammar program: nothing to ship as `discovered`")
+        return (champion.controller_id, len(started.rows), champion.source,
+                f"{chosen} It is the built-in {champion.built_in} controller the run started from, unchanged.")
     folds: dict[tuple[str, str], list[list[float]]] = {}
     for p in sorted(store.search_curves()[1][champion.controller_id], key=lambda p: p.beta):
         folds.setdefault((p.benchmark, p.model), []).append([p.beta, p.tokens, p.accuracy])

@@ -22,6 +22,9 @@ def candidate_id(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
+BUILT_IN = "built-in "  # `carried_from` of a program a run started from: "built-in NAME"
+
+
 @dataclass
 class Program:
     controller_id: str
@@ -40,6 +43,12 @@ class Program:
     curve: list[list[float]] | None = None  # [beta, tokens, accuracy] per beta, averaged over groups
     fold_gains: dict[str, float] | None = None  # gain over the best baseline per "benchmark/model"
     worst_gain: float | None = None         # the smallest fold gain: the selection rule's key
+
+    @property
+    def built_in(self) -> str | None:
+        """The name of the built-in controller this program is, when a run started from it."""
+        origin = self.carried_from or ""
+        return origin.removeprefix(BUILT_IN) if origin.startswith(BUILT_IN) else None
 
 
 CARRIED_ROUND = -1  # carried-over programs are re-evaluated in this round, before round 0
@@ -128,7 +137,7 @@ class ProgramsDatabase:
         islands in turn: a night that refines what ships (`discovered`) instead of starting from the
         seed programs. The offline explorer evolves those written in its grammar."""
         return self.propose([Program(candidate_id(source), CARRIED_ROUND, i % self.islands, source, [], "built-in",
-                                     carried_from=f"built-in {name}")
+                                     carried_from=f"{BUILT_IN}{name}")
                              for i, (name, source) in enumerate(builtins.items())])
 
     def propose(self, programs: list[Program]) -> list[Program]:
