@@ -14,10 +14,11 @@ of tournament-selected parents by one of five operators:
   assembles from every measured program of the same components (each row is an operating point
   of its own, so rows measured in different programs of one family combine), at the highest
   fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
-  Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets,
-  a free slot gets that baseline's operating point written in the parent's own components
-  (`grammar.imitation_row`; ASC into a vote-share program through the least change of its stop
-  that can hold it, `grammar.hosting`), the comparison an LLM explorer reads in its prompt turned into a row;
+  Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets
+  (on its worst fold first), a free slot gets that baseline's operating point written in the
+  parent's own components (`grammar.imitation_row`; ASC into a vote-share program through the
+  least change of its stop that can hold it, `grammar.hosting`), the comparison an LLM explorer
+  reads in its prompt turned into a row;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -243,17 +244,23 @@ class _Folds:
 
     def imitations(self, rng: random.Random, program: Program, genome: Genome,
                    n: int = 2) -> tuple[Genome, list[tuple[float, dict]]]:
-        """Rows that copy the baseline points a program loses to most, largest loss first (one per
-        baseline point), each with the budget where it loses: the curve comparison turned into
-        code, as an LLM explorer reads it from its prompt. Baselines the program's components
-        cannot express are copied into the least change of them that can (`grammar.hosting`: ASC
-        into a vote-share program needs a posterior arm), returned with the rows; others are
-        skipped (`grammar.imitation_row`). Half the copies also drop the vote weighting."""
+        """Rows that copy the baseline points a program loses to most, each with the budget where it
+        loses: the curve comparison turned into code, as an LLM explorer reads it from its prompt.
+        The losses of the program's worst fold come first (largest first, one copy per baseline
+        point), then the other folds' by fold: selection ranks by the worst fold, so that is where
+        a copy can raise a program's rank; the largest loss overall is often on a fold that is well
+        ahead already. Baselines the program's components cannot express are copied into the
+        least change of them that can (`grammar.hosting`: ASC into a vote-share program needs a
+        posterior arm), returned with the rows; others are skipped (`grammar.imitation_row`).
+        Half the copies also drop the vote weighting."""
         points = self.curves.get(program.controller_id, [])
         top = max((p.permutations for p in points), default=0)
+        measured = [p for p in points if p.permutations == top]
+        fold_gain = {key: gain for key, (_, gain) in self.scoring.score(measured)[2].items()}
         out: list[tuple[float, dict]] = []
         seen: set[tuple[str, float]] = set()
-        for loss in losses([p for p in points if p.permutations == top], self.baselines):
+        for loss in sorted(losses(measured, self.baselines), key=lambda loss: (fold_gain.get(loss.group, 0.0),
+                                                                                loss.gap)):
             if (loss.baseline, loss.beta) in seen:
                 continue
             seen.add((loss.baseline, loss.beta))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from autotts.explorer.base import DiscoveryContext
+from autotts.explorer.comparison import losses
 from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, frontier_rows, genome_of, imitation_row, ladder,
                                       render, row_index)
 from autotts.explorer.halving import promote, rungs
@@ -343,7 +344,7 @@ def test_a_vote_share_program_hosting_asc_stops_as_before(synthetic_bank, tmp_pa
 def test_losses_and_the_prompts_loss_lines_name_the_same_budgets():
     """The explorer's copies and the LLM prompt read one comparison: the budgets `losses` lists are
     the ones the prompt's line names, with the same baseline, and the largest loss comes first."""
-    from autotts.explorer.comparison import losses, losses_text
+    from autotts.explorer.comparison import losses_text
 
     baselines = {"first-k": [_point(0.8, "m", 700, 0.5)], "sc": [_point(0.0, "m", 100, 0.2), _point(1.0, "m", 900, 0.45)]}
     candidate = [_point(0.0, "m", 100, 0.3), _point(1.0, "m", 1000, 0.4)]
@@ -437,3 +438,23 @@ def _assert_same_episodes(got, want, beta) -> None:
         assert np.array_equal(getattr(got, name), getattr(want, name)), (beta, name)
 
 
+
+
+def test_a_refit_copies_from_the_worst_fold_first():
+    """Selection ranks by the worst fold, so copies come from its losses first even when another
+    fold loses more at one budget: here the large model trails ASC by 0.12 from 400 tokens on and
+    is the worst fold, while the small one, far ahead below 700 tokens, trails first-k by 0.3 at
+    700. The first copy is ASC's point, the second first-k's."""
+    genome = seed_genome(7, 4)  # a posterior stop: ASC goes in as it is
+    asc = [_point(b, m, t, a) for m in ("small", "large") for b, t, a in ((0.0, 100, 0.2), (1.0, 400, 0.42))]
+    baselines = {"asc": asc, "first-k": [_point(0.8, "small", 700, 0.9), _point(0.8, "large", 700, 0.35)]}
+    program = Program("p", 0, 0, render(genome), status="evaluated", permutations=20)
+    curves = {"p": [_point(b, m, t, a) for b, t in ((0.0, 100), (1 / 3, 300), (2 / 3, 600), (1.0, 1000))
+                    for m, a in (("small", 0.6), ("large", 0.3))]}
+    folds = _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), curves, baselines)
+    gains = {model: gain for (_, model), (_, gain) in folds.scoring.score(curves["p"])[2].items()}
+    largest = losses(curves["p"], baselines)[0]
+    assert gains["large"] < gains["small"] and (largest.group[1], largest.baseline) == ("small", "first-k")
+    _, ((asc_budget, asc_row), (fk_budget, fk_row)) = folds.imitations(random.Random(0), program, genome)
+    assert 400 <= asc_budget < 700 and asc_row in [imitation_row(genome, "asc", 1.0, plain) for plain in (True, False)]
+    assert fk_budget >= 700 and fk_row in [imitation_row(genome, "first-k", 0.8, plain) for plain in (True, False)]
