@@ -415,6 +415,17 @@ def hosting(genome: Genome, baseline: str) -> Genome:
     return Genome(dict(genome.components, stop="share-or-posterior"), rows).normalized()
 
 
+def written_in(genome: Genome, components: dict[str, str]) -> Genome | None:
+    """The program in these components, where they hold it without a change of behaviour: itself, or
+    a vote-share program as `share-or-posterior` with its posterior held back (`hosting`). None
+    otherwise. A refit of a hosting program can so assemble its table from the rows its vote-share
+    relatives measured as well as from its own."""
+    for written in (genome, hosting(genome, "asc")):
+        if written.components == components:
+            return written
+    return None
+
+
 def unanimous_votes(threshold: float) -> int:
     """The fewest votes (at least two, as ASC asks) whose unanimous posterior passes `threshold`. A
     split vote that passes has at least as many for its leader, so as `min_votes` this leaves ASC's

@@ -11,8 +11,9 @@ of tournament-selected parents by one of five operators:
   raises the worst fold's gain over the baseline envelope at matched budgets (then the mean gain),
   until no row helps; the other rows are variations of the chosen ones. The beta map bends towards
   the best configuration at every budget, and a row that only one model needs stays in. *merge*
-  assembles from every measured program of the same components (each row is an operating point
-  of its own, so rows measured in different programs of one family combine), at the highest
+  assembles from every measured program the parent's components can write unchanged (the same
+  components, or for a hosting parent its vote-share relatives: `grammar.written_in`; each row is
+  an operating point of its own, so rows measured in different programs of one family combine), at the highest
   fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
   Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets
   (on its worst fold first), a free slot gets that baseline's operating point written in the
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
 from autotts.explorer.comparison import Curves, losses
 from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, hosting, imitation_row, ladder,
-                                      on_grid, perturb, render, row_index, row_key)
+                                      on_grid, perturb, render, row_index, row_key, written_in)
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
@@ -122,7 +123,8 @@ class OfflineExplorer:
         if context.round % 3 == 2 and island == context.db.weakest_island():
             parent, genome = max(parents, key=lambda pg: _rank(pg[0]))  # migration: the best seeds the weakest
         lineage: tuple[str, ...] = (parent.controller_id,)
-        family = [pg for pg in parents if pg[1].components == genome.components and pg[0] is not parent]
+        family = [(other, written) for other, g in parents
+                  if other is not parent and (written := written_in(g, genome.components))]
         measured = folds.measured([(parent, genome)])
         roll = rng.random()
         if roll < 0.15:

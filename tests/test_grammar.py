@@ -458,3 +458,21 @@ def test_a_refit_copies_from_the_worst_fold_first():
     _, ((asc_budget, asc_row), (fk_budget, fk_row)) = folds.imitations(random.Random(0), program, genome)
     assert 400 <= asc_budget < 700 and asc_row in [imitation_row(genome, "asc", 1.0, plain) for plain in (True, False)]
     assert fk_budget >= 700 and fk_row in [imitation_row(genome, "first-k", 0.8, plain) for plain in (True, False)]
+
+
+def test_a_hosting_program_merges_the_rows_its_vote_share_relatives_measured():
+    """A vote-share program is written in `share-or-posterior` by holding its posterior back, so a
+    merge for a program that hosts ASC assembles from its vote-share relatives' rows too, each with
+    the points it was measured at; nothing is written in components that would change what it does."""
+    from autotts.explorer.grammar import hosting, written_in
+
+    share = seed_genome(2, 4)
+    hosted = hosting(share, "asc")
+    assert written_in(share, share.components) is share and written_in(share, hosted.components) == hosted
+    assert written_in(hosted, share.components) is None and written_in(seed_genome(7, 4), hosted.components) is None
+    program = Program("relative", 0, 0, render(share), status="evaluated", permutations=20)
+    curves = {"relative": [_point(b, m, 100 + 300 * b, 0.3) for b in (0.0, 1 / 3, 2 / 3, 1.0) for m in ("small", "large")]}
+    folds = _Folds(Scoring.from_points(curves["relative"]), curves, {"sc": curves["relative"]})
+    rows = folds.measured([(program, written_in(share, hosted.components))])
+    assert [m.row for m in rows] == list(hosted.rows) and {m.row["threshold"] for m in rows} == {0.999}
+    assert [m.points for m in rows] == [m.points for m in folds.measured([(program, share)])]
