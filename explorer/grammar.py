@@ -416,10 +416,11 @@ def hosting(genome: Genome, baseline: str) -> Genome:
 
 
 def written_in(genome: Genome, components: dict[str, str]) -> Genome | None:
-    """The program in these components, where they hold it without a change of behaviour: itself, or
-    a vote-share program as `share-or-posterior` with its posterior held back (`hosting`). None
-    otherwise. A refit of a hosting program can so assemble its table from the rows its vote-share
-    relatives measured as well as from its own."""
+    """The program in these components, where they hold it as it is: itself, or a vote-share
+    program as `share-or-posterior` with its posterior held back (`hosting`: the same stops but for
+    a lopsided vote surer than 0.999 before its share is reached). None otherwise. A refit of a
+    hosting program can so assemble its table from the rows its vote-share relatives measured as
+    well as from its own."""
     for written in (genome, hosting(genome, "asc")):
         if written.components == components:
             return written

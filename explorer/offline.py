@@ -11,10 +11,10 @@ of tournament-selected parents by one of five operators:
   raises the worst fold's gain over the baseline envelope at matched budgets (then the mean gain),
   until no row helps; the other rows are variations of the chosen ones. The beta map bends towards
   the best configuration at every budget, and a row that only one model needs stays in. *merge*
-  assembles from every measured program the parent's components can write unchanged (the same
+  assembles from every measured program the parent's components can write as it is (the same
   components, or for a hosting parent its vote-share relatives: `grammar.written_in`; each row is
-  an operating point of its own, so rows measured in different programs of one family combine), at the highest
-  fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
+  an operating point of its own, so rows measured in different programs of one family combine),
+  at the highest fidelity they reached, so that lucky few-permutation rows do not crowd out measured ones.
   Half the refits also *imitate*: where the parent loses most to a baseline at matched budgets
   (on its worst fold first), a free slot gets that baseline's operating point written in the
   parent's own components (`grammar.imitation_row`; ASC into a vote-share program through the

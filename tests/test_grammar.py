@@ -438,8 +438,6 @@ def _assert_same_episodes(got, want, beta) -> None:
         assert np.array_equal(getattr(got, name), getattr(want, name)), (beta, name)
 
 
-
-
 def test_a_refit_copies_from_the_worst_fold_first():
     """Selection ranks by the worst fold, so copies come from its losses first even when another
     fold loses more at one budget: here the large model trails ASC by 0.12 from 400 tokens on and
@@ -471,7 +469,8 @@ def test_a_hosting_program_merges_the_rows_its_vote_share_relatives_measured():
     assert written_in(share, share.components) is share and written_in(share, hosted.components) == hosted
     assert written_in(hosted, share.components) is None and written_in(seed_genome(7, 4), hosted.components) is None
     program = Program("relative", 0, 0, render(share), status="evaluated", permutations=20)
-    curves = {"relative": [_point(b, m, 100 + 300 * b, 0.3) for b in (0.0, 1 / 3, 2 / 3, 1.0) for m in ("small", "large")]}
+    curves = {"relative": [_point(b, m, 100 + 300 * b, 0.3) for b in (0.0, 1 / 3, 2 / 3, 1.0)
+                           for m in ("small", "large")]}
     folds = _Folds(Scoring.from_points(curves["relative"]), curves, {"sc": curves["relative"]})
     rows = folds.measured([(program, written_in(share, hosted.components))])
     assert [m.row for m in rows] == list(hosted.rows) and {m.row["threshold"] for m in rows} == {0.999}
