@@ -6,8 +6,10 @@ identically at that row's betas, and replay is deterministic, so the row's episo
 same bank and permutations are the same. Children made by refit, merge and tune keep most of their
 parent's rows; with this cache a round pays only for the rows it has not seen.
 
-Only sources that the grammar renders exactly are cached: a module that merely carries a GENOME
-literal could act differently. Results enter the cache only from a successful sandboxed evaluation
+Only sources that the grammar renders exactly, up to the module docstring, are cached: a module that
+merely carries a GENOME literal could act differently, while a docstring is a string the grammar's
+code never reads. That keeps the shipped controller's rows (replayed in round -1 of a night that
+starts from it) for its children: shipping rewrites the docstring with the controller's provenance. Results enter the cache only from a successful sandboxed evaluation
 (its batch-independence checks passed); its arrays are made read-only, since a result is shared,
 not copied. The sandbox's resource limits apply to the rows a program replays: a known row met
 them in the program that first replayed it. Grammar components use only label-invariant vote
@@ -15,12 +17,14 @@ helpers, so a row's results do not depend on the sandbox's per-run relabelling o
 """
 from __future__ import annotations
 
+import ast
 import json
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from autotts.explorer.grammar import genome_of, render, row_index, row_key
+from autotts.explorer.grammar import Genome, genome_of, render, row_index, row_key
+from autotts.explorer.parsing import parse_python
 from replay_core.bank import Bank
 from replay_core.candidate import CandidateResult, evaluate_candidate
 from replay_core.evaluate import EpisodeResults
@@ -119,9 +123,30 @@ def _nbytes(result: EpisodeResults) -> int:
 
 def _row_keys(bank_key: str, source: str, betas: list[float]) -> dict[float, tuple]:
     """Per beta, the key of the row it selects; empty for a source the grammar did not render."""
-    genome = genome_of(source)
-    if genome is None or render(genome) != source:
+    genome = _rendered_genome(source)
+    if genome is None:
         return {}
     components = json.dumps(genome.components, sort_keys=True)
     return {beta: (bank_key, components, row_key(genome.rows[row_index(beta, len(genome.rows))]))
             for beta in betas}
+
+
+def _rendered_genome(source: str) -> Genome | None:
+    """The genome of a module the grammar rendered, whatever its docstring says; None for any other source."""
+    genome = genome_of(source)
+    if genome is None:
+        return None
+    rendered = render(genome)
+    code = _after_docstring(rendered)  # the grammar's modules always open with one
+    return genome if source == rendered or (code is not None and _after_docstring(source) == code) else None
+
+
+def _after_docstring(source: str) -> str | None:
+    """The code after a docstring that opens the module at its first character (None for any other
+    module): that code must match the grammar's rendering exactly, so nothing that runs can differ."""
+    body = parse_python(source).body
+    first = body[0] if body else None
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)):
+        return None
+    docstring = ast.get_source_segment(source, first)
+    return source[len(docstring):] if docstring and source.startswith(docstring) else None

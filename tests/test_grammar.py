@@ -377,7 +377,8 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
     """The row cache: a child that keeps three of its parent's four rows replays only the new one,
     and its results equal those of replaying the whole child; on more permutations only the ones not
     yet known are replayed, and the joined results equal a whole run on them; a source the grammar did
-    not render exactly (here, one comment added) never reads from the cache."""
+    not render exactly (here, one comment added, or code beside a new docstring) never reads from the
+    cache, while one whose docstring alone was rewritten (as shipping does) does."""
     parent = seed_genome(1, 4)
     rows = [dict(r) for r in parent.rows]
     rows[2]["min_votes"] = rows[2]["min_votes"] + 1
@@ -389,6 +390,10 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
     known, missing = cache.split("bank", render(child), betas, 2)
     assert missing == {2 / 3: 0} and sorted(known) == [0.0, 1 / 3, 1.0]
     assert cache.split("bank", render(child) + "# edited\n", betas, 2)[1] == dict.fromkeys(betas, 0)
+    shipped = '"""Shipped: provenance rewritten."""' + render(child).split('"""', 2)[2]  # a new docstring
+    assert cache.split("bank", shipped, betas, 2)[0].keys() == known.keys()
+    for smuggled in ('# coding: latin-1\n' + shipped, shipped.replace('"""\n', '"""; import os\n', 1)):
+        assert cache.split("bank", smuggled, betas, 2)[1] == dict.fromkeys(betas, 0)
     assert not known[0.0].tokens.flags.writeable  # shared, so read-only
     tiny = RowCache(capacity_bytes=known[0.0].tokens.nbytes)
     tiny.add("bank", render(parent), first.results, 2)
