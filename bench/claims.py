@@ -17,12 +17,10 @@ import numpy as np
 
 from bench._shared import published_table
 from replay_core.bank import Bank
-from replay_core.baselines import BASELINES
+from replay_core.baselines import BASELINES, ENVELOPE, ENVELOPE_BETAS
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, accuracy_at_budget, summarize
 
-SEARCH_ENVELOPE = ("sc", "asc", "esc", "parallel-probe", "first-k")
-BASELINE_BETAS = [float(b) for b in np.linspace(0, 1, 11)]  # the baselines' curves, whatever the candidate's grid
 
 
 def curve(bank: Bank, factory, betas: list[float], permutations: int, workers: int = 2) -> list[Point]:
@@ -32,8 +30,8 @@ def curve(bank: Bank, factory, betas: list[float], permutations: int, workers: i
 def envelope_gains(bank: Bank, points: list[Point], permutations: int) -> dict[str, float]:
     """Per "benchmark/model" group: mean gain (accuracy, 0-1) over the envelope of the hand-made
     baselines at matched budgets, over their budget range (the search score's rule)."""
-    baselines = [p for name in SEARCH_ENVELOPE
-                 for p in curve(bank, BASELINES[name].make_controller, BASELINE_BETAS, permutations)]
+    baselines = [p for name in ENVELOPE
+                 for p in curve(bank, BASELINES[name].make_controller, list(ENVELOPE_BETAS), permutations)]
     _, _, per_group = Scoring.from_points(baselines).score(points)
     return {f"{bench}/{model}": gain for (bench, model), (_, gain) in sorted(per_group.items(), key=lambda kv: kv[0][::-1])}
 

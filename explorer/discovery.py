@@ -19,7 +19,7 @@ from autotts.explorer.base import DiscoveryContext, Explorer
 from autotts.explorer.halving import promote, rungs, skips
 from autotts.explorer.programs_db import CARRIED_ROUND, Program, ProgramsDatabase, candidate_id
 from autotts.explorer.row_cache import RowCache
-from replay_core.baselines import BASELINES
+from replay_core.baselines import BASELINES, ENVELOPE, ENVELOPE_BETAS
 from replay_core.candidate import evaluate_candidate
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, summarize
@@ -28,7 +28,6 @@ from autotts.trajectories.bank_cache import load_snapshot
 from autotts.warehouse.discovery_store import DiscoveryStore
 from autotts.warehouse.results import ControllerRecord, ControllerSpec, CurveResult
 
-SEARCH_BASELINES = ("sc", "asc", "esc", "parallel-probe", "first-k")
 Progress = Callable[..., None]  # (stage, done=1, total=None), as autotts.tasks.progress.report
 ROWS = RowCache()  # rows replayed in this process, across rounds and runs (keyed by bank snapshot)
 
@@ -53,14 +52,15 @@ def baseline_curve(bank, name: str, betas: list[float], permutations: int) -> Cu
     return CurveResult(ControllerSpec(name, {}).record(), bank.source_banks(), summarize(bank, results))
 
 
-def search_baselines(store: DiscoveryStore, bank, betas: list[float], permutations: int,
-                     baselines: tuple[str, ...] = SEARCH_BASELINES) -> list[Point]:
-    """The bar candidates must clear. Evaluated once per run; a resumed run reads them back."""
+def search_baselines(store: DiscoveryStore, bank, permutations: int, baselines: tuple[str, ...] = ENVELOPE
+                     ) -> list[Point]:
+    """The bar candidates must clear, on `ENVELOPE_BETAS` whatever the run's grid. Evaluated once per
+    run; a resumed run reads them back (a run begun before the grid was fixed keeps its own)."""
     groups = set(bank.source_banks())
     stored = [p for p in store.baseline_points() if (p.benchmark, p.model) in groups]
     if stored:
         return stored
-    curves = [baseline_curve(bank, name, betas, permutations) for name in baselines]
+    curves = [baseline_curve(bank, name, list(ENVELOPE_BETAS), permutations) for name in baselines]
     store.write_curves(curves, frontier=False)
     return [p for c in curves for p in c.points]
 
@@ -182,12 +182,13 @@ def standings(store: DiscoveryStore, n: int) -> tuple[list[Program], int]:
 
 
 def holdout(store: DiscoveryStore, bank, sources: dict[str, str], betas: list[float], permutations: int) -> list[dict]:
-    """The best candidates and every hand-made baseline on held-out benchmarks and models."""
+    """The best candidates (on the run's `betas`) and every hand-made baseline (on `ENVELOPE_BETAS`,
+    as on the search split) on held-out benchmarks and models."""
     curves = []
     for name, baseline in BASELINES.items():
         if not baseline.hand_made or (baseline.needs_confidence and not bank.has_confidence):
             continue
-        curves.append(baseline_curve(bank, name, betas, permutations))
+        curves.append(baseline_curve(bank, name, list(ENVELOPE_BETAS), permutations))
     for cid, source in sources.items():
         result = evaluate_candidate(bank, source, betas, permutations, Limits(round_seconds=60, total_seconds=1800))
         record = ControllerRecord(f"candidate-{cid}", "explorer", source, {})

@@ -61,7 +61,7 @@ def discover_flow(warehouse: str, search_benchmarks: list[str] | None = None, se
         todo = rounds_left(warehouse, run_id, setup["rounds"])
         grid = tuple(float(b) for b in np.linspace(0, 1, setup["betas"]))
         search_path = snapshot_bank(warehouse, None, setup["search_benchmarks"], setup["search_models"])
-        baseline_points = baseline_curves(warehouse, run_id, search_path, list(grid), setup["permutations"])
+        baseline_points = baseline_curves(warehouse, run_id, search_path, setup["permutations"])
         settings = SearchSettings(betas=grid, permutations=setup["permutations"], candidates=setup["candidates"],
                                   beta_parameterized=setup["beta_parameterized"],
                                   trace_feedback=setup["trace_feedback"], parallel=parallel, halving=setup["halving"])

@@ -11,7 +11,7 @@ from autotts.explorer.base import Explorer
 from autotts.explorer.discovery import SearchSettings
 from autotts.explorer.programs_db import ProgramsDatabase
 from autotts.explorer.run_setup import new_setup, resumed_setup
-from replay_core.baselines import builtin_sources
+from replay_core.baselines import ENVELOPE, builtin_sources
 from replay_core.metrics import Point
 from autotts.tasks import progress
 from autotts.trajectories.bank_cache import load_snapshot
@@ -21,11 +21,11 @@ from autotts.warehouse.results import complete_discovery_run, earlier_runs, fini
 
 
 @task(name="baseline-curves")
-def baseline_curves(warehouse: str, run_id: str, bank_path: str, betas: list[float], permutations: int,
-                    baselines: tuple[str, ...] = discovery.SEARCH_BASELINES) -> list[dict]:
-    """The bar candidates must clear. Evaluated once per run; a resumed run reads them back."""
-    points = discovery.search_baselines(DiscoveryStore(warehouse, run_id), load_snapshot(bank_path), betas,
-                                        permutations, baselines)
+def baseline_curves(warehouse: str, run_id: str, bank_path: str, permutations: int,
+                    baselines: tuple[str, ...] = ENVELOPE) -> list[dict]:
+    """The bar candidates must clear (`autotts.explorer.discovery.search_baselines`)."""
+    points = discovery.search_baselines(DiscoveryStore(warehouse, run_id), load_snapshot(bank_path), permutations,
+                                        baselines)
     return [p.as_dict() for p in points]
 
 

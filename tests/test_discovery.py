@@ -17,6 +17,7 @@ from autotts.explorer.parsing import MalformedAnswer, extract_module
 from tests.conftest import ROOT
 from autotts.warehouse.ingest import load, prepare
 from autotts.warehouse.queries import run_sql
+from replay_core.baselines import ENVELOPE_BETAS
 
 HONEST = (ROOT / "docs" / "controller-api.md").read_text().split("```python\n")[-1].split("```")[0]
 SMALL = dict(search_benchmarks=["synthetic-aime"], holdout_benchmarks=["synthetic-math"], betas=3, permutations=3,
@@ -45,6 +46,13 @@ def test_offline_discovery_records_rounds_candidates_and_holdout(warehouse, pref
     assert "sc" in holdout and any(name.startswith("candidate-") for name in holdout)
     board = run_sql(warehouse, "SELECT DISTINCT benchmark FROM leaderboard").column("benchmark").to_pylist()
     assert "synthetic-math" in board
+    # the bar is drawn on one fixed beta grid, whatever the run's --betas (here 3), search split and held out
+    grids = run_sql(warehouse, "SELECT benchmark, controller, list(DISTINCT beta ORDER BY beta) AS betas "
+                               "FROM baseline_curves GROUP BY ALL").to_pylist()
+    assert {g["benchmark"] for g in grids} == {"synthetic-aime", "synthetic-math"}
+    assert all(g["betas"] == pytest.approx(list(ENVELOPE_BETAS)) for g in grids)
+    assert len({p["beta"] for c in summary["holdout"] if c["controller"].startswith("candidate-")
+                for p in c["points"]}) == 3
     # bench/row_union.py: every measured row pooled per fold bounds each candidate's own gain from above
     from bench.row_union import pooled_gains
 

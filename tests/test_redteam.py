@@ -83,7 +83,7 @@ def test_a_round_of_hostile_candidates_changes_the_warehouse_only_by_failed_rows
     load(warehouse, prepare(synthetic_file))
     run_id = start_run(warehouse, "discover", {})
     bank_path = snapshot_bank.fn(warehouse, None, ["synthetic-aime"], None, str(tmp_path))
-    baselines = baseline_curves.fn(warehouse, run_id, bank_path, [0.0, 1.0], 2, ("sc",))
+    baselines = baseline_curves.fn(warehouse, run_id, bank_path, 2, ("sc",))
     before = fingerprint(warehouse)
     settings = SearchSettings(betas=(0.0, 1.0), permutations=2, candidates=len(REDTEAM), round_seconds=3,
                               total_seconds=30, parallel=2)

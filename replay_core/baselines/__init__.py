@@ -9,6 +9,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from replay_core.baselines import (adaptive_consistency, deepconf, discovered, early_stopping, first_finish,
                                    parallel_probe, self_consistency)
 
@@ -58,6 +60,13 @@ BASELINES: dict[str, Baseline] = {
         Baseline("discovered", "Discovered (AutoTTS)", discovered.make_controller, {}, hand_made=False),
     )
 }
+
+
+# The bar a candidate must clear: the envelope of these baselines' curves on this beta grid at matched
+# budgets. The grid is fixed, whatever grid the candidate runs on: a denser one draws a higher
+# envelope, and a score must not depend on a run's `--betas` (docs/discovery.md).
+ENVELOPE = ("sc", "asc", "esc", "parallel-probe", "first-k")
+ENVELOPE_BETAS = tuple(float(b) for b in np.linspace(0, 1, 11))
 
 
 def builtin_sources(names: list[str]) -> dict[str, str]:
