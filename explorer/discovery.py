@@ -121,22 +121,24 @@ def run_round(store: DiscoveryStore, rnd: int, bank_path: str, baseline_points: 
 
     final: dict[str, list[Point]] = {}
     plan = rungs(settings.permutations, settings.eta) if settings.halving else [settings.permutations]
-    contenders = [p for p in db.of_round(rnd) if p.status != "failed"]
-    first = True
+    # a resumed round: a candidate that failed on a higher rung still holds the place it was ranked in below
+    contenders = [p for p in db.of_round(rnd) if p.status != "failed" or p.permutations]
+    first, below = True, 0
     for permutations in plan:
         if len(contenders) > 1 and not first:
-            scored = {p.controller_id: p.score or 0.0 for p in contenders if p.status == "evaluated"}
-            promoted = set(promote(scored, settings.eta))
+            scored = {p.controller_id: p.score or 0.0 for p in contenders if (p.permutations or 0) >= below}
+            reached = frozenset(p.controller_id for p in contenders if (p.permutations or 0) >= permutations)
+            promoted = set(promote(scored, settings.eta, promoted_before=reached))
             _write_curves(store, groups, scoring, db, final, keep=promoted)
             contenders = [p for p in contenders if p.controller_id in promoted]
         if skips(len(contenders), permutations, plan):
             continue
-        todo = [p for p in contenders if (p.permutations or 0) < permutations]
+        todo = [p for p in contenders if p.status != "failed" and (p.permutations or 0) < permutations]
         progress("candidates", 0, len(todo))
         side_by_side = max(1, settings.parallel // max(1, len(todo)))  # a lone candidate takes every slot
         with ThreadPoolExecutor(max_workers=settings.parallel) as pool:
             list(pool.map(lambda p: run(p, permutations, traces=first, side_by_side=side_by_side), todo))
-        first = False
+        first, below = False, permutations
     _write_curves(store, groups, scoring, db, final, keep=set())
     round_programs = db.of_round(rnd)
     failures = sum(p.status == "failed" for p in round_programs)

@@ -118,6 +118,21 @@ def test_successive_halving_rungs_and_promotion():
         rungs(0)
 
 
+def test_a_resumed_round_promotes_the_candidates_an_uninterrupted_one_would():
+    """Killed while the promoted replayed on the next rung, a round resumes with some of them scored
+    at that higher fidelity. Whatever those scores now are, the same ids go on."""
+    rng = random.Random(0)
+    for _ in range(300):
+        scores = {f"c{i}": rng.choice([0.1, 0.2, 0.3, rng.random()]) for i in range(rng.randint(1, 12))}
+        promoted = promote(scores)
+        reached = frozenset(rng.sample(promoted, rng.randint(0, len(promoted))))
+        resumed = {cid: rng.random() if cid in reached else score for cid, score in scores.items()}
+        assert set(promote(resumed, promoted_before=reached)) == set(promoted), (scores, reached)
+    scores = {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.1}
+    assert set(promote({**scores, "a": 0.0}, promoted_before=frozenset({"a"}))) == {"a", "b"}
+    assert set(promote({**scores, "a": 0.0})) == {"b", "c"}  # ranked again by its new score, it would lose its place
+
+
 def test_successive_halving_is_deterministic_for_a_seed(tmp_path, synthetic_file, prefect_harness, monkeypatch):
     """Two runs of one seed promote the same candidates; a lone survivor skips the rungs between
     (rungs of 2, 6 and 20: three candidates on 2, the best third straight on to 20)."""
