@@ -2,7 +2,7 @@
 
 No API key, no network. A program is a choice of components (autotts.explorer.grammar) plus a table of
 configurations, one per beta step. Each round it proposes, per island (as in FunSearch), children
-of tournament-selected parents by one of five operators:
+of tournament-selected parents by one of six operators:
 
 - *swap* one component for another of its slot (a new mechanism, e.g. a Beta-posterior stop
   instead of a vote share), its knobs starting from an even ladder;
@@ -20,6 +20,9 @@ of tournament-selected parents by one of five operators:
   parent's own components (`grammar.imitation_row`; ASC into a vote-share program through the
   least change of its stop that can hold it, `grammar.hosting`), the comparison an LLM explorer
   reads in its prompt turned into a row;
+- *extend*: a parent whose table repeats rows on the run's grid (written for fewer beta steps:
+  `grammar.on_grid`) keeps every row and takes imitated baseline points in the repeated slots,
+  where a refit would assemble its table afresh and leave rows out;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -126,6 +129,11 @@ class OfflineExplorer:
         family = [(other, written) for other, g in parents
                   if other is not parent and (written := written_in(g, genome.components))]
         measured = folds.measured([(parent, genome)])
+        repeats = len(genome.rows) - len({row_key(r) for r in genome.rows})
+        if repeats and measured and rng.random() < 0.5:
+            host, copies = folds.imitations(rng, parent, genome, n=repeats)
+            if copies:
+                return self._extend(genome, host, measured, copies), lineage, "extend+imitate"
         roll = rng.random()
         if roll < 0.15:
             child, operator = self._swap(rng, genome), "swap"
@@ -188,6 +196,23 @@ class OfflineExplorer:
                 table.append((tokens * (1 + 1e-6 * len(table)), row))
         table.sort(key=lambda tr: tr[0])
         return Genome(dict(genome.components), tuple(r for _, r in table)).normalized()
+
+    @staticmethod
+    def _extend(genome: Genome, host: Genome, measured: list["Measured"], copies: list[tuple[float, dict]]) -> Genome:
+        """Every distinct row of a table that repeats rows (a parent written for fewer beta steps,
+        on a finer grid: `grammar.on_grid`), as `host` writes it, and the baseline copies (tokens,
+        row) in the repeated slots, in cost order. A refit assembles a table afresh and leaves out
+        rows its greedy assembly does not pick; this keeps every row and adds the copy beside them."""
+        fill = host.rows[0]  # a knob the parent's rows lack (a hosting stop's threshold) takes the host's value
+        tokens = {row_key(m.row): m.tokens for m in measured}
+        table: dict[str, tuple[float, dict]] = {}
+        for row, written in zip(genome.rows, host.rows):
+            table.setdefault(row_key(written), (tokens.get(row_key(row), 0.0), written))
+        for budget, row in copies:
+            table.setdefault(row_key({**fill, **row}), (budget, {**fill, **row}))
+        rows = [row for _, row in sorted(table.values(), key=lambda tr: tr[0])]
+        rows += [rows[-1]] * (len(genome.rows) - len(rows))  # fewer copies than repeats: the dearest again
+        return Genome(dict(host.components), tuple(rows)).normalized()
 
     @staticmethod
     def _tune(rng: random.Random, genome: Genome, strength: float = 1.0) -> Genome:

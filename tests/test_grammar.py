@@ -495,3 +495,28 @@ def test_a_hosting_program_merges_the_rows_its_vote_share_relatives_measured():
     rows = folds.measured([(program, written_in(share, hosted.components))])
     assert [m.row for m in rows] == list(hosted.rows) and {m.row["threshold"] for m in rows} == {0.999}
     assert [m.points for m in rows] == [m.points for m in folds.measured([(program, share)])]
+
+
+def test_a_table_that_repeats_a_row_keeps_every_row_and_takes_a_copy_in_the_repeat():
+    """A parent written for fewer beta steps repeats a row on a finer grid (`on_grid`). Where it
+    loses to ASC, `extend` keeps all its rows, written as the host writes them, and puts ASC's
+    point in the repeated slot, in cost order; a refit would assemble the table afresh instead."""
+    from autotts.explorer.grammar import hosting, on_grid, row_key
+    from autotts.explorer.offline import OfflineExplorer
+
+    three = seed_genome(2, 3)  # a vote-share stop: ASC is hosted through share-or-posterior
+    parent = on_grid(three, (0.0, 1 / 3, 2 / 3, 1.0))
+    assert len({row_key(r) for r in parent.rows}) == 3
+    program = Program("p", -1, 0, render(three), status="evaluated", permutations=20)
+    curves = {"p": [_point(b, m, t, 0.3) for b, t in ((0.0, 100), (0.5, 300), (1.0, 900)) for m in ("small", "large")]}
+    baselines = {"asc": [_point(0.0, m, 150, 0.45) for m in ("small", "large")]}
+    folds = _Folds(Scoring.from_points([p for pts in baselines.values() for p in pts]), curves, baselines)
+    measured = folds.measured([(program, parent)])
+    host, copies = folds.imitations(random.Random(0), program, parent, n=1)
+    child = OfflineExplorer._extend(parent, host, measured, copies)
+    assert host == hosting(parent, "asc") and child.components == host.components
+    kept = [dict(r) for r in hosting(three, "asc").rows]
+    asc = [dict(r) for r in child.rows if dict(r) not in kept]
+    assert len(child.rows) == 4 and [dict(r) for r in child.rows if dict(r) in kept] == kept
+    assert len(asc) == 1 and asc[0]["threshold"] == imitation_row(host, "asc", 0.0, True)["threshold"]
+    assert [dict(r) for r in child.rows].index(asc[0]) == 1  # 150 tokens: between the 100- and 300-token rows
