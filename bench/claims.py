@@ -22,7 +22,6 @@ from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, accuracy_at_budget, summarize
 
 
-
 def curve(bank: Bank, factory, betas: list[float], permutations: int, workers: int = 2) -> list[Point]:
     return summarize(bank, evaluate(bank, factory, betas, permutations=permutations, workers=workers), bootstrap=200)
 

@@ -202,7 +202,8 @@ class OfflineExplorer:
         """Every distinct row of a table that repeats rows (a parent written for fewer beta steps,
         on a finer grid: `grammar.on_grid`), as `host` writes it, and the baseline copies (tokens,
         row) in the repeated slots, in cost order. A refit assembles a table afresh and leaves out
-        rows its greedy assembly does not pick; this keeps every row and adds the copy beside them."""
+        rows its greedy assembly does not pick; this keeps every row and adds the copy beside them.
+        Trace feedback does not lean it: the point is to keep the parent's measured rows as they are."""
         fill = host.rows[0]  # a knob the parent's rows lack (a hosting stop's threshold) takes the host's value
         tokens = {row_key(m.row): m.tokens for m in measured}
         table: dict[str, tuple[float, dict]] = {}
