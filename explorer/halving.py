@@ -3,8 +3,9 @@ of branch order, promote the best third to more, and so on up to the full count.
 
 A round then tries many more candidates in the time full evaluations of a few would take, and
 only promising ones reach full fidelity. Promotion depends only on scores and candidate ids, so a
-seeded run promotes the same candidates every time, a resumed round too. A lone contender is promoted whatever it
-scores, so the round skips the rungs between it and the top (explorer/discovery.py).
+seeded run promotes the same candidates every time, a resumed round too. A lone contender is
+promoted whatever it scores, so the round skips the rungs between it and the top
+(explorer/discovery.py).
 """
 from __future__ import annotations
 

@@ -9,9 +9,10 @@ parent's rows; with this cache a round pays only for the rows it has not seen.
 Only sources that the grammar renders exactly, up to the module docstring, are cached: a module that
 merely carries a GENOME literal could act differently, while a docstring is a string the grammar's
 code never reads. That keeps the shipped controller's rows (replayed in round -1 of a night that
-starts from it) for its children: shipping rewrites the docstring with the controller's provenance. Results enter the cache only from a successful sandboxed evaluation
-(its batch-independence checks passed); its arrays are made read-only, since a result is shared,
-not copied. The sandbox's resource limits apply to the rows a program replays: a known row met
+starts from it) for its children: shipping rewrites the docstring with the controller's
+provenance. Results enter the cache only from a successful sandboxed evaluation (its
+batch-independence checks passed); its arrays are made read-only, since a result is shared, not
+copied. The sandbox's resource limits apply to the rows a program replays: a known row met
 them in the program that first replayed it. Grammar components use only label-invariant vote
 helpers, so a row's results do not depend on the sandbox's per-run relabelling of answer classes.
 """
@@ -146,7 +147,8 @@ def _after_docstring(source: str) -> str | None:
     module): that code must match the grammar's rendering exactly, so nothing that runs can differ."""
     body = parse_python(source).body
     first = body[0] if body else None
-    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)):
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):
         return None
     docstring = ast.get_source_segment(source, first)
     return source[len(docstring):] if docstring and source.startswith(docstring) else None
