@@ -21,8 +21,9 @@ of tournament-selected parents by one of six operators:
   least change of its stop that can hold it, `grammar.hosting`), the comparison an LLM explorer
   reads in its prompt turned into a row;
 - *extend*: a parent whose table repeats rows on the run's grid (written for fewer beta steps:
-  `grammar.on_grid`) keeps every row and takes imitated baseline points in the repeated slots,
-  where a refit would assemble its table afresh and leave rows out;
+  `grammar.on_grid`) keeps every row, where a refit would assemble its table afresh and leave rows
+  out, and takes in the repeated slots either imitated baseline points or *bridges*: narrower
+  copies of the row above the widest budget gap of its curve, costing about the gap's middle;
 - *tune* a few knobs of a few rows.
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -130,10 +131,9 @@ class OfflineExplorer:
                   if other is not parent and (written := written_in(g, genome.components))]
         measured = folds.measured([(parent, genome)])
         repeats = len(genome.rows) - len({row_key(r) for r in genome.rows})
-        if repeats and measured and rng.random() < 0.5:
-            host, copies = folds.imitations(rng, parent, genome, n=repeats)
-            if copies:
-                return self._extend(genome, host, measured, copies), lineage, "extend+imitate"
+        if repeats and measured and (roll := rng.random()) < 0.5:
+            host, copies = folds.imitations(rng, parent, genome, n=repeats) if roll < 0.25 else (genome, [])
+            return self._extend(genome, host, measured, copies), lineage, "extend+" + ("imitate" if copies else "bridge")
         roll = rng.random()
         if roll < 0.15:
             child, operator = self._swap(rng, genome), "swap"
@@ -200,10 +200,11 @@ class OfflineExplorer:
     @staticmethod
     def _extend(genome: Genome, host: Genome, measured: list["Measured"], copies: list[tuple[float, dict]]) -> Genome:
         """Every distinct row of a table that repeats rows (a parent written for fewer beta steps,
-        on a finer grid: `grammar.on_grid`), as `host` writes it, and the baseline copies (tokens,
-        row) in the repeated slots, in cost order. A refit assembles a table afresh and leaves out
-        rows its greedy assembly does not pick; this keeps every row and adds the copy beside them.
-        Trace feedback does not lean it: the point is to keep the parent's measured rows as they are."""
+        on a finer grid: `grammar.on_grid`), as `host` writes it, and in the repeated slots the
+        baseline copies (tokens, row), then bridges (`_bridges`), in cost order. A refit assembles a
+        table afresh and leaves out rows its greedy assembly does not pick; this keeps every row and
+        adds the new ones beside them. Trace feedback does not lean it: the point is to keep the
+        parent's measured rows as they are."""
         fill = host.rows[0]  # a knob the parent's rows lack (a hosting stop's threshold) takes the host's value
         tokens = {row_key(m.row): m.tokens for m in measured}
         table: dict[str, tuple[float, dict]] = {}
@@ -211,6 +212,8 @@ class OfflineExplorer:
             table.setdefault(row_key(written), (tokens.get(row_key(row), 0.0), written))
         for budget, row in copies:
             table.setdefault(row_key({**fill, **row}), (budget, {**fill, **row}))
+        for budget, row in _bridges(list(table.values()), len(genome.rows) - len(table)):
+            table.setdefault(row_key(row), (budget, row))
         rows = [row for _, row in sorted(table.values(), key=lambda tr: tr[0])]
         rows += [rows[-1]] * (len(genome.rows) - len(rows))  # fewer copies than repeats: the dearest again
         return Genome(dict(host.components), tuple(rows)).normalized()
@@ -245,6 +248,33 @@ class OfflineExplorer:
             step = (rows[i][name] * 0.3 if p.log else (p.high - p.low) * 0.08) * direction
             rows[i][name] = p.clamp(rows[i][name] + (step if abs(step) >= 1 or not p.integer else direction))
         return Genome(dict(genome.components), tuple(rows)).normalized()
+
+
+WIDTHS = ("width", "max_width", "grow")
+
+
+def _bridges(table: list[tuple[float, dict]], n: int) -> list[tuple[float, dict]]:
+    """Up to `n` rows (tokens, row) for the widest budget gaps of a measured table (tokens, row).
+
+    A curve is a step between its rows, so the widest gap (by cost ratio) between neighbours is
+    where one more row of the same kind adds most budget range. The bridge is the dearer
+    neighbour with its widths (branches opened, kept running) divided by the square root of the
+    ratio, so it costs about the gap's geometric middle (its estimated tokens, until it is measured); each gap it splits is
+    measured again for the next. Stops early where no gap is worth a row or scaling changes nothing."""
+    table = sorted(((t, r) for t, r in table if t > 0), key=lambda tr: tr[0])  # 0: a row never measured
+    out: list[tuple[float, dict]] = []
+    while len(out) < n and len(table) > 1:
+        ratio, i = max((hi / lo, i) for i, ((lo, _), (hi, _)) in enumerate(zip(table, table[1:])))
+        row = dict(table[i + 1][1])
+        for name in WIDTHS:
+            if name in row:
+                row[name] = PARAMS[name].clamp(row[name] / ratio ** 0.5)
+        if ratio < 1.25 or any(row == r for _, r in table):
+            break
+        entry = (table[i][0] * ratio ** 0.5, row)
+        table.insert(i + 1, entry)
+        out.append(entry)
+    return out
 
 
 @dataclass(frozen=True)

@@ -520,3 +520,32 @@ def test_a_table_that_repeats_a_row_keeps_every_row_and_takes_a_copy_in_the_repe
     assert len(child.rows) == 4 and [dict(r) for r in child.rows if dict(r) in kept] == kept
     assert len(asc) == 1 and asc[0]["threshold"] == imitation_row(host, "asc", 0.0, True)["threshold"]
     assert [dict(r) for r in child.rows].index(asc[0]) == 1  # 150 tokens: between the 100- and 300-token rows
+
+
+def test_extend_bridges_the_widest_budget_gap_with_a_narrower_copy_of_the_row_above_it():
+    """Without baseline copies, the repeated slots take bridges: the row above the widest budget gap
+    (by cost ratio) with its widths divided by the square root of the ratio, placed at the gap's
+    geometric middle; the next bridge splits the widest gap left. Every parent row stays as it was."""
+    from autotts.explorer.grammar import on_grid
+    from autotts.explorer.offline import WIDTHS, _bridges
+
+    three = seed_genome(2, 3)
+    parent = on_grid(three, (0.0, 0.25, 0.5, 0.75, 1.0))  # five steps, three distinct rows: two repeats
+    program = Program("p", -1, 0, render(three), status="evaluated", permutations=20)
+    curves = {"p": [_point(b, m, t, 0.3) for b, t in ((0.0, 100), (0.5, 400), (1.0, 900)) for m in ("small", "large")]}
+    folds = _Folds(Scoring.from_points(curves["p"]), curves, {"sc": curves["p"]})
+    child = OfflineExplorer._extend(parent, parent, folds.measured([(program, parent)]), [])
+    rows = [dict(r) for r in child.rows]
+    cheap, middle, dear = (dict(r) for r in three.rows)
+    # gaps 4.0 (100 -> 400) then, after the first bridge at 200 tokens, 2.25 (400 -> 900): each
+    # bridge is the dearer neighbour made narrower, in cost order between its neighbours
+    narrower = [{**row, **{n: PARAMS[n].clamp(row[n] / ratio ** 0.5) for n in WIDTHS if n in row}}
+                for row, ratio in ((middle, 4.0), (dear, 2.25))]
+    assert rows == [cheap, narrower[0], middle, narrower[1], dear]
+    assert narrower[0]["max_width"] < middle["max_width"]  # a real change, not a repeat
+    # no gap worth a row (ratios under 1.25), or no table: nothing to add, the dearest repeats as before
+    assert _bridges([(100.0, cheap), (110.0, middle)], 2) == [] and _bridges([], 1) == []
+    flat = {"p": [_point(b, m, t, 0.3) for b, t in ((0.0, 100), (0.5, 110), (1.0, 120)) for m in ("small", "large")]}
+    folds = _Folds(Scoring.from_points(flat["p"]), flat, {"sc": flat["p"]})
+    child = OfflineExplorer._extend(parent, parent, folds.measured([(program, parent)]), [])
+    assert [dict(r) for r in child.rows] == [cheap, middle, dear, dear, dear]
