@@ -1,0 +1,121 @@
+"""How far the grammar's mechanisms reach on the held-out cells with hindsight: an upper bound for
+the held-out targets of docs/results.md, not a way to choose a controller.
+
+Replays families of single configurations on AIME25 and HMMT25 and treats all of them together as
+one curve per cell, chosen on that cell itself: the best accuracy any configuration reaches within
+each published AutoTTS budget, and the fewest tokens at which any reaches SC@64's accuracy. Where
+even this curve misses a target, no selection on the search split can meet it with these
+mechanisms; only a new mechanism can. The families:
+
+- the shipped `discovered` controller's rows;
+- first-k of W in its components: W branches opened together, the answer once k have finished,
+  votes weighted by (shortest length / own length) ** gamma, overlong branches pruned;
+- probe voting: every running branch probed each round and counted, branches that deviate from the
+  leader 7 probes in a row pruned, a momentum stop (as the published controller describes itself),
+  at most 40 rounds.
+
+    python bench/headroom.py [--permutations 20] [--out docs/results.md]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from autotts.explorer.grammar import Genome, genome_of, render  # noqa: E402
+from bench._shared import MODELS, have_stores, replace_section, store  # noqa: E402
+from bench.claims import PublishedCell, curve, published_cells  # noqa: E402
+
+SECTION = "headroom"
+HELD_OUT = ("aime25", "hmmt25")
+
+
+def families() -> dict[str, Genome]:
+    """Each family as one grammar program whose table holds all its configurations."""
+    from replay_core.baselines import discovered
+
+    shipped = genome_of(Path(discovered.__file__).read_text(encoding="utf-8"))
+    dearest = dict(shipped.rows[-1])
+    first_k = tuple(dict(dearest, width=w, max_width=w, k_max=k, gamma=g, share=1.0, min_votes=64)
+                    for w, k, g in itertools.product((16, 24, 32, 48, 64), (2, 3, 4, 6, 8, 12, 16, 32, 64),
+                                                     (0.0, 0.5, 2.0)) if k <= w)
+    probe = {"width": "unsure", "depth": "uniform", "probe": "every", "vote": "plain", "prune": "deviation",
+             "stop": "momentum"}
+    probing = tuple(dict(width=w, max_width=m, chunks=1, k_max=64, max_rounds=40, to_end=0, grow=grow,
+                         probe_weight=pw, patience=7, alpha=0.3, threshold=th, min_votes=3)
+                    for w, m, grow, pw, th in itertools.product((4, 8, 16), (32, 64), (2, 4), (0.3, 1.0), (0.9, 0.99)))
+    return {"shipped discovered": shipped, "first-k of W": Genome(dict(shipped.components), first_k),
+            "probe voting": Genome(probe, probing)}
+
+
+def measure(permutations: int) -> tuple[list[PublishedCell], dict[str, int]]:
+    from autotts.trajectories.banking import load_bank
+    from replay_core.controller import load_module_factory
+
+    held = load_bank([str(store(m, b)) for m in MODELS for b in HELD_OUT], mode="exact")
+    points, sizes = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, genome in families().items():
+            n = len(genome.rows)
+            sizes[name] = n
+            path = Path(tmp) / f"{name.replace(' ', '_').replace('-', '_')}.py"
+            path.write_text(render(genome), encoding="utf-8")
+            started = time.perf_counter()
+            points += curve(held, load_module_factory(path), [i / (n - 1) for i in range(n)], permutations)
+            print(f"{name}: {n} configurations in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return published_cells(held, points, permutations), sizes
+
+
+def report(cells: list[PublishedCell], sizes: dict[str, int], permutations: int) -> str:
+    lines = [
+        "## Headroom: the held-out targets with hindsight",
+        "",
+        f"Produced by `python bench/headroom.py --permutations {permutations}`: "
+        + ", ".join(f"{n} configurations of {name}" for name, n in sizes.items())
+        + f", replayed on the held-out cells ({permutations} permutations, reference answer semantics) and "
+        "chosen *on those cells*: an upper bound for what the search split can choose, not a result.",
+        "",
+        "| model | benchmark | published β=0.5 | best within its budget | published β=1.0 | best within its budget "
+        "| SC@64 accuracy | fewest tokens to reach it | parity possible | SC@64 at ≤ 25 % possible |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        reach = "never" if c.reach_share == float("inf") else f"{100 * c.reach_share:.0f} % of SC@64's"
+        lines.append(
+            f"| {c.model} | {c.benchmark} | {c.published['0.5'][0]:.1f} % @ {c.published['0.5'][1] / 1000:.0f}k | "
+            f"{c.ours_at_published['0.5']:.1f} % | {c.published['1.0'][0]:.1f} % @ {c.published['1.0'][1] / 1000:.0f}k | "
+            f"{c.ours_at_published['1.0']:.1f} % | {c.sc64[0]:.1f} % | {reach} | "
+            f"{'yes' if c.matches_published else 'no'} | {'yes' if c.reaches_sc64_cheaply else 'no'} |")
+    lines += [
+        "",
+        f"- Parity with the published controller at both budgets is within reach on "
+        f"**{sum(c.matches_published for c in cells)} of {len(cells)}** cells (target ≥ 5).",
+        f"- SC@64's accuracy with ≤ 25 % of its tokens and no more sequential tokens: "
+        f"**{sum(c.reaches_sc64_cheaply for c in cells)} of {len(cells)}** cells (target ≥ 4).",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--permutations", type=int, default=20, help="permutations of branch order per cell")
+    parser.add_argument("--out", default=None, help="replace the headroom section of this Markdown file")
+    args = parser.parse_args()
+    if not have_stores():
+        print("error: the real AutoTTS stores are not in ../shared/data/autotts-replay", file=sys.stderr)
+        return 2
+    cells, sizes = measure(args.permutations)
+    text = report(cells, sizes, args.permutations)
+    print(text)
+    if args.out:
+        replace_section(Path(args.out), SECTION, text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
