@@ -443,7 +443,7 @@ def row_index(beta: float, n: int) -> int:
 def on_grid(genome: Genome, betas: tuple[float, ...]) -> Genome:
     """The same program on another beta grid: at each of `betas` the row that beta selects in the
     program's own table, so every beta of the grid runs the configuration it ran before. A parent
-    written for another number of beta steps (the shipped `discovered` in a `--betas 12` run) can
+    written for another number of beta steps (a 12-row `discovered` in a `--betas 15` run) can
     then be refined on the run's grid; the row a finer grid repeats is room for a new one."""
     return Genome(dict(genome.components), tuple(dict(genome.rows[row_index(b, len(genome.rows))]) for b in betas))
 

@@ -133,7 +133,8 @@ class OfflineExplorer:
         repeats = len(genome.rows) - len({row_key(r) for r in genome.rows})
         if repeats and measured and (roll := rng.random()) < 0.5:
             host, copies = folds.imitations(rng, parent, genome, n=repeats) if roll < 0.25 else (genome, [])
-            return self._extend(genome, host, measured, copies), lineage, "extend+" + ("imitate" if copies else "bridge")
+            operator = "extend+imitate" if copies else "extend+bridge"  # bridges also fill slots no copy fills
+            return self._extend(genome, host, measured, copies), lineage, operator
         roll = rng.random()
         if roll < 0.15:
             child, operator = self._swap(rng, genome), "swap"
@@ -250,31 +251,43 @@ class OfflineExplorer:
         return Genome(dict(genome.components), tuple(rows)).normalized()
 
 
-WIDTHS = ("width", "max_width", "grow")
+WIDTHS = ("width", "max_width", "grow")  # branches opened at the start, at most, kept running
+MIN_GAP = 1.25  # a cost ratio between neighbouring rows worth a bridge
 
 
 def _bridges(table: list[tuple[float, dict]], n: int) -> list[tuple[float, dict]]:
-    """Up to `n` rows (tokens, row) for the widest budget gaps of a measured table (tokens, row).
+    """Up to `n` rows (tokens, row) for the widest budget gaps of a table (tokens, row): the
+    parent's measured rows, and baseline copies at their baselines' budgets.
 
     A curve is a step between its rows, so the widest gap (by cost ratio) between neighbours is
     where one more row of the same kind adds most budget range. The bridge is the dearer
-    neighbour with its widths (branches opened, kept running) divided by the square root of the
-    ratio, so it costs about the gap's geometric middle (its estimated tokens, until it is measured); each gap it splits is
-    measured again for the next. Stops early where no gap is worth a row or scaling changes nothing."""
+    neighbour made narrower (`_narrower`) by the square root of the ratio, so it costs about the
+    gap's geometric middle (its estimated tokens, until it is measured); each gap it splits is
+    measured again for the next. A gap whose dearer row cannot be made narrower is passed over;
+    ties go to the dearer gap; gaps under `MIN_GAP` are not worth a row."""
     table = sorted(((t, r) for t, r in table if t > 0), key=lambda tr: tr[0])  # 0: a row never measured
     out: list[tuple[float, dict]] = []
-    while len(out) < n and len(table) > 1:
-        ratio, i = max((hi / lo, i) for i, ((lo, _), (hi, _)) in enumerate(zip(table, table[1:])))
-        row = dict(table[i + 1][1])
-        for name in WIDTHS:
-            if name in row:
-                row[name] = PARAMS[name].clamp(row[name] / ratio ** 0.5)
-        if ratio < 1.25 or any(row == r for _, r in table):
-            break
-        entry = (table[i][0] * ratio ** 0.5, row)
-        table.insert(i + 1, entry)
-        out.append(entry)
+    while len(out) < n:
+        gaps = sorted(((hi / lo, i) for i, ((lo, _), (hi, _)) in enumerate(zip(table, table[1:]))), reverse=True)
+        bridge = next(((i, ratio, row) for ratio, i in gaps if ratio >= MIN_GAP
+                       and (row := _narrower(table[i + 1][1], ratio ** 0.5)) is not None
+                       and all(row != r for _, r in table)), None)
+        if bridge is None:
+            return out
+        i, ratio, row = bridge
+        table.insert(i + 1, (table[i][0] * ratio ** 0.5, row))
+        out.append(table[i + 1])
     return out
+
+
+def _narrower(row: dict, factor: float) -> dict | None:
+    """`row` with its widths divided by `factor`; None where that opens no fewer branches (a width
+    of one, or rounding), since a row that differs only in `grow` would act the same."""
+    narrow = dict(row)
+    for name in WIDTHS:
+        if name in narrow:
+            narrow[name] = PARAMS[name].clamp(narrow[name] / factor)
+    return None if (narrow["width"], narrow["max_width"]) == (row["width"], row["max_width"]) else narrow
 
 
 @dataclass(frozen=True)

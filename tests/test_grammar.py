@@ -545,6 +545,12 @@ def test_extend_bridges_the_widest_budget_gap_with_a_narrower_copy_of_the_row_ab
     assert narrower[0]["max_width"] < middle["max_width"]  # a real change, not a repeat
     # no gap worth a row (ratios under 1.25), or no table: nothing to add, the dearest repeats as before
     assert _bridges([(100.0, cheap), (110.0, middle)], 2) == [] and _bridges([], 1) == []
+    # a dearer row one branch wide cannot be made narrower (halving only its `grow` would act the
+    # same): its gap is passed over for the next widest
+    single = {**middle, "width": 1.0, "max_width": 1.0, "grow": 4.0}
+    (tokens, row), = _bridges([(100.0, cheap), (1000.0, single), (3000.0, dear)], 1)
+    assert tokens == pytest.approx(1000 * 3 ** 0.5) and row["max_width"] < dear["max_width"]
+    assert _bridges([(100.0, cheap), (1000.0, single)], 1) == []
     flat = {"p": [_point(b, m, t, 0.3) for b, t in ((0.0, 100), (0.5, 110), (1.0, 120)) for m in ("small", "large")]}
     folds = _Folds(Scoring.from_points(flat["p"]), flat, {"sc": flat["p"]})
     child = OfflineExplorer._extend(parent, parent, folds.measured([(program, parent)]), [])
