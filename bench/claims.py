@@ -74,3 +74,19 @@ def published_cells(bank: Bank, points: list[Point], permutations: int) -> list[
                                    first.tokens / sc64.tokens if first else float("inf"),
                                    first.seq_tokens if first else float("inf")))
     return cells
+
+
+def cells_table(cells: list[PublishedCell], who: str = "ours") -> list[str]:
+    """Markdown rows: `who` (the curve the cells measure) at the published controller's budgets, and
+    where it reaches SC@64."""
+    lines = [f"| model | benchmark | published AutoTTS β=0.5 | {who} at that budget | published β=1.0 | {who} at that "
+             f"budget | SC@64 (acc, tokens, seq) | {who} reaches SC@64 acc with | seq tokens there |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in cells:
+        reach = f"{100 * c.reach_share:.0f} % of its tokens" if np.isfinite(c.reach_share) else "never"
+        seq = f"{c.reach_seq_tokens / 1000:.1f}k" if np.isfinite(c.reach_seq_tokens) else "–"
+        lines.append(f"| {c.model} | {c.benchmark} | {c.published['0.5'][0]:.1f} % @ {c.published['0.5'][1] / 1000:.0f}k "
+                     f"| {c.ours_at_published['0.5']:.1f} % | {c.published['1.0'][0]:.1f} % @ "
+                     f"{c.published['1.0'][1] / 1000:.0f}k | {c.ours_at_published['1.0']:.1f} % "
+                     f"| {c.sc64[0]:.1f} %, {c.sc64[1] / 1000:.0f}k, {c.sc64[2] / 1000:.1f}k | {reach} | {seq} |")
+    return lines

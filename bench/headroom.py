@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autotts.explorer.grammar import Genome, genome_of, render  # noqa: E402
 from bench._shared import MODELS, have_stores, replace_section, store  # noqa: E402
-from bench.claims import PublishedCell, curve, published_cells  # noqa: E402
+from bench.claims import PublishedCell, cells_table, curve, published_cells  # noqa: E402
 
 SECTION = "headroom"
 HELD_OUT = ("aime25", "hmmt25")
@@ -83,22 +83,11 @@ def report(cells: list[PublishedCell], sizes: dict[str, int], permutations: int)
         "chosen *on those cells*: what choosing among them could reach at best, not a result "
         "(margins of a few tenths of a point are within noise).",
         "",
-        "| model | benchmark | published β=0.5 | best within its budget | published β=1.0 | best within its budget "
-        "| SC@64 accuracy | fewest tokens to reach it | parity possible | SC@64 at ≤ 25 % possible |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for c in cells:
-        reach = "never" if c.reach_share == float("inf") else f"{100 * c.reach_share:.0f} % of SC@64's"
-        budgets = " | ".join(f"{c.published[b][0]:.1f} % @ {c.published[b][1] / 1000:.0f}k | "
-                             f"{c.ours_at_published[b]:.1f} %" for b in ("0.5", "1.0"))
-        lines.append(
-            f"| {c.model} | {c.benchmark} | {budgets} | {c.sc64[0]:.1f} % | {reach} | "
-            f"{'yes' if c.matches_published else 'no'} | {'yes' if c.reaches_sc64_cheaply else 'no'} |")
-    lines += [
+        *cells_table(cells, who="best scanned"),
         "",
         f"- Parity with the published controller at both budgets is within reach on "
         f"**{sum(c.matches_published for c in cells)} of {len(cells)}** cells (target ≥ 5).",
-        f"- SC@64's accuracy with ≤ 25 % of its tokens and no more sequential tokens: "
+        f"- SC@64's accuracy with ≤ 25 % of its tokens and no more sequential tokens within reach on "
         f"**{sum(c.reaches_sc64_cheaply for c in cells)} of {len(cells)}** cells (target ≥ 4).",
     ]
     return "\n".join(lines)

@@ -31,7 +31,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import numpy as np  # noqa: E402
 
 from bench._shared import BENCHMARKS, MODELS, ROOT, have_stores, replace_section, store  # noqa: E402
-from bench.claims import PublishedCell, curve, envelope_gains, published_cells  # noqa: E402
+from bench.claims import PublishedCell, cells_table, curve, envelope_gains, published_cells  # noqa: E402
 
 SHIPPED = ROOT / "replay_core" / "baselines" / "discovered.py"
 SECTION = "discovery"
@@ -144,21 +144,6 @@ def scores_text(gains: dict[str, float], held_gains: dict[str, float], cells: li
             + f" points; held out (AIME25, HMMT25): matches or beats the published AutoTTS controller at its beta=0.5 "
             f"and beta=1.0 budgets on {matched} of {len(cells)} cells, and reaches SC@64's accuracy with at most 25 % "
             f"of its tokens and no more sequential tokens on {cheap} of {len(cells)} cells.")
-
-
-def cells_table(cells: list[PublishedCell]) -> list[str]:
-    """Markdown rows: ours at the published controller's budgets, and where we reach SC@64."""
-    lines = ["| model | benchmark | published AutoTTS β=0.5 | ours at that budget | published β=1.0 | ours at that budget "
-             "| SC@64 (acc, tokens, seq) | ours reaches SC@64 acc with | seq tokens there |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for c in cells:
-        reach = f"{100 * c.reach_share:.0f} % of its tokens" if np.isfinite(c.reach_share) else "never"
-        seq = f"{c.reach_seq_tokens / 1000:.1f}k" if np.isfinite(c.reach_seq_tokens) else "–"
-        lines.append(f"| {c.model} | {c.benchmark} | {c.published['0.5'][0]:.1f} % @ {c.published['0.5'][1] / 1000:.0f}k "
-                     f"| {c.ours_at_published['0.5']:.1f} % | {c.published['1.0'][0]:.1f} % @ "
-                     f"{c.published['1.0'][1] / 1000:.0f}k | {c.ours_at_published['1.0']:.1f} % "
-                     f"| {c.sc64[0]:.1f} %, {c.sc64[1] / 1000:.0f}k, {c.sc64[2] / 1000:.1f}k | {reach} | {seq} |")
-    return lines
 
 
 def markdown(summary: dict, seconds: float, command: str, champion: str, chosen: str, gains: dict[str, float],

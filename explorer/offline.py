@@ -216,7 +216,7 @@ class OfflineExplorer:
         for budget, row in _bridges(list(table.values()), len(genome.rows) - len(table)):
             table.setdefault(row_key(row), (budget, row))
         rows = [row for _, row in sorted(table.values(), key=lambda tr: tr[0])]
-        rows += [rows[-1]] * (len(genome.rows) - len(rows))  # fewer copies than repeats: the dearest again
+        rows += [rows[-1]] * (len(genome.rows) - len(rows))  # fewer copies and bridges than repeats: the dearest again
         return Genome(dict(host.components), tuple(rows)).normalized()
 
     @staticmethod
