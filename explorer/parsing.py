@@ -15,9 +15,16 @@ _PARSING = threading.Lock()
 def parse_python(source: str) -> ast.Module:
     """`ast.parse`, one thread at a time. CPython 3.11 keeps the AST constructor's recursion depth in
     interpreter-wide state, so two threads parsing at once (a round evaluates candidates in a thread
-    pool) can fail with "SystemError: AST constructor recursion depth mismatch"."""
+    pool) can fail with "SystemError: AST constructor recursion depth mismatch".
+
+    A lone surrogate (JSON can carry one, UTF-8 cannot) is reported as a SyntaxError, like any other
+    source that does not parse, so that every caller's handling of bad code covers it."""
     with _PARSING:
-        return ast.parse(source)
+        try:
+            return ast.parse(source)
+        except UnicodeEncodeError as err:
+            line = source.count("\n", 0, err.start) + 1
+            raise SyntaxError(f"character {source[err.start]!r} is not valid UTF-8", ("<unknown>", line, 1, None)) from None
 
 
 class MalformedAnswer(ValueError):

@@ -125,6 +125,8 @@ def test_answer_parsing():
         extract_module("```python\ndef make_controller(beta:\n```")
     with pytest.raises(MalformedAnswer, match="no top-level make_controller"):
         extract_module("```python\nclass A:\n    def make_controller(self): pass\n```")
+    with pytest.raises(MalformedAnswer, match=r"'\\ud800' is not valid UTF-8 \(line 2\)"):
+        extract_module('```python\ndef make_controller(beta):\n    return "\ud800"\n```')
 
 
 KILLABLE = """

@@ -53,6 +53,7 @@ def test_a_module_reads_back_to_its_genome_and_rejects_foreign_source():
     assert genome_of(render(genome)) == genome
     assert genome_of("GENOME = {'components': {'width': 'magic'}, 'rows': [{}]}") is None
     assert genome_of("def make_controller(beta):\n    return None\n") is None
+    assert genome_of(render(genome) + '"\ud800"\n') is None  # a lone surrogate cannot be parsed
     # a program written before the to_end knob existed keeps reading branches chunk by chunk
     older = render(genome).replace('"to_end": 1.0, ', "").replace('"to_end": 0.0, ', "")
     assert "to_end" not in older.split("GENOME = ")[1].split("\n")[0]
