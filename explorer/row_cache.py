@@ -13,7 +13,8 @@ starts from it) for its children: shipping rewrites the docstring with the contr
 provenance. Results enter the cache only from a successful sandboxed evaluation (its
 batch-independence checks passed); its arrays are made read-only, since a result is shared, not
 copied. The sandbox's resource limits apply to the rows a program replays: a known row met
-them in the program that first replayed it. Grammar components use only label-invariant vote
+them in the program that first replayed it. Its limit on the module's size applies to every
+program, cached rows or not. Grammar components use only label-invariant vote
 helpers, so a row's results do not depend on the sandbox's per-run relabelling of answer classes.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from autotts.explorer.parsing import parse_python
 from replay_core.bank import Bank
 from replay_core.candidate import CandidateResult, evaluate_candidate
 from replay_core.evaluate import EpisodeResults
-from replay_core.sandbox import Limits
+from replay_core.sandbox import MAX_SOURCE_CHARS, Limits
 
 
 class RowCache:
@@ -81,7 +82,10 @@ class RowCache:
         for beta, first in missing.items():
             starts.setdefault(first, []).append(beta)
         jobs = [(first, todo[i::side_by_side]) for first, todo in sorted(starts.items()) for i in range(side_by_side)]
-        jobs = [(first, todo) for first, todo in jobs if todo] or ([(0, [])] if trace_betas else [])
+        # with every row known, the sandbox still opens for traces, and for a source over its size
+        # limit, so that a cached program is refused as it would be uncached
+        opens = trace_betas or len(source) > MAX_SOURCE_CHARS
+        jobs = [(first, todo) for first, todo in jobs if todo] or ([(0, [])] if opens else [])
         with ThreadPoolExecutor(max_workers=side_by_side) as pool:
             parts = list(pool.map(lambda i: evaluate_candidate(bank, source, jobs[i][1], permutations, limits,
                                                                first_seed=jobs[i][0],

@@ -435,6 +435,11 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
     for beta in betas:
         _assert_same_episodes(again[beta], first.results[beta], beta)
     assert cache.split("bank", render(parent), betas, 5)[1] == {2 / 3: 2}  # the parent's own row: known on 2
+    # every row known, yet over the sandbox's size limit (a long docstring): refused as it would be uncached
+    padded = '"""' + "x" * 40_000 + '"""' + render(parent).split('"""', 2)[2]
+    assert cache.split("bank", padded, betas, 2)[1] == {}
+    refused = cache.evaluate(synthetic_bank, "bank", padded, betas, 2, FAST)
+    assert not refused.ok and "characters; at most 40000" in refused.error
 
 
 def test_a_candidate_replayed_in_sandboxes_side_by_side_gives_the_same_results(synthetic_bank, monkeypatch):
