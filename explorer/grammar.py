@@ -147,29 +147,6 @@ def buy_probes(c, obs, top, second, total):
 def probe_votes(c, obs, probes):
     return c.probe_weight * class_counts(probes, obs.n_classes)
 '''),
-    _c("probe", "late", "probe every running branch each round; a finished trace gets up to `probe_weight` of a vote more, "
-       "the later among its probes its answer first appeared (answers worked out late beat early guesses that stuck)",
-       ("probe_weight",), '''
-def buy_probes(c, obs, top, second, total):
-    return np.ones(len(top), bool)
-
-
-def probe_votes(c, obs, probes):
-    if getattr(c, "found", None) is None:  # the first call sees every episode of the batch
-        c.found = np.zeros((len(obs.episode), obs.n_branches, obs.n_classes), np.int32)  # depth an answer first appeared
-        c.probed = np.zeros((len(obs.episode), obs.n_branches), np.int32)  # depth of a branch's last probe
-    e, b = np.nonzero(probes >= 0)
-    row, answer = obs.episode[e], probes[e, b]
-    first = c.found[row, b, answer]
-    c.found[row, b, answer] = np.where(first > 0, first, obs.probe_depth[e, b])
-    c.probed[row, b] = obs.probe_depth[e, b]
-    finals = np.where(obs.done & ~obs.pruned, obs.final, -1)
-    e, b = np.nonzero(finals >= 0)
-    first = c.found[obs.episode[e], b, finals[e, b]]
-    late = np.zeros(finals.shape)
-    late[e, b] = np.where(first > 0, np.minimum(first / np.maximum(c.probed[obs.episode[e], b], 1), 1.0), 1.0)
-    return c.probe_weight * class_counts(finals, obs.n_classes, late)
-'''),
     # ---------------------------------------------------------------- vote: what a finished branch weighs
     _c("vote", "plain", "every finished answer is one vote", (), '''
 def vote_weights(c, obs, finals):

@@ -84,7 +84,7 @@ class RowCache:
         jobs = [(first, todo[i::side_by_side]) for first, todo in sorted(starts.items()) for i in range(side_by_side)]
         # with every row known, the sandbox still opens for traces, and for a source over its size
         # limit, so that a cached program is refused as it would be uncached
-        opens = trace_betas or len(source) > MAX_SOURCE_CHARS
+        opens = bool(trace_betas) or len(source) > MAX_SOURCE_CHARS
         jobs = [(first, todo) for first, todo in jobs if todo] or ([(0, [])] if opens else [])
         with ThreadPoolExecutor(max_workers=side_by_side) as pool:
             parts = list(pool.map(lambda i: evaluate_candidate(bank, source, jobs[i][1], permutations, limits,
