@@ -5,7 +5,7 @@ import ast
 import re
 import threading
 
-MAX_SOURCE_CHARS = 40_000
+from replay_core.sandbox import MAX_SOURCE_CHARS  # an answer the sandbox would refuse is refused here
 _BLOCK = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.S)
 
 
