@@ -4,10 +4,11 @@ the held-out targets of docs/results.md, not a way to choose a controller.
 Replays families of single configurations on AIME25 and HMMT25 (and, not a target, on the search
 split AIME24) and treats all of them together as one curve per cell, chosen on that cell itself:
 the best accuracy any configuration reaches within each published AutoTTS budget, and the fewest
-tokens at which any reaches SC@64's accuracy (with the sequential tokens of that point). Where even this curve misses a target, no choice among these
-configurations meets it, and a search on AIME24 would need rows or mechanisms beyond them. The
-best of many configurations on one cell is an optimistic figure: at 20 permutations, margins of a
-few tenths of a point are within noise. The families:
+tokens at which any reaches SC@64's accuracy (with the sequential tokens of that point). Where
+even this curve misses a target, no choice among these configurations meets it, and a search on
+AIME24 would need rows or mechanisms beyond them. The best of many configurations on one cell is
+an optimistic figure: at 20 permutations, margins of a few tenths of a point are within noise.
+The families:
 
 - the shipped `discovered` controller's rows;
 - first-k of W in its components: W branches opened together, the answer once k have finished
@@ -56,33 +57,32 @@ def families() -> dict[str, Genome]:
             "probe voting": Genome(probe, probing)}
 
 
-def measure(permutations: int, benchmarks: tuple[str, ...]) -> tuple[list[PublishedCell], dict[str, int]]:
-    """Every family on `benchmarks` of the three models, as cells against the published rows."""
+def measure(scanned: dict[str, Genome], permutations: int, benchmarks: tuple[str, ...]) -> list[PublishedCell]:
+    """Every family of `scanned` on `benchmarks` of the three models, as cells against the published rows."""
     from autotts.trajectories.banking import load_bank
     from replay_core.controller import load_module_factory
 
     bank = load_bank([str(store(m, b)) for m in MODELS for b in benchmarks], mode="exact")
-    points, sizes = [], {}
+    points = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, genome in families().items():
+        for name, genome in scanned.items():
             n = len(genome.rows)
-            sizes[name] = n
             path = Path(tmp) / f"{name.replace(' ', '_').replace('-', '_')}.py"
             path.write_text(render(genome), encoding="utf-8")
             started = time.perf_counter()
             points += curve(bank, load_module_factory(path), [i / (n - 1) for i in range(n)], permutations)
             print(f"{name} on {', '.join(benchmarks)}: {n} configurations in {time.perf_counter() - started:.0f} s",
                   file=sys.stderr, flush=True)
-    return published_cells(bank, points, permutations), sizes
+    return published_cells(bank, points, permutations)
 
 
-def report(cells: list[PublishedCell], search_cells: list[PublishedCell], sizes: dict[str, int],
+def report(cells: list[PublishedCell], search_cells: list[PublishedCell], scanned: dict[str, Genome],
            permutations: int) -> str:
     lines = [
         "## Headroom: the held-out targets with hindsight",
         "",
         f"Produced by `python bench/headroom.py --permutations {permutations}`: "
-        + ", ".join(f"{n} configurations of {name}" for name, n in sizes.items())
+        + ", ".join(f"{len(genome.rows)} configurations of {name}" for name, genome in scanned.items())
         + f", replayed on the held-out cells ({permutations} permutations, reference answer semantics) and "
         "chosen *on those cells*: what choosing among them could reach at best, not a result "
         "(margins of a few tenths of a point are within noise).",
@@ -114,9 +114,9 @@ def main() -> int:
     if not have_stores():
         print("error: the real AutoTTS stores are not in ../shared/data/autotts-replay", file=sys.stderr)
         return 2
-    cells, sizes = measure(args.permutations, HELD_OUT)
-    search_cells, _ = measure(args.permutations, SEARCH)
-    text = report(cells, search_cells, sizes, args.permutations)
+    scanned = families()
+    cells, search_cells = (measure(scanned, args.permutations, benchmarks) for benchmarks in (HELD_OUT, SEARCH))
+    text = report(cells, search_cells, scanned, args.permutations)
     print(text)
     if args.out:
         replace_section(Path(args.out), SECTION, text)

@@ -24,7 +24,8 @@ def parse_python(source: str) -> ast.Module:
             return ast.parse(source)
         except UnicodeEncodeError as err:
             line, column = source.count("\n", 0, err.start) + 1, err.start - source.rfind("\n", 0, err.start)
-            raise SyntaxError(f"character {source[err.start]!r} is not valid UTF-8", ("<unknown>", line, column, None)) from None
+            raise SyntaxError(f"character {source[err.start]!r} is not valid UTF-8",
+                              ("<unknown>", line, column, None)) from None
 
 
 class MalformedAnswer(ValueError):

@@ -20,7 +20,7 @@ from replay_core.candidate import evaluate_candidate
 from replay_core.controller import load_module_factory
 from replay_core.evaluate import run_batch
 from replay_core.metrics import Point, Scoring
-from replay_core.sandbox import Limits
+from replay_core.sandbox import MAX_SOURCE_CHARS, Limits
 
 FAST = Limits(round_seconds=5, total_seconds=60, cpu_seconds=40, memory_bytes=2 << 30)
 
@@ -436,7 +436,7 @@ def test_a_row_replayed_once_gives_the_same_results_as_replaying_it_again(synthe
         _assert_same_episodes(again[beta], first.results[beta], beta)
     assert cache.split("bank", render(parent), betas, 5)[1] == {2 / 3: 2}  # the parent's own row: known on 2
     # every row known, yet over the sandbox's size limit (a long docstring): refused as it would be uncached
-    padded = '"""' + "x" * 40_000 + '"""' + render(parent).split('"""', 2)[2]
+    padded = '"""' + "x" * MAX_SOURCE_CHARS + '"""' + render(parent).split('"""', 2)[2]
     assert cache.split("bank", padded, betas, 2)[1] == {}
     refused = cache.evaluate(synthetic_bank, "bank", padded, betas, 2, FAST)
     assert not refused.ok and "characters; at most 40000" in refused.error
