@@ -2,9 +2,10 @@
 
 It runs a batch of E episodes in lockstep (one per question x branch-order permutation), charges
 each action the tokens it would have cost, and reveals only what was paid for. Costs follow the
-AutoTTS reference exactly: a branch generated chunk by chunk pays each chunk; the step that
-reaches a trajectory's end pays `max(0, total_tokens - tokens already generated)`, so reading a
-trajectory to its end in one go costs exactly its length. A probe costs the bank's probe tokens
+AutoTTS reference exactly: a branch generated chunk by chunk pays each chunk, however many chunks
+one step generates, and its last chunk pays `max(0, total_tokens - tokens of the chunks before
+it)`; reading a trajectory to its end in one go (FULL) pays `max(0, total_tokens - tokens already
+generated)`, so from the start it costs exactly its length. A probe costs the bank's probe tokens
 (0 in the AutoTTS stores); probing a branch that has ended returns its final answer for free.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from replay_core.actions import DEFAULT_VOTE, NOT_YET, Actions
+from replay_core.actions import DEFAULT_VOTE, FULL, NOT_YET, Actions
 from replay_core.bank import Bank
 from replay_core.observation import Observation
 from replay_core.votes import plurality
@@ -67,7 +68,12 @@ class BankSource:
         want = depth + np.minimum(chunks, n)
         ends = want >= n
         target = np.minimum(want, n)
-        cost = np.where(ends, np.maximum(0, bank.total_tokens[flat] - spent),
+        # Chunk by chunk, every chunk before the last costs what it costs even where the stored probes
+        # run past the trajectory's length (the reference's semantics), and the last pays the rest;
+        # read at once (FULL), a trajectory costs exactly its length.
+        last = bank.chunk_cum[flat, n - 1]
+        rest = np.maximum(0, bank.total_tokens[flat] - np.where(chunks >= FULL, spent, last))
+        cost = np.where(ends, np.where(chunks >= FULL, 0, last - spent) + rest,
                         bank.chunk_cum[flat, np.minimum(target, n - 1)] - spent)
         final = np.where(ends, bank.final_class[flat], -1)
         conf_mean = (bank.conf_cum[flat, target] - self.conf_start[k]) / target

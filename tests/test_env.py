@@ -84,6 +84,11 @@ def test_published_cost_semantics_when_the_probe_grid_overruns(bank):
         act(stepwise, extend=[1, 0, 0])
         costs.append(int(stepwise.tokens[0] - before))
     assert costs == [500, 500, 0]  # k intervals cost k x 500, the closing step max(0, 900 - 1000)
+    leap = env_for(bank, order=(2, 0, 1))  # several chunks in one step cost what they cost one by one
+    act(leap, branch=1)
+    act(leap, extend=[1, 0, 0])
+    obs = act(leap, extend=[2, 0, 0])
+    assert obs.done[0, 0] and obs.tokens[0] == 1000 and obs.depth[0, 0] == 3
     at_once = env_for(bank, order=(2, 0, 1))
     act(at_once, branch=1)
     assert act(at_once, extend=[FULL, 0, 0]).tokens[0] == 900  # a full read costs the true length
