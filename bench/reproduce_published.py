@@ -1,6 +1,7 @@
 """Reproduce the published baseline rows of ../shared/data/README.md on the real AutoTTS stores.
 
-Runs SC@64, ASC (64, 0.95), ESC (64, window 8) and Parallel-Probe (64 chains) with the reference
+Runs SC@64, ASC (64, 0.95), ESC (64, window 8), Parallel-Probe (64 chains) and the paper's own
+discovered controller (`cmc`, Confidence Momentum, at beta 0.5 and 1.0) with the reference
 compatibility setting (string answers, ERR votes) and 100 permutations, and prints a Markdown
 table of ours vs published, with the difference in questions and in tokens.
 
@@ -20,14 +21,16 @@ from replay_core.baselines import BASELINES  # noqa: E402
 from replay_core.evaluate import default_workers, evaluate  # noqa: E402
 from autotts.trajectories.banking import load_bank  # noqa: E402
 
-# label -> (published row, controller, knobs). "ASC, 40 samples" shows which setting the published
-# Qwen3-4B ASC cells used (the reference ASC solver's default maximum of 40 samples).
+# label -> (published row, controller, knobs, beta). "ASC, 40 samples" shows which setting the
+# published Qwen3-4B ASC cells used (the reference ASC solver's default maximum of 40 samples).
 METHODS = {
-    "SC@64": ("SC@64", "sc", {"k": 64}),
-    "ASC": ("ASC", "asc", {"threshold": 0.95, "max_samples": 64}),
-    "ASC, 40 samples": ("ASC", "asc", {"threshold": 0.95, "max_samples": 40}),
-    "ESC": ("ESC", "esc", {"window": 8, "max_samples": 64}),
-    "Parallel-Probe": ("Parallel-Probe", "parallel-probe", {"chains": 64, "stable": 40, "patience": 7, "warmup": 15}),
+    "SC@64": ("SC@64", "sc", {"k": 64}, 1.0),
+    "ASC": ("ASC", "asc", {"threshold": 0.95, "max_samples": 64}, 1.0),
+    "ASC, 40 samples": ("ASC", "asc", {"threshold": 0.95, "max_samples": 40}, 1.0),
+    "ESC": ("ESC", "esc", {"window": 8, "max_samples": 64}, 1.0),
+    "Parallel-Probe": ("Parallel-Probe", "parallel-probe", {"chains": 64, "stable": 40, "patience": 7, "warmup": 15}, 1.0),
+    "AutoTTS β=0.5": ("AutoTTS β=0.5", "cmc", {}, 0.5),
+    "AutoTTS β=1.0": ("AutoTTS β=1.0", "cmc", {}, 1.0),
 }
 
 
@@ -37,9 +40,9 @@ def reproduce(permutations: int = 100, workers: int = 1) -> list[dict]:
     for model in MODELS:
         for bench in BENCHMARKS:
             bank = load_bank([store(model, bench)], mode="exact")
-            for method, (row, name, knobs) in METHODS.items():
+            for method, (row, name, knobs, beta) in METHODS.items():
                 factory = lambda beta, name=name, knobs=knobs: BASELINES[name].make_controller(beta, **knobs)  # noqa: E731
-                res = evaluate(bank, factory, [1.0], permutations=permutations, workers=workers)[1.0]
+                res = evaluate(bank, factory, [beta], permutations=permutations, workers=workers)[beta]
                 pub_acc, pub_tok = published[(model, row, bench)]
                 acc, tok = 100 * res.correct.mean(), res.tokens.mean()
                 rows.append({

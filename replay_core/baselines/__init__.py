@@ -11,8 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from replay_core.baselines import (adaptive_consistency, deepconf, discovered, early_stopping, first_finish,
-                                   parallel_probe, self_consistency)
+from replay_core.baselines import (adaptive_consistency, confidence_momentum, deepconf, discovered, early_stopping,
+                                   first_finish, parallel_probe, self_consistency)
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Baseline:
     make_controller: Callable
     knobs: dict[str, object]
     needs_confidence: bool = False
-    hand_made: bool = True  # False: found by AutoTTS discovery; not part of the baseline envelope
+    hand_made: bool = True  # False: found by AutoTTS discovery (ours or the paper's); not part of the baseline envelope
 
     @property
     def summary(self) -> str:
@@ -57,6 +57,8 @@ BASELINES: dict[str, Baseline] = {
         Baseline("parallel-probe", "Parallel-Probe", parallel_probe.make_controller, _knobs(parallel_probe.make_controller)),
         Baseline("first-k", "First-k-to-finish", first_finish.make_controller, _knobs(first_finish.make_controller)),
         Baseline("deepconf", "DeepConf (online)", deepconf.make_controller, _knobs(deepconf.make_controller), needs_confidence=True),
+        Baseline("cmc", "Confidence Momentum (the AutoTTS paper's)", confidence_momentum.make_controller,
+                 _knobs(confidence_momentum.make_controller), hand_made=False),
         Baseline("discovered", "Discovered (AutoTTS)", discovered.make_controller, {}, hand_made=False),
     )
 }
