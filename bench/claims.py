@@ -35,6 +35,12 @@ def envelope_gains(bank: Bank, points: list[Point], permutations: int) -> dict[s
     return {f"{bench}/{model}": gain for (bench, model), (_, gain) in sorted(per_group.items(), key=lambda kv: kv[0][::-1])}
 
 
+# The published table shows accuracy to 0.1 points and tokens to 0.1k: a figure stands for
+# everything that rounds to it.
+PUBLISHED_ACCURACY_DIGIT = 0.1
+PUBLISHED_TOKENS_DIGIT = 100.0
+
+
 @dataclass(frozen=True)
 class PublishedCell:
     model: str
@@ -47,7 +53,10 @@ class PublishedCell:
 
     @property
     def matches_published(self) -> bool:
-        return all(self.ours_at_published[b] >= self.published[b][0] - 1e-9 for b in ("0.5", "1.0"))
+        """At both budgets, at least the published accuracy read to its shown digit (82.0 % is any
+        accuracy from 81.95 %), so that the paper's controller replayed (`cmc`) matches its own rows."""
+        return all(self.ours_at_published[b] >= self.published[b][0] - PUBLISHED_ACCURACY_DIGIT / 2 - 1e-9
+                   for b in ("0.5", "1.0"))
 
     @property
     def reaches_sc64_cheaply(self) -> bool:
@@ -66,7 +75,8 @@ def published_cells(bank: Bank, points: list[Point], permutations: int) -> list[
         tokens = np.array([p.tokens for p in mine])
         accuracy = np.array([p.accuracy for p in mine])
         pub = {b: published[(model, f"AutoTTS β={b}", bench)] for b in ("0.5", "1.0")}
-        ours = {b: 100 * float(accuracy_at_budget(tokens, accuracy, np.array([pub[b][1]]))[0]) for b in pub}
+        budgets = np.array([pub[b][1] + PUBLISHED_TOKENS_DIGIT / 2 for b in pub])  # 236.7k: up to 236.75k
+        ours = {b: 100 * float(at) for b, at in zip(pub, accuracy_at_budget(tokens, accuracy, budgets))}
         sc64 = next(p for p in sc if (p.benchmark, p.model) == (bench, model))
         reach = [p for p in mine if p.accuracy >= sc64.accuracy - 1e-12]
         first = reach[0] if reach else None
