@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from typing import Generator
 
-
 from replay_core.actions import DEFAULT_VOTE, Actions
 from replay_core.observation import Observation
 
