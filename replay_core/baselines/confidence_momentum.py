@@ -80,7 +80,7 @@ class Branch:
 
 
 # What an episode's program asks for next: ("act", opened, pruned slots, [(slot, chunks)]) or ("answer", class).
-Request = tuple
+Request = tuple[object, ...]
 Reply = tuple[Observation, int]
 
 
@@ -118,6 +118,8 @@ class ConfidenceMomentum:
         return a
 
     def episode(self, unused: int) -> Generator[Request, Reply, None]:
+        """The paper's loop for one episode: each `yield` hands `act` one round's actions and gets
+        back the observation (and this episode's row in it) that shows what they revealed."""
         branches: list[Branch] = []
         finished: list[int] = []  # final answers in the order they arrived: the vote's tie order
 
