@@ -4,7 +4,8 @@
 Search split (AIME24 of each model): mean accuracy gain over the envelope of every built-in
 baseline at matched budgets, over the baselines' budget range. Held out (AIME25 and HMMT25 of each
 model), and for comparison on the search split too: accuracy at the published AutoTTS controller's
-beta=0.5 and beta=1.0 budgets against its published accuracy; the fewest tokens at which the curve
+beta=0.5 and beta=1.0 budgets against its published accuracy, both read to the table's shown digit
+(the paper's controller replayed, `cmc`, then matches its own rows); the fewest tokens at which the curve
 reaches SC@64's accuracy (our replay of SC@64, which reproduces the published row), as a share of
 SC@64's tokens, and the sequential tokens (latency) there against SC@64's. All with the reference
 answer semantics.

@@ -28,7 +28,8 @@ METHODS = {
     "ASC": ("ASC", "asc", {"threshold": 0.95, "max_samples": 64}, 1.0),
     "ASC, 40 samples": ("ASC", "asc", {"threshold": 0.95, "max_samples": 40}, 1.0),
     "ESC": ("ESC", "esc", {"window": 8, "max_samples": 64}, 1.0),
-    "Parallel-Probe": ("Parallel-Probe", "parallel-probe", {"chains": 64, "stable": 40, "patience": 7, "warmup": 15}, 1.0),
+    "Parallel-Probe": ("Parallel-Probe", "parallel-probe",
+                       {"chains": 64, "stable": 40, "patience": 7, "warmup": 15}, 1.0),
     "AutoTTS β=0.5": ("AutoTTS β=0.5", "cmc", {}, 0.5),
     "AutoTTS β=1.0": ("AutoTTS β=1.0", "cmc", {}, 1.0),
 }

@@ -92,6 +92,10 @@ def test_published_cost_semantics_when_the_probe_grid_overruns(bank):
     at_once = env_for(bank, order=(2, 0, 1))
     act(at_once, branch=1)
     assert act(at_once, extend=[FULL, 0, 0]).tokens[0] == 900  # a full read costs the true length
+    rest = env_for(bank, order=(2, 0, 1))
+    act(rest, branch=1)
+    act(rest, extend=[1, 0, 0])
+    assert act(rest, extend=[FULL, 0, 0]).tokens[0] == 900  # from mid-way, FULL pays the rest: 900 - 500
 
 
 def test_default_vote_prefers_finals_then_probes_and_breaks_ties_by_first_branch(bank):

@@ -7,8 +7,10 @@ controller keeps an exponential moving average of the vote's Beta-majority confi
 once it is high and not falling; it opens more branches while the average stalls, and after a
 warm-up abandons branches whose latest probe has disagreed with the vote for `patience` rounds.
 Written from the algorithm and β schedule of the paper's public code; replayed on the shared stores
-with 100 permutations and reference answers, it gives the published rows to the token
-(bench/reproduce_published.py). Not hand-made: it is not part of the baseline envelope.
+with 100 permutations and reference answers, it gives the published rows to their shown digit
+(bench/reproduce_published.py), paying episode by episode what the reference simulator charges.
+With the default answers, a trajectory that ends with no answer neither votes nor counts as
+finished (the reference counts its "ERR"). Not hand-made: it is not part of the baseline envelope.
 """
 from __future__ import annotations
 
@@ -79,6 +81,8 @@ class Branch:
         self.disagree = 0         # rounds in a row its latest answer differed from the vote
 
 
+MAX_STEPS = 500  # the reference's cap on rounds of its loop (the stores' trajectories end well before)
+
 # What an episode's program asks for next: ("act", opened, pruned slots, [(slot, chunks)]) or ("answer", class).
 Request = tuple[object, ...]
 Reply = tuple[Observation, int]
@@ -89,6 +93,8 @@ class ConfidenceMomentum:
 
     def __init__(self, n_init: int, max_branches: int, warm_up: int, patience: int, window: int, alpha: float,
                  threshold: float, slack: float, burst: int, widen: int, trend: float, min_finished: int):
+        if min(n_init, max_branches, window, burst, widen, min_finished) < 1:
+            raise ValueError("n_init, max_branches, window, burst, widen and min_finished must be at least 1")
         self.n_init, self.max_branches, self.warm_up, self.patience = n_init, max_branches, warm_up, patience
         self.window, self.alpha, self.threshold, self.slack = window, alpha, threshold, slack
         self.burst, self.widen, self.trend, self.min_finished = burst, widen, trend, min_finished
@@ -147,7 +153,7 @@ class ConfidenceMomentum:
             return
         yield from open_branches(min(self.n_init, unused))
         ema, recent, step = 0.0, [], 0
-        while True:
+        while step < MAX_STEPS:
             leader, top, second = vote(finished)
             ema = (1 - self.alpha) * ema + self.alpha * majority_confidence(top, second)
             recent = (recent + [ema])[-self.window:]
