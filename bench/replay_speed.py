@@ -26,7 +26,7 @@ from autotts.trajectories.banking import load_bank  # noqa: E402
 REFERENCE_SECONDS = {"sc": 0.5, "asc": 3.3, "esc": 3.0, "parallel-probe": 23.0}
 SETTINGS = {
     "sc": {"k": 64}, "asc": {"threshold": 0.95}, "esc": {"window": 8},
-    "parallel-probe": {"chains": 64, "stable": 40}, "first-k": {"k": 8},
+    "parallel-probe": {"chains": 64, "stable": 40}, "first-k": {"k": 8}, "cmc": {},
 }
 
 
