@@ -147,6 +147,16 @@ def buy_probes(c, obs, top, second, total):
 def probe_votes(c, obs, probes):
     return c.probe_weight * class_counts(probes, obs.n_classes)
 '''),
+    _c("probe", "watch", "probe every running branch each round to steer depth and pruning; only finished "
+       "answers vote, so there is no leader to prune against until one has finished (as the paper's controller)",
+       (), '''
+def buy_probes(c, obs, top, second, total):
+    return np.ones(len(top), bool)
+
+
+def probe_votes(c, obs, probes):
+    return 0.0
+'''),
     # ---------------------------------------------------------------- vote: what a finished branch weighs
     _c("vote", "plain", "every finished answer is one vote", (), '''
 def vote_weights(c, obs, finals):
