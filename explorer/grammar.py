@@ -148,7 +148,8 @@ def probe_votes(c, obs, probes):
     return c.probe_weight * class_counts(probes, obs.n_classes)
 '''),
     _c("probe", "watch", "probe every running branch each round to steer depth and pruning; only finished "
-       "answers vote, so there is no leader to prune against until one has finished (as the paper's controller)",
+       "answers vote (a probe only breaks ties), so there is no leader to prune against until one has finished, "
+       "as in the paper's controller",
        (), '''
 def buy_probes(c, obs, top, second, total):
     return np.ones(len(top), bool)
