@@ -71,9 +71,9 @@ class BankSource:
         # Chunk by chunk, every chunk before the last costs what it costs even where the stored probes
         # run past the trajectory's length (the reference's semantics), and the last pays the rest;
         # read at once (FULL), a trajectory costs exactly its length.
-        last = bank.chunk_cum[flat, n - 1]
-        rest = np.maximum(0, bank.total_tokens[flat] - np.where(chunks >= FULL, spent, last))
-        cost = np.where(ends, np.where(chunks >= FULL, 0, last - spent) + rest,
+        at_once, last = chunks >= FULL, bank.chunk_cum[flat, n - 1]
+        rest = np.maximum(0, bank.total_tokens[flat] - np.where(at_once, spent, last))
+        cost = np.where(ends, np.where(at_once, 0, last - spent) + rest,
                         bank.chunk_cum[flat, np.minimum(target, n - 1)] - spent)
         final = np.where(ends, bank.final_class[flat], -1)
         conf_mean = (bank.conf_cum[flat, target] - self.conf_start[k]) / target

@@ -14,11 +14,11 @@ finished (the reference counts its "ERR"). Not hand-made: it is not part of the 
 """
 from __future__ import annotations
 
-import math
 from typing import Generator
 
 from replay_core.actions import DEFAULT_VOTE, Actions
 from replay_core.observation import Observation
+from replay_core.votes import beta_confidence_table
 
 
 def make_controller(beta: float, n_init: int | None = None, max_branches: int | None = None,
@@ -46,15 +46,6 @@ def make_controller(beta: float, n_init: int | None = None, max_branches: int | 
         "trend": round(0.04 - 0.03 * b, 4), "min_finished": max(2, round(2 + 3 * b)),
     }
     return ConfidenceMomentum(**{k: (v if given[k] is None else given[k]) for k, v in schedule.items()})
-
-
-def majority_confidence(top: int, second: int) -> float:
-    """P(p > 1/2) for p ~ Beta(top + 1, second + 1): how sure the vote is that its leader leads.
-    For integer counts this is a binomial tail, exact without a special-function library."""
-    if top <= 0:
-        return 0.0
-    n = top + second + 1
-    return sum(math.comb(n, j) for j in range(top + 1)) / 2 ** n
 
 
 def vote(answers: list[int]) -> tuple[int, int, int]:
@@ -98,7 +89,13 @@ class ConfidenceMomentum:
         self.n_init, self.max_branches, self.warm_up, self.patience = n_init, max_branches, warm_up, patience
         self.window, self.alpha, self.threshold, self.slack = window, alpha, threshold, slack
         self.burst, self.widen, self.trend, self.min_finished = burst, widen, trend, min_finished
+        self.table = beta_confidence_table(max_branches + 1)  # no more finished answers than branches
         self.programs: dict[int, Generator[Request, Reply, None]] = {}
+
+    def confidence(self, top: int, second: int) -> float:
+        """The vote's Beta-majority confidence, P(p > 1/2) for p ~ Beta(top + 1, second + 1), and 0
+        before any answer has finished (as the reference has it)."""
+        return float(self.table[top, second]) if top > 0 else 0.0
 
     def act(self, obs: Observation) -> Actions:
         """Each episode runs its own program, written as the paper's loop; it stops at every point
@@ -155,7 +152,7 @@ class ConfidenceMomentum:
         ema, recent, step = 0.0, [], 0
         while step < MAX_STEPS:
             leader, top, second = vote(finished)
-            ema = (1 - self.alpha) * ema + self.alpha * majority_confidence(top, second)
+            ema = (1 - self.alpha) * ema + self.alpha * self.confidence(top, second)
             recent = (recent + [ema])[-self.window:]
             warm = step >= self.warm_up and leader >= 0
             pruned = []
@@ -171,7 +168,7 @@ class ConfidenceMomentum:
             if steps or pruned:
                 yield from advance(pruned, steps)
             leader, top, second = vote(finished)
-            ema = (1 - self.alpha) * ema + self.alpha * majority_confidence(top, second)
+            ema = (1 - self.alpha) * ema + self.alpha * self.confidence(top, second)
             recent[-1] = ema
             rise = recent[-1] - recent[0]
             if (step >= self.warm_up and len(finished) >= self.min_finished and ema >= self.threshold
