@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from autotts.explorer.parsing import parse_python
-from replay_core.baselines import adaptive_consistency, first_finish, self_consistency
+from replay_core.baselines import adaptive_consistency, confidence_momentum, first_finish, self_consistency
 from replay_core.votes import beta_confidence_table
 
 SLOTS = ("width", "depth", "probe", "vote", "prune", "stop")
@@ -72,8 +72,38 @@ PARAMS: dict[str, Param] = {
     "threshold": Param(0.5, 0.999),
     "stable": Param(0, 12, integer=True),
     "alpha": Param(0.1, 0.9),
+    # a momentum row (see MOMENTUM): the marker, and the knobs of the paper's loop that the above lack
+    "momentum": Param(1, 1, integer=True),
+    "n_init": Param(1, 64, integer=True, log=True),
+    "max_branches": Param(1, 64, integer=True, log=True),
+    "warm_up": Param(0, 16, integer=True),
+    "window": Param(1, 12, integer=True),
+    "slack": Param(0.0, 0.2),
+    "burst": Param(1, 4, integer=True),
+    "widen": Param(1, 8, integer=True),
+    "trend": Param(0.0, 0.2),
+    "min_finished": Param(1, 16, integer=True),
 }
 UNIVERSAL = ("width", "max_width", "chunks", "k_max", "max_rounds", "to_end")
+
+# A table row holding `momentum` 1 runs the paper's Confidence Momentum loop
+# (replay_core.baselines.confidence_momentum) with these knobs instead of the skeleton below: its
+# escalation step by step (abandoning branches that keep deviating from the finished answers' vote)
+# wins where the skeleton's programs do not, and they win where it does not (docs/discovery.md), so
+# one table may hold operating points of both kinds.
+MOMENTUM = ("n_init", "max_branches", "warm_up", "patience", "window", "alpha", "threshold", "slack", "burst",
+            "widen", "trend", "min_finished")
+
+
+def is_momentum(row: dict[str, float]) -> bool:
+    """Whether a table row runs the Confidence Momentum loop rather than the program's components."""
+    return bool(row.get("momentum"))
+
+
+def momentum_row(beta: float) -> dict[str, float]:
+    """The paper's own operating point at `beta` (its published schedule) as a momentum row."""
+    controller = confidence_momentum.make_controller(beta)
+    return {"momentum": 1.0, **{n: PARAMS[n].clamp(getattr(controller, n)) for n in MOMENTUM}}
 
 
 @dataclass(frozen=True)
@@ -319,15 +349,25 @@ class Genome:
             names += [p for p in BY_SLOT[slot][self.components[slot]].params if p not in names]
         return tuple(names)
 
+    def row_params(self, row: dict[str, float]) -> tuple[str, ...]:
+        """The knobs a row of this program holds: the components' or, in a momentum row, the loop's."""
+        return MOMENTUM if is_momentum(row) else self.params()
+
     def normalized(self) -> "Genome":
-        """Every row holds exactly this program's knobs, each within its range."""
-        names = self.params()
-        rows = tuple({n: PARAMS[n].clamp(row.get(n, default_value(n, i, len(self.rows)))) for n in names}
-                     for i, row in enumerate(self.rows))
-        return Genome(dict(self.components), rows)
+        """Every row holds exactly its kind's knobs (a momentum row: its marker too), each within its range."""
+        n = len(self.rows)
+        rows = []
+        for i, row in enumerate(self.rows):
+            if is_momentum(row):
+                default = momentum_row(i / (n - 1) if n > 1 else 0.5)
+                rows.append({"momentum": 1.0, **{k: PARAMS[k].clamp(row.get(k, default[k])) for k in MOMENTUM}})
+            else:
+                rows.append({k: PARAMS[k].clamp(row.get(k, default_value(k, i, n))) for k in self.params()})
+        return Genome(dict(self.components), tuple(rows))
 
     def title(self) -> str:
-        return " / ".join(f"{slot}={self.components[slot]}" for slot in SLOTS)
+        title = " / ".join(f"{slot}={self.components[slot]}" for slot in SLOTS)
+        return title + (" + momentum rows" if any(is_momentum(r) for r in self.rows) else "")
 
 
 # Where a knob sits at the cheap end (fraction 0) and the thorough end (fraction 1) of a fresh ladder.
@@ -393,7 +433,8 @@ def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) 
     and probe votes are held back (PATIENT), and with `plain_vote` its vote weighting too, so the row
     is the baseline's mechanism inside this program (a program that prunes by deviation or deepens
     the leader keeps doing so: there the row is a variant of it); search then moves it like any
-    row. None for a baseline this program's components cannot express."""
+    row. Written over the program's dearest row of its own components; None for a baseline they
+    cannot express, or a table of momentum rows only."""
     if baseline == "sc":
         k = self_consistency.make_controller(beta).k
         knobs = {"width": k, "max_width": k, "k_max": k, "to_end": 1, "chunks": 1}
@@ -408,10 +449,12 @@ def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) 
                  "min_votes": unanimous_votes(controller.threshold)}
     else:
         return None
+    base = next((row for row in reversed(genome.rows) if not is_momentum(row)), None)
+    if base is None:
+        return None
     names = genome.params()
     held = {n: v for n, v in {**PATIENT, **(PLAIN_VOTE if plain_vote else {})}.items() if n in names}
-    return {**genome.rows[-1], **held, **{n: v for n, v in knobs.items() if n in names},
-            "max_rounds": PARAMS["max_rounds"].high}
+    return {**base, **held, **{n: v for n, v in knobs.items() if n in names}, "max_rounds": PARAMS["max_rounds"].high}
 
 
 def hosting(genome: Genome, baseline: str) -> Genome:
@@ -422,7 +465,7 @@ def hosting(genome: Genome, baseline: str) -> Genome:
     is reached). Any other program is returned as it is."""
     if baseline != "asc" or genome.components["stop"] != "share":
         return genome
-    rows = tuple({**row, "threshold": PATIENT["threshold"]} for row in genome.rows)
+    rows = tuple(row if is_momentum(row) else {**row, "threshold": PATIENT["threshold"]} for row in genome.rows)
     return Genome(dict(genome.components, stop="share-or-posterior"), rows).normalized()
 
 
@@ -476,7 +519,7 @@ cheapest first, searched row by row on the search split's accuracy-cost frontier
 import numpy as np
 
 from replay_core import DEFAULT_VOTE, FULL
-from replay_core.votes import class_counts, leading_class, win_probability
+{imports}from replay_core.votes import class_counts, leading_class, win_probability
 
 GENOME = {genome}
 INTEGER = {integer}
@@ -488,11 +531,23 @@ def make_controller(beta):
     beta -> row round(beta * (len(rows) - 1)) of GENOME["rows"], cheapest first.
     """
     rows = GENOME["rows"]
-    return Controller(rows[min(len(rows) - 1, max(0, int(beta * (len(rows) - 1) + 0.5)))])
-
+{choose}
 
 {functions}
 {skeleton}'''
+
+
+MOMENTUM_DOC = """  rows with "momentum": 1 run the paper's Confidence Momentum loop with the row's knobs instead
+  (replay_core.baselines.confidence_momentum: every branch a chunk a round, more branches while the
+  vote's confidence stalls, deviating branches abandoned, answer once the confidence is high)"""
+MOMENTUM_IMPORT = "from replay_core.baselines.confidence_momentum import ConfidenceMomentum\n"
+CHOOSE_ROW = '''    return Controller(rows[min(len(rows) - 1, max(0, int(beta * (len(rows) - 1) + 0.5)))])
+'''
+CHOOSE_ROW_OR_MOMENTUM = '''    row = rows[min(len(rows) - 1, max(0, int(beta * (len(rows) - 1) + 0.5)))]
+    if row.get("momentum"):
+        return ConfidenceMomentum(**{n: int(v) if n in INTEGER else float(v) for n, v in row.items() if n != "momentum"})
+    return Controller(row)
+'''
 
 
 def render(genome: Genome, title: str = "", notes: str = "") -> str:
@@ -500,12 +555,16 @@ def render(genome: Genome, title: str = "", notes: str = "") -> str:
     genome = genome.normalized()
     chosen = [BY_SLOT[slot][genome.components[slot]] for slot in SLOTS]
     docs = "\n".join(f"  {c.slot:<6} {c.name}: {c.doc}" for c in chosen)
+    momentum = any(is_momentum(row) for row in genome.rows)
+    if momentum:
+        docs += "\n" + MOMENTUM_DOC
     literal = json.dumps({"components": genome.components, "rows": list(genome.rows)}, separators=(", ", ": "))
-    integer = sorted(n for n in genome.params() if PARAMS[n].integer)
+    integer = sorted({n for row in genome.rows for n in genome.row_params(row) if PARAMS[n].integer})
     return MODULE.format(title=title or f"Grammar controller: {genome.title()}.",
                          notes=f"\n{notes.strip()}\n" if notes.strip() else "", docs=docs, genome=literal,
                          integer=json.dumps(integer), functions="\n\n\n".join(c.code for c in chosen),
-                         skeleton=SKELETON)
+                         skeleton=SKELETON, imports=MOMENTUM_IMPORT if momentum else "",
+                         choose=CHOOSE_ROW_OR_MOMENTUM if momentum else CHOOSE_ROW)
 
 
 def genome_of(source: str) -> Genome | None:

@@ -24,7 +24,10 @@ of tournament-selected parents by one of six operators:
   `grammar.on_grid`) keeps every row, where a refit would assemble its table afresh and leave rows
   out, and takes in the repeated slots either imitated baseline points or *bridges*: narrower
   copies of the row above the widest budget gap of its curve, costing about the gap's middle;
-- *tune* a few knobs of a few rows.
+  or, for a parent without them, *grafts*: rows of the paper's Confidence Momentum loop at evenly
+  spread points of its schedule (`grammar.MOMENTUM`), which later refits keep where the
+  frontier needs them;
+- *tune* a few knobs of a few rows (of either kind; a row never changes its kind).
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
 parents whose diagnosis shows premature answers, and towards thrift for parents that wasted budget
@@ -38,8 +41,8 @@ from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
 from autotts.explorer.comparison import Curves, losses
-from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, hosting, imitation_row, ladder,
-                                      on_grid, perturb, render, row_index, row_key, written_in)
+from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, hosting, imitation_row, is_momentum,
+                                      ladder, momentum_row, on_grid, perturb, render, row_index, row_key, written_in)
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
@@ -132,6 +135,9 @@ class OfflineExplorer:
         measured = folds.measured([(parent, genome)])
         repeats = len(genome.rows) - len({row_key(r) for r in genome.rows})
         if repeats and measured and (roll := rng.random()) < 0.5:
+            if roll < 0.15 and not any(is_momentum(row) for row in genome.rows):
+                grafts = [momentum_row(i / (repeats - 1) if repeats > 1 else 0.5) for i in range(repeats)]
+                return self._extend(genome, genome, measured, [], grafts), lineage, "extend+graft"
             host, copies = folds.imitations(rng, parent, genome, n=repeats) if roll < 0.25 else (genome, [])
             operator = "extend+imitate" if copies else "extend+bridge"  # bridges also fill slots no copy fills
             return self._extend(genome, host, measured, copies), lineage, operator
@@ -165,7 +171,8 @@ class OfflineExplorer:
         choices = [name for name in BY_SLOT[slot] if name != genome.components[slot]]
         components = dict(genome.components, **{slot: rng.choice(choices)})
         fresh = ladder(components, len(genome.rows))
-        rows = tuple({**new, **{n: v for n, v in old.items() if n in new}} for old, new in zip(genome.rows, fresh.rows))
+        rows = tuple(old if is_momentum(old) else {**new, **{n: v for n, v in old.items() if n in new}}
+                     for old, new in zip(genome.rows, fresh.rows))
         return Genome(components, rows).normalized()
 
     @staticmethod
@@ -173,7 +180,8 @@ class OfflineExplorer:
         from_b = [slot for slot in SLOTS if rng.random() < 0.5]
         components = {slot: (b if slot in from_b else a).components[slot] for slot in SLOTS}
         taken = {p for slot in from_b for p in BY_SLOT[slot][b.components[slot]].params}
-        rows = tuple({**ra, **{n: v for n, v in rb.items() if n in taken}} for ra, rb in zip(a.rows, b.rows))
+        rows = tuple(ra if is_momentum(ra) or is_momentum(rb) else {**ra, **{n: v for n, v in rb.items() if n in taken}}
+                     for ra, rb in zip(a.rows, b.rows))
         return Genome(components, rows).normalized()
 
     @staticmethod
@@ -181,17 +189,16 @@ class OfflineExplorer:
                copies: list[tuple[float, dict]] = ()) -> Genome:
         """A new table: the chosen rows and the baseline copies (tokens, row) in cost order, the free
         slots filled with variations of the chosen rows."""
-        fill = genome.rows[0]  # a knob the parent's rows lack (a hosting stop's threshold) takes the host's value
-        table: list[tuple[float, dict]] = [(m.tokens, {**fill, **m.row}) for m in chosen]
+        fill = _filler(genome)
+        table: list[tuple[float, dict]] = [(m.tokens, fill(m.row)) for m in chosen]
         for tokens, row in copies[:len(genome.rows) - len(table)]:
-            row = {**fill, **row}
+            row = fill(row)
             if all(row != r for _, r in table):
                 table.append((tokens, row))
-        names = genome.params()
         while len(table) < len(genome.rows):
             tokens, row = rng.choice(table[:len(chosen)])
             row = dict(row)
-            for name in rng.sample(names, rng.randint(1, 2)):
+            for name in rng.sample(genome.row_params(row), rng.randint(1, 2)):
                 row[name] = perturb(row[name], name, rng)
             if all(row != r for _, r in table):
                 table.append((tokens * (1 + 1e-6 * len(table)), row))
@@ -199,20 +206,28 @@ class OfflineExplorer:
         return Genome(dict(genome.components), tuple(r for _, r in table)).normalized()
 
     @staticmethod
-    def _extend(genome: Genome, host: Genome, measured: list["Measured"], copies: list[tuple[float, dict]]) -> Genome:
+    def _extend(genome: Genome, host: Genome, measured: list["Measured"], copies: list[tuple[float, dict]],
+                grafts: list[dict] = ()) -> Genome:
         """Every distinct row of a table that repeats rows (a parent written for fewer beta steps,
         on a finer grid: `grammar.on_grid`), as `host` writes it, and in the repeated slots the
         baseline copies (tokens, row), then bridges (`_bridges`), in cost order. A refit assembles a
         table afresh and leaves out rows its greedy assembly does not pick; this keeps every row and
         adds the new ones beside them. Trace feedback does not lean it: the point is to keep the
-        parent's measured rows as they are."""
-        fill = host.rows[0]  # a knob the parent's rows lack (a hosting stop's threshold) takes the host's value
+        parent's measured rows as they are.
+
+        `grafts` (*graft*): momentum rows (`grammar.MOMENTUM`, the paper's loop) for the repeated
+        slots, after the measured rows, as given (their cost is unknown until measured). Adding
+        rows never lowers a curve at matched budgets, so the child is at least its parent, and
+        a later merge of the family assembles the rows of both kinds that the frontier needs."""
+        fill = _filler(host)
         tokens = {row_key(m.row): m.tokens for m in measured}
         table: dict[str, tuple[float, dict]] = {}
         for row, written in zip(genome.rows, host.rows):
             table.setdefault(row_key(written), (tokens.get(row_key(row), 0.0), written))
         for budget, row in copies:
-            table.setdefault(row_key({**fill, **row}), (budget, {**fill, **row}))
+            table.setdefault(row_key(fill(row)), (budget, fill(row)))
+        for row in grafts[:len(genome.rows) - len(table)]:
+            table.setdefault(row_key(row), (float("inf"), row))
         for budget, row in _bridges(list(table.values()), len(genome.rows) - len(table)):
             table.setdefault(row_key(row), (budget, row))
         rows = [row for _, row in sorted(table.values(), key=lambda tr: tr[0])]
@@ -222,14 +237,14 @@ class OfflineExplorer:
     @staticmethod
     def _tune(rng: random.Random, genome: Genome, strength: float = 1.0) -> Genome:
         rows = [dict(r) for r in genome.rows]
-        names = genome.params()
-        if rng.random() < 0.25:  # move one knob in every row: shifts the whole curve
-            name = rng.choice(names)
+        if rng.random() < 0.25:  # move one knob in every row (of the kind that holds it): shifts the whole curve
+            name = rng.choice(genome.row_params(rng.choice(rows)))
             for row in rows:
-                row[name] = perturb(row[name], name, random.Random(rng.random()), strength)
+                if name in genome.row_params(row):
+                    row[name] = perturb(row[name], name, random.Random(rng.random()), strength)
         else:
             for i in rng.sample(range(len(rows)), min(len(rows), rng.randint(1, 3))):
-                for name in rng.sample(names, rng.randint(1, 2)):
+                for name in rng.sample(genome.row_params(rows[i]), rng.randint(1, 2)):
                     rows[i][name] = perturb(rows[i][name], name, rng, strength)
         return Genome(dict(genome.components), tuple(rows)).normalized()
 
@@ -246,12 +261,15 @@ class OfflineExplorer:
         p = PARAMS[name]
         rows = [dict(r) for r in genome.rows]
         for i in rng.sample(range(len(rows)), min(len(rows), rng.randint(1, 3))):
+            if name not in genome.row_params(rows[i]):
+                continue
             step = (rows[i][name] * 0.3 if p.log else (p.high - p.low) * 0.08) * direction
             rows[i][name] = p.clamp(rows[i][name] + (step if abs(step) >= 1 or not p.integer else direction))
         return Genome(dict(genome.components), tuple(rows)).normalized()
 
 
 WIDTHS = ("width", "max_width", "grow")  # branches opened at the start, at most, kept running
+MOMENTUM_WIDTHS = ("n_init", "max_branches", "widen")  # the same in a momentum row
 MIN_GAP = 1.25  # a cost ratio between neighbouring rows worth a bridge
 
 
@@ -265,7 +283,7 @@ def _bridges(table: list[tuple[float, dict]], n: int) -> list[tuple[float, dict]
     gap's geometric middle (its estimated tokens, until it is measured); each gap it splits is
     measured again for the next. A gap whose dearer row cannot be made narrower is passed over;
     ties go to the dearer gap; gaps under `MIN_GAP` are not worth a row."""
-    table = sorted(((t, r) for t, r in table if t > 0), key=lambda tr: tr[0])  # 0: a row never measured
+    table = sorted(((t, r) for t, r in table if 0 < t < float("inf")), key=lambda tr: tr[0])  # 0, inf: never measured
     out: list[tuple[float, dict]] = []
     while len(out) < n:
         gaps = sorted(((hi / lo, i) for i, ((lo, _), (hi, _)) in enumerate(zip(table, table[1:]))), reverse=True)
@@ -283,11 +301,12 @@ def _bridges(table: list[tuple[float, dict]], n: int) -> list[tuple[float, dict]
 def _narrower(row: dict, factor: float) -> dict | None:
     """`row` with its widths divided by `factor`; None where that opens no fewer branches (a width
     of one, or rounding), since a row that differs only in `grow` would act the same."""
+    widths = MOMENTUM_WIDTHS if is_momentum(row) else WIDTHS
     narrow = dict(row)
-    for name in WIDTHS:
+    for name in widths:
         if name in narrow:
             narrow[name] = PARAMS[name].clamp(narrow[name] / factor)
-    return None if (narrow["width"], narrow["max_width"]) == (row["width"], row["max_width"]) else narrow
+    return None if all(narrow[n] == row[n] for n in widths[:2]) else narrow
 
 
 @dataclass(frozen=True)
@@ -384,6 +403,13 @@ class _Folds:
     def _objective(self, rows: list["Measured"]) -> tuple[float, float]:
         _, gain, per_fold = self.scoring.score([p for m in rows for p in m.points])
         return min((g for _, g in per_fold.values()), default=gain), gain
+
+
+def _filler(host: Genome):
+    """Completes a row for `host`'s table: a row of its components takes the knobs it lacks (a
+    hosting stop's threshold) from the host's first such row; a momentum row stays as it is."""
+    base = next((row for row in host.rows if not is_momentum(row)), {})
+    return lambda row: row if is_momentum(row) else {**base, **row}
 
 
 def _rank(program: Program) -> float:

@@ -561,3 +561,58 @@ def test_extend_bridges_the_widest_budget_gap_with_a_narrower_copy_of_the_row_ab
     folds = _Folds(Scoring.from_points(flat["p"]), flat, {"sc": flat["p"]})
     child = OfflineExplorer._extend(parent, parent, folds.measured([(program, parent)]), [])
     assert [dict(r) for r in child.rows] == [cheap, middle, dear, dear, dear]
+
+
+def _mixed(rows: int = 3) -> Genome:
+    """Seed 2's table with two rows of the paper's Confidence Momentum loop after it."""
+    from autotts.explorer.grammar import momentum_row
+
+    seed = seed_genome(2, rows)
+    return Genome(dict(seed.components), seed.rows + (momentum_row(0.5), momentum_row(1.0))).normalized()
+
+
+def test_a_table_with_momentum_rows_passes_the_sandbox_and_runs_the_papers_loop_in_them(synthetic_bank, tmp_path):
+    """A momentum row runs the paper's loop (the built-in `cmc`) with its knobs, in the sandbox and
+    its batch-independence check; the program's own rows are untouched by the other kind beside them."""
+    from replay_core.baselines import BASELINES
+
+    mixed = _mixed()
+    assert genome_of(render(mixed)) == mixed and mixed.title().endswith("+ momentum rows")
+    assert "ConfidenceMomentum" not in render(seed_genome(2, 3))  # a program without them renders as before
+    betas = [0.0, 0.5, 0.75, 1.0]  # rows 0, 2 (the program's), 3 and 4 (momentum: cmc at beta 0.5 and 1.0)
+    result = evaluate_candidate(synthetic_bank, render(mixed), betas, permutations=2, limits=FAST)
+    assert result.ok, result.error
+    questions, shuffles = np.arange(synthetic_bank.n_questions), np.arange(2)
+    for beta, paper_beta in ((0.75, 0.5), (1.0, 1.0)):
+        cmc = run_batch(synthetic_bank, BASELINES["cmc"].make_controller, paper_beta, questions, shuffles)
+        assert np.array_equal(np.sort(result.results[beta].tokens), np.sort(cmc.tokens))
+        assert np.array_equal(np.sort(result.results[beta].correct), np.sort(cmc.correct))
+    module = tmp_path / "program.py"
+    module.write_text(render(seed_genome(2, 3)))
+    own = run_batch(synthetic_bank, load_module_factory(module), 1.0, questions, shuffles)  # its row 2, as here
+    assert np.array_equal(np.sort(result.results[0.5].tokens), np.sort(own.tokens))
+
+
+def test_a_graft_keeps_every_row_and_search_never_mixes_the_kinds_of_a_row():
+    """`extend+graft` keeps each parent row and puts momentum rows in the repeated slots; tuning,
+    refits, swaps and crossover then change knobs within a row's kind, never a row's kind."""
+    from autotts.explorer.grammar import MOMENTUM, is_momentum, momentum_row, on_grid
+
+    three = seed_genome(2, 3)
+    parent = on_grid(three, (0.0, 0.25, 0.5, 0.75, 1.0))
+    program = Program("p", -1, 0, render(three), status="evaluated", permutations=20)
+    curves = {"p": [_point(b, m, t, 0.3) for b, t in ((0.0, 100), (0.5, 400), (1.0, 900)) for m in ("small", "large")]}
+    folds = _Folds(Scoring.from_points(curves["p"]), curves, {"sc": curves["p"]})
+    grafts = [momentum_row(0.0), momentum_row(1.0)]
+    child = OfflineExplorer._extend(parent, parent, folds.measured([(program, parent)]), [], grafts)
+    assert [dict(r) for r in child.rows] == [dict(r) for r in three.rows] + grafts
+    rng = random.Random(0)
+    for _ in range(40):
+        mutated = rng.choice([OfflineExplorer._tune(rng, child, 2.0), OfflineExplorer._swap(rng, child),
+                              OfflineExplorer._crossover(rng, child, seed_genome(5, 5))])
+        assert [is_momentum(r) for r in mutated.rows] == [False] * 3 + [True] * 2
+        assert all(set(r) == {"momentum", *MOMENTUM} for r in mutated.rows[3:])
+        assert all(set(r) == set(mutated.params()) for r in mutated.rows[:3])
+    refit = OfflineExplorer._refit(rng, child, folds.measured([(program, parent)])[:1])
+    assert [is_momentum(r) for r in refit.rows] == [False] * 5  # the free slots vary the chosen row, of its kind
+    assert imitation_row(child, "sc", 1.0, True)["width"] == 64 and "momentum" not in imitation_row(child, "sc", 1.0, True)
