@@ -72,8 +72,7 @@ PARAMS: dict[str, Param] = {
     "threshold": Param(0.5, 0.999),
     "stable": Param(0, 12, integer=True),
     "alpha": Param(0.1, 0.9),
-    # a momentum row (see MOMENTUM): the marker, and the knobs of the paper's loop that the above lack
-    "momentum": Param(1, 1, integer=True),
+    # a momentum row (see MOMENTUM): the knobs of the paper's loop that the above lack
     "n_init": Param(1, 64, integer=True, log=True),
     "max_branches": Param(1, 64, integer=True, log=True),
     "warm_up": Param(0, 16, integer=True),
@@ -101,7 +100,8 @@ def is_momentum(row: dict[str, float]) -> bool:
 
 
 def momentum_row(beta: float) -> dict[str, float]:
-    """The paper's own operating point at `beta` (its published schedule) as a momentum row."""
+    """The paper's own operating point at `beta` (its published schedule, to the 3 decimals knobs
+    keep: exact at the published beta 0.5 and 1.0 and at every multiple of 0.1) as a momentum row."""
     controller = confidence_momentum.make_controller(beta)
     return {"momentum": 1.0, **{n: PARAMS[n].clamp(getattr(controller, n)) for n in MOMENTUM}}
 
@@ -359,8 +359,11 @@ class Genome:
         rows = []
         for i, row in enumerate(self.rows):
             if is_momentum(row):
-                default = momentum_row(i / (n - 1) if n > 1 else 0.5)
-                rows.append({"momentum": 1.0, **{k: PARAMS[k].clamp(row.get(k, default[k])) for k in MOMENTUM}})
+                default = momentum_row(i / (n - 1) if n > 1 else 0.5) if set(MOMENTUM) - set(row) else {}
+                knobs = {k: PARAMS[k].clamp(row.get(k, default.get(k))) for k in MOMENTUM}
+                # the loop opens n_init branches and sizes its vote table by max_branches
+                knobs["max_branches"] = max(knobs["max_branches"], knobs["n_init"])
+                rows.append({"momentum": 1.0, **knobs})
             else:
                 rows.append({k: PARAMS[k].clamp(row.get(k, default_value(k, i, n))) for k in self.params()})
         return Genome(dict(self.components), tuple(rows))

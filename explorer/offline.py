@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
 from autotts.explorer.comparison import Curves, losses
-from autotts.explorer.grammar import (BY_SLOT, PARAMS, SLOTS, Genome, genome_of, hosting, imitation_row, is_momentum,
-                                      ladder, momentum_row, on_grid, perturb, render, row_index, row_key, written_in)
+from autotts.explorer.grammar import (BY_SLOT, MOMENTUM, PARAMS, SLOTS, Genome, genome_of, hosting, imitation_row,
+                                      is_momentum, ladder, momentum_row, on_grid, perturb, render, row_index, row_key,
+                                      written_in)
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
 
@@ -207,7 +209,7 @@ class OfflineExplorer:
 
     @staticmethod
     def _extend(genome: Genome, host: Genome, measured: list["Measured"], copies: list[tuple[float, dict]],
-                grafts: list[dict] = ()) -> Genome:
+                grafts: Sequence[dict] = ()) -> Genome:
         """Every distinct row of a table that repeats rows (a parent written for fewer beta steps,
         on a finer grid: `grammar.on_grid`), as `host` writes it, and in the repeated slots the
         baseline copies (tokens, row), then bridges (`_bridges`), in cost order. A refit assembles a
@@ -238,7 +240,10 @@ class OfflineExplorer:
     def _tune(rng: random.Random, genome: Genome, strength: float = 1.0) -> Genome:
         rows = [dict(r) for r in genome.rows]
         if rng.random() < 0.25:  # move one knob in every row (of the kind that holds it): shifts the whole curve
-            name = rng.choice(genome.row_params(rng.choice(rows)))
+            names = genome.params()
+            if any(is_momentum(row) for row in rows):
+                names = tuple(dict.fromkeys(names + MOMENTUM))
+            name = rng.choice(names)
             for row in rows:
                 if name in genome.row_params(row):
                     row[name] = perturb(row[name], name, random.Random(rng.random()), strength)

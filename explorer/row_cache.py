@@ -3,7 +3,8 @@
 A grammar program's controller at beta is built from its components and the one table row that beta
 selects, nothing else. Two programs of the same components that share a row therefore act
 identically at that row's betas, and replay is deterministic, so the row's episode results on the
-same bank and permutations are the same. Children made by refit, merge and tune keep most of their
+same bank and permutations are the same. A momentum row runs the paper's loop whatever the
+components, so it is keyed by its knobs alone. Children made by refit, merge and tune keep most of their
 parent's rows; with this cache a round pays only for the rows it has not seen.
 
 Only sources that the grammar renders exactly, up to the module docstring, are cached: a module that
@@ -25,7 +26,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
-from autotts.explorer.grammar import Genome, genome_of, render, row_index, row_key
+from autotts.explorer.grammar import Genome, genome_of, is_momentum, render, row_index, row_key
 from autotts.explorer.parsing import parse_python
 from replay_core.bank import Bank
 from replay_core.candidate import CandidateResult, evaluate_candidate
@@ -132,8 +133,8 @@ def _row_keys(bank_key: str, source: str, betas: list[float]) -> dict[float, tup
     if genome is None:
         return {}
     components = json.dumps(genome.components, sort_keys=True)
-    return {beta: (bank_key, components, row_key(genome.rows[row_index(beta, len(genome.rows))]))
-            for beta in betas}
+    rows = {beta: genome.rows[row_index(beta, len(genome.rows))] for beta in betas}
+    return {beta: (bank_key, "momentum" if is_momentum(row) else components, row_key(row)) for beta, row in rows.items()}
 
 
 def _rendered_genome(source: str) -> Genome | None:

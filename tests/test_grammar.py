@@ -616,3 +616,18 @@ def test_a_graft_keeps_every_row_and_search_never_mixes_the_kinds_of_a_row():
     refit = OfflineExplorer._refit(rng, child, folds.measured([(program, parent)])[:1])
     assert [is_momentum(r) for r in refit.rows] == [False] * 5  # the free slots vary the chosen row, of its kind
     assert imitation_row(child, "sc", 1.0, True)["width"] == 64 and "momentum" not in imitation_row(child, "sc", 1.0, True)
+    # the loop opens n_init branches and sizes its vote table by max_branches: never fewer
+    narrow = Genome(child.components, ({**grafts[1], "n_init": 12.0, "max_branches": 3.0},)).normalized()
+    assert narrow.rows[0]["max_branches"] == 12
+
+
+def test_the_row_cache_keys_a_momentum_row_by_its_knobs_alone():
+    """A momentum row acts the same in any program, so another program's replay of it is reused."""
+    from autotts.explorer.grammar import momentum_row
+    from autotts.explorer.row_cache import _row_keys
+
+    row = momentum_row(0.5)
+    a, b = seed_genome(2, 2), seed_genome(5, 2)
+    keys_a = _row_keys("bank", render(Genome(a.components, a.rows + (row,))), [0.0, 1.0])
+    keys_b = _row_keys("bank", render(Genome(b.components, b.rows + (row,))), [0.0, 1.0])
+    assert keys_a[1.0] == keys_b[1.0] and keys_a[0.0] != keys_b[0.0]
