@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autotts.explorer.grammar import Genome, genome_of, is_momentum, render  # noqa: E402
+from autotts.explorer.grammar import Genome, genome_of, render  # noqa: E402
 from bench._shared import MODELS, have_stores, replace_section, store  # noqa: E402
 from bench.claims import PublishedCell, cells_table, curve, published_cells  # noqa: E402
 from replay_core.baselines import BASELINES, ENVELOPE_BETAS  # noqa: E402
@@ -52,7 +52,7 @@ def families() -> dict[str, Genome]:
     from replay_core.baselines import discovered
 
     shipped = genome_of(Path(discovered.__file__).read_text(encoding="utf-8"))
-    dearest = dict(next(row for row in reversed(shipped.rows) if not is_momentum(row)))  # of its own components
+    dearest = dict(shipped.own_rows()[-1])  # of its own components, not the paper's loop
     first_k = tuple(dict(dearest, width=w, max_width=w, k_max=k, gamma=g, share=1.0, min_votes=32)
                     for w, k, g in itertools.product((16, 24, 32, 48, 64), (2, 3, 4, 6, 8, 12, 16, 32, 64),
                                                      (0.0, 0.5, 2.0)) if k <= w)

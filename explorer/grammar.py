@@ -349,6 +349,14 @@ class Genome:
             names += [p for p in BY_SLOT[slot][self.components[slot]].params if p not in names]
         return tuple(names)
 
+    def own_rows(self) -> tuple[dict[str, float], ...]:
+        """The rows that run this program's components (not the paper's loop), in table order."""
+        return tuple(row for row in self.rows if not is_momentum(row))
+
+    @property
+    def has_momentum_rows(self) -> bool:
+        return len(self.own_rows()) < len(self.rows)
+
     def row_params(self, row: dict[str, float]) -> tuple[str, ...]:
         """The knobs a row of this program holds: the components' or, in a momentum row, the loop's."""
         return MOMENTUM if is_momentum(row) else self.params()
@@ -370,7 +378,7 @@ class Genome:
 
     def title(self) -> str:
         title = " / ".join(f"{slot}={self.components[slot]}" for slot in SLOTS)
-        return title + (" + momentum rows" if any(is_momentum(r) for r in self.rows) else "")
+        return title + (" + momentum rows" if self.has_momentum_rows else "")
 
 
 # Where a knob sits at the cheap end (fraction 0) and the thorough end (fraction 1) of a fresh ladder.
@@ -452,9 +460,9 @@ def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) 
                  "min_votes": unanimous_votes(controller.threshold)}
     else:
         return None
-    base = next((row for row in reversed(genome.rows) if not is_momentum(row)), None)
-    if base is None:
+    if not genome.own_rows():
         return None
+    base = genome.own_rows()[-1]
     names = genome.params()
     held = {n: v for n, v in {**PATIENT, **(PLAIN_VOTE if plain_vote else {})}.items() if n in names}
     return {**base, **held, **{n: v for n, v in knobs.items() if n in names}, "max_rounds": PARAMS["max_rounds"].high}
@@ -558,7 +566,7 @@ def render(genome: Genome, title: str = "", notes: str = "") -> str:
     genome = genome.normalized()
     chosen = [BY_SLOT[slot][genome.components[slot]] for slot in SLOTS]
     docs = "\n".join(f"  {c.slot:<6} {c.name}: {c.doc}" for c in chosen)
-    momentum = any(is_momentum(row) for row in genome.rows)
+    momentum = genome.has_momentum_rows
     if momentum:
         docs += "\n" + MOMENTUM_DOC
     literal = json.dumps({"components": genome.components, "rows": list(genome.rows)}, separators=(", ", ": "))

@@ -137,7 +137,7 @@ class OfflineExplorer:
         measured = folds.measured([(parent, genome)])
         repeats = len(genome.rows) - len({row_key(r) for r in genome.rows})
         if repeats and measured and (roll := rng.random()) < 0.5:
-            if roll < 0.15 and not any(is_momentum(row) for row in genome.rows):
+            if roll < 0.15 and not genome.has_momentum_rows:
                 grafts = [momentum_row(i / (repeats - 1) if repeats > 1 else 0.5) for i in range(repeats)]
                 return self._extend(genome, genome, measured, [], grafts), lineage, "extend+graft"
             host, copies = folds.imitations(rng, parent, genome, n=repeats) if roll < 0.25 else (genome, [])
@@ -241,7 +241,7 @@ class OfflineExplorer:
         rows = [dict(r) for r in genome.rows]
         if rng.random() < 0.25:  # move one knob in every row (of the kind that holds it): shifts the whole curve
             names = genome.params()
-            if any(is_momentum(row) for row in rows):
+            if genome.has_momentum_rows:
                 names = tuple(dict.fromkeys(names + MOMENTUM))
             name = rng.choice(names)
             for row in rows:
@@ -413,7 +413,7 @@ class _Folds:
 def _filler(host: Genome):
     """Completes a row for `host`'s table: a row of its components takes the knobs it lacks (a
     hosting stop's threshold) from the host's first such row; a momentum row stays as it is."""
-    base = next((row for row in host.rows if not is_momentum(row)), {})
+    base = next(iter(host.own_rows()), {})
     return lambda row: row if is_momentum(row) else {**base, **row}
 
 
