@@ -23,11 +23,13 @@ $(TEST_STAMP): $(STAMP) requirements/test-constraints.txt
 demo: $(STAMP)  ## Synthesise the bundled default bank and evaluate every baseline on it.
 	$(BIN)/autotts demo --out demo-output
 
+# Two workers (pytest-xdist): most tests wait on sandboxes, flows and replay pools, so two halve
+# the suite's time even on a 2-core machine. `pytest tests/test_x.py` alone runs in one process.
 test: $(TEST_STAMP)  ## Run the test suite (under CI, as root, it first installs chromium for the report test).
 	@if [ -n "$$CI" ] && [ "$$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1; then \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null 2>&1) \
 		|| echo "chromium could not be installed: the headless report test will be skipped"; fi
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 bench: $(STAMP)  ## Replay speed on the real stores in ../shared (skips if absent), ingest speed.
 	$(BIN)/python bench/replay_speed.py
