@@ -24,6 +24,15 @@ def evaluated(tmp_path_factory, prefect_harness, synthetic_file):
     return warehouse, first, again, result
 
 
+@pytest.fixture
+def evaluated_copy(tmp_path, evaluated) -> str:
+    """A copy of the evaluated warehouse for a test that adds runs: the module's warehouse stays as
+    its first run left it, whichever order a test worker runs the tests in."""
+    import shutil
+
+    return str(shutil.copy(evaluated[0], tmp_path / "w.duckdb"))
+
+
 def test_ingest_flow_is_idempotent(evaluated):
     warehouse, first, again, _ = evaluated
     assert first[0]["status"] == "ingested" and again[0]["status"] == "already present"
@@ -48,10 +57,10 @@ def test_evaluate_flow_writes_curves_scores_and_frontier(evaluated):
     assert stored == [p["accuracy"] for p in points]
 
 
-def test_a_broken_controller_fails_its_curve_not_the_run(tmp_path, evaluated):
+def test_a_broken_controller_fails_its_curve_not_the_run(tmp_path, evaluated_copy):
     from autotts.flows.evaluate import evaluate_flow
 
-    warehouse = evaluated[0]
+    warehouse = evaluated_copy
     broken = tmp_path / "broken.py"
     broken.write_text("def make_controller(beta):\n    raise RuntimeError('no luck')\n")
     result = evaluate_flow(warehouse, ["esc", str(broken)], betas=[0.5], permutations=2, block=2, executor="process", workers=1)
@@ -61,10 +70,10 @@ def test_a_broken_controller_fails_its_curve_not_the_run(tmp_path, evaluated):
     assert rows.num_rows == 6 and "no luck" in rows.column("error")[0].as_py()
 
 
-def test_dask_runs_match_local_runs(evaluated):
+def test_dask_runs_match_local_runs(evaluated_copy):
     from autotts.flows.evaluate import evaluate_flow
 
-    warehouse = evaluated[0]
+    warehouse = evaluated_copy
     local = evaluate_flow(warehouse, ["parallel-probe"], betas=[0.3], permutations=4, block=2, executor="process", workers=2)
     dask = evaluate_flow(warehouse, ["parallel-probe"], betas=[0.3], permutations=4, block=2, executor="dask", workers=2)
     assert local["curves"][0]["points"] == dask["curves"][0]["points"]
@@ -130,13 +139,13 @@ def test_evaluate_flow_attaches_the_report(evaluated):
     assert "Accuracy vs tokens" in report.read_text()
 
 
-def test_task_runs_of_one_flow_run_have_distinct_names(evaluated):
+def test_task_runs_of_one_flow_run_have_distinct_names(evaluated_copy):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 
     from autotts.flows.evaluate import evaluate_flow
 
-    state = evaluate_flow(evaluated[0], ["asc"], betas=2, permutations=4, block=2, executor="process", workers=1,
+    state = evaluate_flow(evaluated_copy, ["asc"], betas=2, permutations=4, block=2, executor="process", workers=1,
                           return_state=True)
     parent = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:

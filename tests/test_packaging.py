@@ -39,7 +39,7 @@ print(json.dumps({"explorer": explorer.__file__, "prompt": seen[0]["messages"][0
 def test_a_wheel_ships_the_prompt_doc_and_no_script_or_test_helpers(tmp_path, synthetic_file):
     source = tmp_path / "src"
     shutil.copytree(ROOT, source, symlinks=True,
-                    ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*cache"))
+                    ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*cache", ".hypothesis"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", ".", "-w",
                     str(tmp_path / "dist")], cwd=source, check=True, capture_output=True, timeout=300)
     (wheel,) = (tmp_path / "dist").glob("autotts-*.whl")
@@ -80,7 +80,7 @@ def test_an_uninstalled_checkout_resolves_the_namespace_from_itself(tmp_path):
     folders (as a wheel would)."""
     other = tmp_path / "other-checkout"
     shutil.copytree(ROOT, other, symlinks=True,
-                    ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*cache"))
+                    ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*cache", ".hypothesis"))
     probe = ("import json, importlib.util, autotts.flows.discover, autotts.warehouse.db; "
              "print(json.dumps([autotts.flows.discover.__file__, autotts.warehouse.db.__file__, "
              "importlib.util.find_spec('autotts.replay_core') is None, importlib.util.find_spec('autotts.tests') is None]))")
