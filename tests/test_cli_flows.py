@@ -111,9 +111,9 @@ def test_the_evaluate_flow_reports_progress_the_terminal_draws(tmp_path, synthet
     assert "files ingested" in screen.getvalue() and "2/2" in screen.getvalue()
 
 
-def test_a_controller_that_fails_inside_a_flow_is_a_failed_run(session, prefect_harness):
+def test_a_controller_that_fails_inside_a_flow_is_a_failed_run(session, prefect_harness, tmp_path):
     """Exit 1, not 2: the run started, and the warehouse records the failed curve."""
-    folder, _ = session
+    folder = shutil.copytree(session[0], tmp_path / "session")  # the session's report stays as it was
     (folder / "raises.py").write_text("def make_controller(beta):\n    raise RuntimeError('boom')\n")
     result = autotts(["evaluate", "--warehouse", "w.duckdb", "--controller", "raises.py", "--trusted", "--betas", "2",
                       "--permutations", "2", "--workers", "1"], folder, PREFECT_API_URL=prefect_harness,
