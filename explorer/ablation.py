@@ -6,6 +6,7 @@ Pure functions over what a discovery run stores (candidates in proposal order, h
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,10 +52,12 @@ def summarize_variant(variant: str, curves: list[np.ndarray], holdout_gains: lis
     stack = np.vstack(curves)
     finals = stack[:, -1]
     gains = np.array(holdout_gains, float)
-    return AblationSummary(variant, len(curves), np.nanmean(stack, 0), np.nanmin(stack, 0), np.nanmax(stack, 0),
-                           float(np.nanmean(finals)), float(np.nanstd(finals)),
-                           float(np.nanmean(gains)) if len(gains) else float("nan"),
-                           float(np.nanstd(gains)) if len(gains) else float("nan"))
+    with warnings.catch_warnings():  # early candidates no seed has scored yet at full fidelity are NaN: "–" cells
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return AblationSummary(variant, len(curves), np.nanmean(stack, 0), np.nanmin(stack, 0), np.nanmax(stack, 0),
+                               float(np.nanmean(finals)), float(np.nanstd(finals)),
+                               float(np.nanmean(gains)) if len(gains) else float("nan"),
+                               float(np.nanstd(gains)) if len(gains) else float("nan"))
 
 
 def holdout_gain(baselines: list[Point], candidate: list[Point]) -> float:
