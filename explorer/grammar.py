@@ -460,9 +460,10 @@ def imitation_row(genome: Genome, baseline: str, beta: float, plain_vote: bool) 
                  "min_votes": unanimous_votes(controller.threshold)}
     else:
         return None
-    if not genome.own_rows():
+    own = genome.own_rows()
+    if not own:
         return None
-    base = genome.own_rows()[-1]
+    base = own[-1]
     names = genome.params()
     held = {n: v for n, v in {**PATIENT, **(PLAIN_VOTE if plain_vote else {})}.items() if n in names}
     return {**base, **held, **{n: v for n, v in knobs.items() if n in names}, "max_rounds": PARAMS["max_rounds"].high}

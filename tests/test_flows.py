@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,6 @@ def evaluated(tmp_path_factory, prefect_harness, synthetic_file):
 def evaluated_copy(tmp_path, evaluated) -> str:
     """A copy of the evaluated warehouse for a test that adds runs: the module's warehouse stays as
     its first run left it, whichever order a test worker runs the tests in."""
-    import shutil
-
     return str(shutil.copy(evaluated[0], tmp_path / "w.duckdb"))
 
 
