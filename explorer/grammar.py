@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from autotts.explorer.parsing import parse_python
-from replay_core.baselines import adaptive_consistency, confidence_momentum, first_finish, self_consistency
+from replay_core.baselines import ENVELOPE_BETAS, adaptive_consistency, confidence_momentum, first_finish, self_consistency
 from replay_core.votes import beta_confidence_table
 
 SLOTS = ("width", "depth", "probe", "vote", "prune", "stop")
@@ -104,6 +104,22 @@ def momentum_row(beta: float) -> dict[str, float]:
     keep: exact at the published beta 0.5 and 1.0 and at every multiple of 0.1) as a momentum row."""
     controller = confidence_momentum.make_controller(beta)
     return {"momentum": 1.0, **{n: PARAMS[n].clamp(getattr(controller, n)) for n in MOMENTUM}}
+
+
+def paper_points(genome: "Genome", n: int) -> list[dict[str, float]]:
+    """At most `n` of the paper's operating points on the baselines' 11-beta grid
+    (`ENVELOPE_BETAS`) that the table does not hold yet, as momentum rows, evenly spread over
+    the missing ones (all of them, cheapest first, where `n` allows). Why that grid: the paper's
+    controller is a fixed schedule like the baselines, and its points on the grid the bar is
+    drawn on are the ones the comparisons read. A table that holds some of them already (an
+    earlier graft) takes the others: a later merge keeps those the search split's frontier needs."""
+    held = {row_key(row) for row in genome.rows}
+    missing = [row for b in ENVELOPE_BETAS if row_key(row := momentum_row(b)) not in held]
+    if n <= 0 or len(missing) <= n:
+        return missing[:max(n, 0)]
+    if n == 1:
+        return [missing[len(missing) // 2]]
+    return [missing[round(i * (len(missing) - 1) / (n - 1))] for i in range(n)]
 
 
 @dataclass(frozen=True)

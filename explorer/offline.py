@@ -24,9 +24,9 @@ of tournament-selected parents by one of six operators:
   `grammar.on_grid`) keeps every row, where a refit would assemble its table afresh and leave rows
   out, and takes in the repeated slots either imitated baseline points or *bridges*: narrower
   copies of the row above the widest budget gap of its curve, costing about the gap's middle;
-  or, for a parent without them, *grafts*: rows of the paper's Confidence Momentum loop at evenly
-  spread points of its schedule (`grammar.MOMENTUM`), which later refits keep where the
-  frontier needs them;
+  or *grafts*: rows of the paper's Confidence Momentum loop (`grammar.MOMENTUM`) at the points of
+  its schedule on the baselines' 11-beta grid that the table lacks (`grammar.paper_points`),
+  which later refits keep where the frontier needs them;
 - *tune* a few knobs of a few rows (of either kind; a row never changes its kind).
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from autotts.explorer.base import DiscoveryContext, Proposal, Usage
 from autotts.explorer.comparison import Curves, losses
 from autotts.explorer.grammar import (BY_SLOT, MOMENTUM, PARAMS, SLOTS, Genome, genome_of, hosting, imitation_row,
-                                      is_momentum, ladder, momentum_row, on_grid, perturb, render, row_index, row_key,
+                                      is_momentum, ladder, on_grid, paper_points, perturb, render, row_index, row_key,
                                       written_in)
 from autotts.explorer.programs_db import Program
 from replay_core.metrics import Point, Scoring
@@ -137,8 +137,7 @@ class OfflineExplorer:
         measured = folds.measured([(parent, genome)])
         repeats = len(genome.rows) - len({row_key(r) for r in genome.rows})
         if repeats and measured and (roll := rng.random()) < 0.5:
-            if roll < 0.15 and not genome.has_momentum_rows:
-                grafts = [momentum_row(i / (repeats - 1) if repeats > 1 else 0.5) for i in range(repeats)]
+            if roll < 0.15 and (grafts := paper_points(genome, repeats)):
                 return self._extend(genome, genome, measured, [], grafts), lineage, "extend+graft"
             host, copies = folds.imitations(rng, parent, genome, n=repeats) if roll < 0.25 else (genome, [])
             operator = "extend+imitate" if copies else "extend+bridge"  # bridges also fill slots no copy fills

@@ -621,6 +621,25 @@ def test_a_graft_keeps_every_row_and_search_never_mixes_the_kinds_of_a_row():
     assert narrow.rows[0]["max_branches"] == 12
 
 
+def test_grafts_take_the_papers_points_on_the_envelope_grid_that_a_table_lacks():
+    """Grafts are the paper's schedule on the baselines' 11-beta grid: spread evenly over the
+    points a table lacks, never one it holds, and never more than the repeated slots."""
+    from autotts.explorer.grammar import momentum_row, paper_points, row_key
+
+    def betas(rows):
+        return [b for row in rows for b in (i / 10 for i in range(11)) if row_key(row) == row_key(momentum_row(b))]
+
+    fresh = seed_genome(2, 3)
+    assert betas(paper_points(fresh, 6)) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert betas(paper_points(fresh, 1)) == [0.5]
+    assert len(paper_points(fresh, 20)) == 11 and paper_points(fresh, 0) == []
+    holding = Genome(fresh.components, fresh.rows + tuple(momentum_row(b) for b in (0.0, 0.4, 0.6, 0.8))).normalized()
+    assert betas(paper_points(holding, 3)) == [0.1, 0.5, 1.0]
+    assert betas(paper_points(holding, 13)) == [0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0]
+    every = Genome(fresh.components, fresh.rows + tuple(paper_points(fresh, 11))).normalized()
+    assert paper_points(every, 5) == []
+
+
 def test_the_row_cache_keys_a_momentum_row_by_its_knobs_alone():
     """A momentum row acts the same in any program, so another program's replay of it is reused."""
     from autotts.explorer.grammar import momentum_row
