@@ -26,7 +26,7 @@ of tournament-selected parents by one of six operators:
   copies of the row above the widest budget gap of its curve, costing about the gap's middle;
   or *grafts*: rows of the paper's Confidence Momentum loop (`grammar.MOMENTUM`) at the points of
   its schedule on the baselines' 11-beta grid that the table lacks (`grammar.paper_points`),
-  which later refits keep where the frontier needs them;
+  which later refits and merges may keep;
 - *tune* a few knobs of a few rows (of either kind; a row never changes its kind).
 
 With trace feedback on, one more step leans towards caution (more votes, higher thresholds) for
@@ -219,7 +219,7 @@ class OfflineExplorer:
         `grafts` (*graft*): momentum rows (`grammar.MOMENTUM`, the paper's loop) for the repeated
         slots, after the measured rows, as given (their cost is unknown until measured). Adding
         rows never lowers a curve at matched budgets, so the child is at least its parent, and
-        a later merge of the family assembles the rows of both kinds that the frontier needs."""
+        a later merge of the family may keep the rows of both kinds that raise its gains."""
         fill = _filler(host)
         tokens = {row_key(m.row): m.tokens for m in measured}
         table: dict[str, tuple[float, dict]] = {}
