@@ -35,7 +35,7 @@ bench: $(STAMP)  ## Replay speed on the real stores in ../shared (skips if absen
 	$(BIN)/python bench/replay_speed.py
 	$(BIN)/python bench/ingest_speed.py
 
-results: $(STAMP)  ## Regenerate docs/results.md on the real stores in ../shared: a discovery night that starts from the shipped `discovered` and ships its champion (the shipped code competes, so nothing weaker ships), the held-out headroom with hindsight, how much of the parity target is measurement, then ablations.
+results: $(STAMP)  ## Regenerate docs/results.md on the real stores in ../shared: a discovery night that starts from the shipped `discovered` and ships its champion (the shipped code competes, so nothing weaker ships), the held-out headroom with hindsight, how much of the parity shortfall is measurement noise, then ablations.
 	$(BIN)/python bench/real_discovery.py --rounds 3 --candidates 8 --permutations 100 --betas 21 --seed 0 \
 		--start-from discovered --final-permutations 20 --ship --out docs/results.md
 	$(BIN)/python bench/headroom.py --permutations 20 --out docs/results.md
