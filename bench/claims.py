@@ -16,11 +16,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench._shared import published_table
+from bench._shared import MODELS, published_table, store
 from replay_core.bank import Bank
 from replay_core.baselines import BASELINES, ENVELOPE, ENVELOPE_BETAS
 from replay_core.evaluate import evaluate
 from replay_core.metrics import Point, Scoring, accuracy_at_budget, summarize
+
+
+SEARCH = ("aime24",)              # the split discovery chooses on
+HELD_OUT = ("aime25", "hmmt25")    # the split the targets are measured on
+PUBLISHED_PERMUTATIONS = 100       # the shuffles the published rows average (the reference's seeds 0-99)
+
+
+def split_bank(benchmarks: tuple[str, ...]) -> Bank:
+    """The real stores of `benchmarks` for the three models, graded with the reference semantics."""
+    from autotts.trajectories.banking import load_bank
+
+    return load_bank([str(store(m, b)) for m in MODELS for b in benchmarks], mode="exact")
 
 
 def curve(bank: Bank, factory, betas: list[float], permutations: int, workers: int = 2) -> list[Point]:

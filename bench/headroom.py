@@ -37,14 +37,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autotts.explorer.grammar import Genome, genome_of, render  # noqa: E402
-from bench._shared import MODELS, have_stores, replace_section, store  # noqa: E402
-from bench.claims import PublishedCell, cells_table, curve, published_cells  # noqa: E402
+from bench._shared import have_stores, replace_section  # noqa: E402
+from bench.claims import (HELD_OUT, PUBLISHED_PERMUTATIONS, SEARCH, PublishedCell, cells_table, curve,  # noqa: E402
+                          published_cells, split_bank)
 from replay_core.baselines import BASELINES, ENVELOPE_BETAS  # noqa: E402
 
 SECTION = "headroom"
-HELD_OUT = ("aime25", "hmmt25")
-PUBLISHED_PERMUTATIONS = 100  # the reference's shuffles: seeds 0-99
-SEARCH = ("aime24",)
 
 
 def families() -> dict[str, Genome]:
@@ -72,10 +70,9 @@ def families() -> dict[str, Genome]:
 
 def measure(scanned: dict[str, Genome], permutations: int, benchmarks: tuple[str, ...]) -> list[PublishedCell]:
     """Every family of `scanned` on `benchmarks` of the three models, as cells against the published rows."""
-    from autotts.trajectories.banking import load_bank
     from replay_core.controller import load_module_factory
 
-    bank = load_bank([str(store(m, b)) for m in MODELS for b in benchmarks], mode="exact")
+    bank = split_bank(benchmarks)
     points = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, genome in scanned.items():
@@ -91,9 +88,7 @@ def measure(scanned: dict[str, Genome], permutations: int, benchmarks: tuple[str
 
 def paper_controller() -> list[PublishedCell]:
     """`cmc` on the held-out cells, on the 100 permutations its published rows average over."""
-    from autotts.trajectories.banking import load_bank
-
-    bank = load_bank([str(store(m, b)) for m in MODELS for b in HELD_OUT], mode="exact")
+    bank = split_bank(HELD_OUT)
     started = time.perf_counter()
     points = curve(bank, BASELINES["cmc"].make_controller, list(ENVELOPE_BETAS), PUBLISHED_PERMUTATIONS)
     print(f"cmc on {', '.join(HELD_OUT)}: {len(ENVELOPE_BETAS)} beta in {time.perf_counter() - started:.0f} s",

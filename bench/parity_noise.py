@@ -28,21 +28,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from bench._shared import MODELS, have_stores, replace_section, store  # noqa: E402
-from bench.claims import PublishedCell, curve, published_cells  # noqa: E402
+from bench._shared import have_stores, replace_section  # noqa: E402
+from bench.claims import (HELD_OUT, PUBLISHED_PERMUTATIONS, PublishedCell, curve, published_cells,  # noqa: E402
+                          split_bank)
 from replay_core.baselines import BASELINES, ENVELOPE_BETAS, discovered  # noqa: E402
 
 SECTION = "parity-noise"
-HELD_OUT = ("aime25", "hmmt25")
-PUBLISHED_PERMUTATIONS = 100  # the shuffles the published rows average
 POOLED = "pooled"
 
 
 def measure(permutations: int) -> dict[str, list[PublishedCell]]:
     """The held-out cells of cmc, discovered and both pooled at `permutations` shuffles."""
-    from autotts.trajectories.banking import load_bank
-
-    bank = load_bank([str(store(m, b)) for m in MODELS for b in HELD_OUT], mode="exact")
+    bank = split_bank(HELD_OUT)
     ours = curve(bank, discovered.make_controller,
                  [float(b) for b in np.linspace(0, 1, len(discovered.GENOME["rows"]))], permutations)
     paper = curve(bank, BASELINES["cmc"].make_controller, list(ENVELOPE_BETAS), permutations)

@@ -31,7 +31,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 import numpy as np  # noqa: E402
 
 from bench._shared import BENCHMARKS, MODELS, ROOT, have_stores, replace_section, store  # noqa: E402
-from bench.claims import PublishedCell, cells_table, curve, envelope_gains, published_cells  # noqa: E402
+from bench.claims import (HELD_OUT, SEARCH, PublishedCell, cells_table, curve, envelope_gains,  # noqa: E402
+                          published_cells, split_bank)
 
 SHIPPED = ROOT / "replay_core" / "baselines" / "discovered.py"
 SECTION = "discovery"
@@ -116,15 +117,14 @@ def measure(source: str, rows: int, permutations: int) -> tuple[dict[str, float]
     """The shipped code's gains over the baseline envelope on the search split and held out, and its
     held-out and search-split cells against the published rows; its betas hit every row once."""
     from replay_core.controller import load_module_factory
-    from autotts.trajectories.banking import load_bank
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "discovered.py"
         path.write_text(source)
         factory = load_module_factory(path)
         betas = [float(b) for b in np.linspace(0, 1, rows)] if rows > 1 else [0.5]
-        search = load_bank([str(store(m, "aime24")) for m in MODELS], mode="exact")
-        held = load_bank([str(store(m, b)) for m in MODELS for b in ("aime25", "hmmt25")], mode="exact")
+        search = split_bank(SEARCH)
+        held = split_bank(HELD_OUT)
         search_points = curve(search, factory, betas, permutations)
         gains = envelope_gains(search, search_points, permutations)
         held_points = curve(held, factory, betas, permutations)

@@ -22,15 +22,13 @@ def test_discovered_is_a_built_in_with_its_provenance():
 
 @pytest.mark.skipif(not have_stores(), reason="the real AutoTTS stores are not in ../shared/data/autotts-replay")
 def test_discovered_reproduces_its_stated_held_out_figures():
-    from bench._shared import MODELS, store
-    from bench.claims import curve, published_cells
-    from autotts.trajectories.banking import load_bank
+    from bench.claims import HELD_OUT, curve, published_cells, split_bank
 
     stated = re.search(r"with (\d+) permutations.*?on (\d+) of (\d+) cells, and reaches SC@64's accuracy with at "
                        r"most 25 % of its tokens and no more sequential tokens on (\d+) of", " ".join(discovered.__doc__.split()))
     assert stated, "the docstring states no held-out figures"
     permutations, matched, cells, cheap = (int(g) for g in stated.groups())
-    held = load_bank([str(store(m, b)) for m in MODELS for b in ("aime25", "hmmt25")], mode="exact")
+    held = split_bank(HELD_OUT)
     rows = len(discovered.GENOME["rows"])
     betas = [float(b) for b in np.linspace(0, 1, rows)]
     measured = published_cells(held, curve(held, discovered.make_controller, betas, permutations), permutations)
